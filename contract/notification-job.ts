@@ -1,0 +1,137 @@
+/**
+ * The job contract between the gateway (producer) and the worker (consumer), and with any
+ * backend that still adds BullMQ jobs directly. Nothing else is shared between the two sides.
+ */
+import type { JobsOptions } from "bullmq";
+import { z } from "zod";
+
+/** The BullMQ queue name; existing producers add to it directly, so it never changes. */
+export const NOTIFICATION_QUEUE = "notifications";
+
+/** BullMQ's own default key prefix, kept so existing producers and this service share keys. */
+export const DEFAULT_QUEUE_PREFIX = "bull";
+
+/** Job name the gateway uses; the worker accepts any name, as existing producers use their own. */
+export const TRADE_EXECUTED_JOB = "trade.executed";
+
+/** E.164: a plus, a country code that does not start with 0, at most 15 digits in all. */
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+const notificationFields = {
+  to: z.email().max(254).optional().describe("Recipient email address."),
+  phone: z
+    .string()
+    .regex(E164, "must be an E.164 phone number such as +12025550143")
+    .optional()
+    .describe("Recipient phone number in E.164 form; with it an SMS is sent too."),
+  asset: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,19}$/, "must be 1-20 letters, digits or . _ / -")
+    .describe("Traded asset, for example BTC or AAPL."),
+  amount: z.number().positive().describe("Total value of the trade in `currency`."),
+  quantity: z.number().positive().describe("Quantity of `asset` traded."),
+  order: z.string().min(1).max(128).describe("The exchange's order id."),
+  side: z.enum(["buy", "sell"]).optional().describe("Whether the user bought or sold."),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3,5}$/, "must be 3-5 capital letters, for example USD or USDT")
+    .default("USD")
+    .describe("Currency of `amount`; USD when omitted."),
+};
+
+const atLeastOneRecipient = {
+  message: "at least one of to or phone is required",
+  path: ["to"],
+};
+
+function hasRecipient(payload: { to?: string; phone?: string }): boolean {
+  return payload.to !== undefined || payload.phone !== undefined;
+}
+
+/**
+ * A notification payload as the worker accepts it from the queue. Unknown fields are ignored
+ * (stripped), so an older or newer producer that adds a field does not break delivery.
+ */
+export const notificationPayloadSchema = z
+  .object(notificationFields)
+  .refine(hasRecipient, atLeastOneRecipient);
+
+/**
+ * The same payload as the HTTP API accepts it: unknown fields are rejected, so a typo such as
+ * `phnoe` is a 400 instead of a silently missing SMS.
+ */
+export const notificationRequestSchema = z
+  .strictObject(notificationFields)
+  .refine(hasRecipient, atLeastOneRecipient);
+
+/** A validated notification, as carried in a job's data. */
+export type NotificationPayload = z.output<typeof notificationPayloadSchema>;
+
+/** The payload before defaults are applied: what a producer writes. */
+export type NotificationInput = z.input<typeof notificationPayloadSchema>;
+
+/** Retry and retention settings for every notification job. */
+export interface NotificationJobSettings {
+  /** Tries in all, the first included: 4 gives the 3 retries of the existing service. */
+  attempts: number;
+  /** First backoff; BullMQ's exponential backoff doubles it: 2 s, 4 s, 8 s. */
+  backoffDelayMs: number;
+}
+
+export const DEFAULT_JOB_SETTINGS: NotificationJobSettings = { attempts: 4, backoffDelayMs: 2000 };
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+/**
+ * BullMQ job options for a notification. `attempts: 4` is deliberate: BullMQ counts the first
+ * try as an attempt, so 3 retries after it need 4, and exponential backoff with `delay: 2000`
+ * waits 2 s, 4 s and 8 s between them (`attempts: 3` would stop after 2 s and 4 s).
+ * Finished jobs are trimmed so Redis does not grow without bound; failed ones stay a week so
+ * an operator can inspect and retry them.
+ */
+export function notificationJobOptions(
+  settings: NotificationJobSettings = DEFAULT_JOB_SETTINGS,
+): JobsOptions {
+  return {
+    attempts: settings.attempts,
+    backoff: { type: "exponential", delay: settings.backoffDelayMs },
+    removeOnComplete: { age: DAY_SECONDS, count: 10_000 },
+    removeOnFail: { age: 7 * DAY_SECONDS, count: 50_000 },
+  };
+}
+
+/** A delivery channel of a notification. */
+export const CHANNELS = ["email", "sms"] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** What happened to one channel of a notification; the worker writes it, the gateway reports it. */
+export interface ChannelDelivery {
+  status: "pending" | "sent" | "failed" | "skipped";
+  /** Provider calls made for this channel so far. */
+  calls: number;
+  /** The provider's message id once sent (Resend email id, Twilio message SID). */
+  providerId?: string;
+  /** The last error; `permanent` errors are not retried. */
+  error?: { code: string; message: string; permanent: boolean };
+}
+
+/** Per-channel delivery state, stored as the job's progress so every retry can read it. */
+export type DeliveryReport = Record<Channel, ChannelDelivery>;
+
+/** The report a job starts with: each channel pending when its recipient is given, else skipped. */
+export function initialDeliveryReport(payload: { to?: string; phone?: string }): DeliveryReport {
+  return {
+    email: { status: payload.to === undefined ? "skipped" : "pending", calls: 0 },
+    sms: { status: payload.phone === undefined ? "skipped" : "pending", calls: 0 },
+  };
+}
+
+/** Reads a report back from job progress; anything else (a fresh job) yields `undefined`. */
+export function readDeliveryReport(progress: unknown): DeliveryReport | undefined {
+  if (typeof progress !== "object" || progress === null) return undefined;
+  const candidate = progress as Partial<DeliveryReport>;
+  if (typeof candidate.email?.status !== "string" || typeof candidate.sms?.status !== "string") {
+    return undefined;
+  }
+  return candidate as DeliveryReport;
+}

@@ -1,0 +1,21 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { NotificationJobSettings } from "../contract/notification-job.js";
+import type { Logger } from "../lib/logger.js";
+
+/** What the routes need from the outside world; `server.ts` builds it, tests build their own. */
+export interface GatewayDeps {
+  queue: Queue;
+  /** The connection the queue uses; its state answers readiness without sending a command. */
+  redis: Redis;
+  apiKeys: readonly string[];
+  jobSettings: NotificationJobSettings;
+  logger: Logger;
+}
+
+/** Context variables every handler can read. */
+export type GatewayEnv = { Variables: { requestId: string } };
+
+/** The app type routes register themselves on. */
+export type GatewayApp = OpenAPIHono<GatewayEnv>;

@@ -1,0 +1,36 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { requestId } from "hono/request-id";
+import type { GatewayApp, GatewayDeps, GatewayEnv } from "./app-types.js";
+import { requireApiKey } from "./auth.js";
+import { ApiError, createErrorHandler, formatZodError, notFoundHandler } from "./errors.js";
+import { requestLog } from "./request-log.js";
+import { registerHealth } from "./routes/health.js";
+import { registerCreateNotification } from "./routes/notifications-create.js";
+import { registerGetNotification } from "./routes/notifications-get.js";
+
+/** Builds the gateway's Hono app: middleware, error handling and routes. It never listens. */
+export function createApp(deps: GatewayDeps): GatewayApp {
+  const app: GatewayApp = new OpenAPIHono<GatewayEnv>({
+    // Every validation failure becomes the one error shape, with zod's messages and paths.
+    defaultHook: (result) => {
+      if (!result.success) throw new ApiError("BAD_REQUEST", formatZodError(result.error));
+    },
+  });
+
+  app.use(requestId());
+  app.use(requestLog(deps.logger));
+  app.onError(createErrorHandler(deps.logger));
+  app.notFound(notFoundHandler);
+
+  // Probes, unauthenticated: the platform's health checks call them.
+  registerHealth(app, deps);
+
+  // Notifications, behind API keys (checked before the body is read).
+  const apiKey = requireApiKey(deps.apiKeys);
+  app.use("/notifications", apiKey);
+  app.use("/notifications/*", apiKey);
+  registerCreateNotification(app, deps);
+  registerGetNotification(app, deps);
+
+  return app;
+}

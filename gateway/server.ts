@@ -1,0 +1,51 @@
+import { serve } from "@hono/node-server";
+import { Queue } from "bullmq";
+import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
+import { loadEnvOrExit } from "../lib/env.js";
+import { createLogger } from "../lib/logger.js";
+import { maskUrlPassword } from "../lib/mask.js";
+import { createProducerConnection } from "../lib/redis.js";
+import { createApp } from "./app.js";
+import { gatewayEnvSchema } from "./env.js";
+
+const env = loadEnvOrExit(gatewayEnvSchema);
+const logger = createLogger({
+  name: "gateway",
+  level: env.LOG_LEVEL,
+  pretty: env.NODE_ENV === "development",
+});
+
+const redis = createProducerConnection(env.REDIS_URL);
+redis.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
+const queue = new Queue(NOTIFICATION_QUEUE, { connection: redis, prefix: env.QUEUE_PREFIX });
+queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));
+
+const app = createApp({
+  queue,
+  redis,
+  apiKeys: env.API_KEYS,
+  jobSettings: { attempts: env.JOB_ATTEMPTS, backoffDelayMs: env.JOB_BACKOFF_DELAY_MS },
+  logger,
+});
+
+const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
+  logger.info(
+    { port: info.port, redis: maskUrlPassword(env.REDIS_URL), apiKeys: env.API_KEYS.length },
+    "gateway listening",
+  );
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "gateway shutting down");
+  // Stop accepting connections and let in-flight requests finish before closing Redis.
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await queue.close();
+  await redis.quit().catch(() => redis.disconnect());
+  logger.info("gateway stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,63 @@
+import { z } from "zod";
+
+/** Thrown when the environment does not satisfy a process's schema; the message names every bad variable. */
+export class EnvError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid environment:\n${issues.map((issue) => `  - ${issue}`).join("\n")}`);
+    this.name = "EnvError";
+  }
+}
+
+/**
+ * Parses `source` with `schema` once and freezes the result.
+ * Empty strings count as unset, because `.env` files often carry `NAME=` for optional values.
+ */
+export function parseEnv<T extends z.ZodType>(
+  schema: T,
+  source: NodeJS.ProcessEnv = process.env,
+): Readonly<z.output<T>> {
+  const withoutEmpty = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ""),
+  );
+  const result = schema.safeParse(withoutEmpty);
+  if (!result.success) {
+    throw new EnvError(
+      result.error.issues.map(
+        (issue) => `${issue.path.join(".") || "(environment)"}: ${issue.message}`,
+      ),
+    );
+  }
+  return Object.freeze(result.data);
+}
+
+/** Parses the environment at process start; on failure prints every bad variable and exits 1. */
+export function loadEnvOrExit<T extends z.ZodType>(schema: T): Readonly<z.output<T>> {
+  try {
+    return parseEnv(schema);
+  } catch (error) {
+    if (error instanceof EnvError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** `redis://` or `rediss://` URL. */
+export const redisUrlSchema = z
+  .string()
+  .refine((value) => /^rediss?:\/\/./.test(value), "must be a redis:// or rediss:// URL");
+
+export const nodeEnvSchema = z.enum(["development", "production", "test"]).default("development");
+
+export const logLevelSchema = z
+  .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+  .default("info");
+
+/** Comma-separated list, trimmed, empty items dropped. */
+export const commaListSchema = z.string().transform((value) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);

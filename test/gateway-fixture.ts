@@ -1,0 +1,63 @@
+import { createApp } from "../gateway/app.js";
+import { createTestQueue, testLogger } from "./fixtures.js";
+
+/** A key the test gateway accepts. */
+export const TEST_API_KEY = "test-key-0123456789abcdef";
+/** A second accepted key, as during a rotation. */
+export const ROTATED_API_KEY = "rotated-key-0123456789abcdef";
+
+/** The seed payload existing backends send, plus a phone. */
+export const VALID_NOTIFICATION = {
+  to: "user@example.com",
+  phone: "+12025550143",
+  asset: "BTC",
+  amount: 1000,
+  quantity: 0.02,
+  order: "order-id-123",
+};
+
+/** The gateway app over a private queue, driven in-process with `app.request()`. */
+export async function createTestGateway() {
+  const fixture = await createTestQueue();
+  const app = createApp({
+    queue: fixture.queue,
+    redis: fixture.redis,
+    apiKeys: [TEST_API_KEY, ROTATED_API_KEY],
+    jobSettings: { attempts: 4, backoffDelayMs: 2000 },
+    logger: testLogger(),
+  });
+  return {
+    ...fixture,
+    app,
+    /** `POST /notifications` with a JSON body (a string is sent as is) and the test key. */
+    post(body: unknown, headers: Record<string, string> = {}) {
+      return app.request("/notifications", {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${TEST_API_KEY}`,
+          "content-type": "application/json",
+          ...headers,
+        },
+        body: typeof body === "string" ? body : JSON.stringify(body),
+      });
+    },
+    get(path: string, headers: Record<string, string> = {}) {
+      return app.request(path, {
+        headers: { authorization: `Bearer ${TEST_API_KEY}`, ...headers },
+      });
+    },
+    /** Jobs in the queue, in any state. */
+    jobCount() {
+      return fixture.queue.getJobCountByTypes(
+        "waiting",
+        "delayed",
+        "active",
+        "completed",
+        "failed",
+        "prioritized",
+      );
+    },
+  };
+}
+
+export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;

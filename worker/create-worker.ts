@@ -1,0 +1,56 @@
+import { Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import { NOTIFICATION_QUEUE, notificationJobOptions } from "../contract/notification-job.js";
+import type { Logger } from "../lib/logger.js";
+import type { Senders } from "./channels/sender.js";
+import { deliverNotification } from "./deliver-notification.js";
+
+/** Settings of a notification worker; `index.ts` reads them from the environment. */
+export interface NotificationWorkerOptions {
+  connection: Redis;
+  prefix: string;
+  senders: Senders;
+  logger: Logger;
+  concurrency: number;
+  /** Jobs per second across every worker replica (BullMQ's limiter is global). */
+  ratePerSecond: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  /** Overrides the queue name; tests use a private one. */
+  queueName?: string;
+}
+
+/** Starts a BullMQ worker that delivers notifications. */
+export function createNotificationWorker(options: NotificationWorkerOptions): Worker {
+  const { logger } = options;
+  // Applied to jobs whose producer set no retention (existing backends adding jobs directly).
+  const { removeOnComplete, removeOnFail } = notificationJobOptions();
+  const worker = new Worker(
+    options.queueName ?? NOTIFICATION_QUEUE,
+    (job) => deliverNotification(job, { senders: options.senders, logger }),
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency,
+      limiter: { max: options.ratePerSecond, duration: 1000 },
+      lockDuration: options.lockDurationMs,
+      stalledInterval: options.stalledIntervalMs,
+      removeOnComplete: removeOnComplete as { age: number; count: number },
+      removeOnFail: removeOnFail as { age: number; count: number },
+    },
+  );
+
+  worker.on("completed", (job) => {
+    logger.info({ notificationId: job.id, attempt: job.attemptsMade }, "notification delivered");
+  });
+  worker.on("failed", (job, err) => {
+    const attempts = job?.opts.attempts ?? 1;
+    const final = !job || job.attemptsMade >= attempts || err.name === "UnrecoverableError";
+    logger[final ? "error" : "warn"](
+      { notificationId: job?.id, attempt: job?.attemptsMade, final, reason: err.message },
+      final ? "notification failed" : "notification attempt failed, will retry",
+    );
+  });
+  worker.on("error", (err) => logger.error({ err }, "worker error"));
+  return worker;
+}

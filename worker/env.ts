@@ -1,0 +1,55 @@
+import { z } from "zod";
+import { DEFAULT_QUEUE_PREFIX } from "../contract/notification-job.js";
+import { logLevelSchema, nodeEnvSchema, redisUrlSchema } from "../lib/env.js";
+
+const positiveInt = z.coerce.number().int().positive();
+
+/** The worker's whole configuration; parsed once at start. */
+export const workerEnvSchema = z
+  .object({
+    NODE_ENV: nodeEnvSchema,
+    LOG_LEVEL: logLevelSchema,
+    REDIS_URL: redisUrlSchema,
+    QUEUE_PREFIX: z.string().min(1).default(DEFAULT_QUEUE_PREFIX),
+
+    RESEND_API_KEY: z.string().optional(),
+    EMAIL_FROM: z.string().optional(),
+    RESEND_BASE_URL: z.url().optional(),
+    TWILIO_ACCOUNT_SID: z.string().startsWith("AC", "must start with AC").optional(),
+    TWILIO_AUTH_TOKEN: z.string().optional(),
+    TWILIO_FROM: z.string().optional(),
+    TWILIO_API_BASE_URL: z.url().optional(),
+    PROVIDER_TIMEOUT_MS: positiveInt.default(10_000),
+
+    WORKER_CONCURRENCY: positiveInt.default(5),
+    RATE_LIMIT_PER_SECOND: positiveInt.default(10),
+    EMAIL_RATE_LIMIT_PER_SECOND: positiveInt.default(2),
+    SMS_RATE_LIMIT_PER_SECOND: positiveInt.default(10),
+    WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
+    WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),
+
+    DEV_OUTBOX_DIR: z.string().default(".dev/outbox"),
+  })
+  .superRefine((env, ctx) => {
+    const require = (name: keyof typeof env, why: string) => {
+      if (env[name] === undefined) ctx.addIssue({ code: "custom", path: [name], message: why });
+    };
+    const production = env.NODE_ENV === "production";
+    if (production || env.RESEND_API_KEY !== undefined) {
+      require("RESEND_API_KEY", "is required in production");
+      require("EMAIL_FROM", "is required to send email through Resend");
+    }
+    const twilioSet = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM].some(
+      (value) => value !== undefined,
+    );
+    if (production || twilioSet) {
+      const why = production
+        ? "is required in production"
+        : "is required when any TWILIO_ variable is set";
+      require("TWILIO_ACCOUNT_SID", why);
+      require("TWILIO_AUTH_TOKEN", why);
+      require("TWILIO_FROM", why);
+    }
+  });
+
+export type WorkerEnv = z.output<typeof workerEnvSchema>;

@@ -1,0 +1,58 @@
+import { loadEnvOrExit } from "../lib/env.js";
+import { createLogger } from "../lib/logger.js";
+import { maskUrlPassword } from "../lib/mask.js";
+import { createWorkerConnection } from "../lib/redis.js";
+import { createNotificationWorker } from "./create-worker.js";
+import { workerEnvSchema } from "./env.js";
+import { buildSenders } from "./senders.js";
+
+const env = loadEnvOrExit(workerEnvSchema);
+const logger = createLogger({
+  name: "worker",
+  level: env.LOG_LEVEL,
+  pretty: env.NODE_ENV === "development",
+});
+
+// The development outbox prints messages in full on purpose: it is a local preview only.
+const senders = buildSenders(env, (line) => process.stdout.write(`${line}\n`));
+const connection = createWorkerConnection(env.REDIS_URL);
+connection.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
+
+const worker = createNotificationWorker({
+  connection,
+  prefix: env.QUEUE_PREFIX,
+  senders,
+  logger,
+  concurrency: env.WORKER_CONCURRENCY,
+  ratePerSecond: env.RATE_LIMIT_PER_SECOND,
+  lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+  stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+});
+
+worker.on("ready", () => {
+  logger.info(
+    {
+      redis: maskUrlPassword(env.REDIS_URL),
+      email: senders.emailProvider,
+      sms: senders.smsProvider,
+      concurrency: env.WORKER_CONCURRENCY,
+      ratePerSecond: env.RATE_LIMIT_PER_SECOND,
+    },
+    "worker ready",
+  );
+});
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "worker shutting down: finishing in-flight jobs");
+  // close() stops fetching new jobs and waits for the active ones to finish.
+  await worker.close();
+  await connection.quit().catch(() => connection.disconnect());
+  logger.info("worker stopped");
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("unhandledRejection", (reason) => logger.error({ reason }, "unhandled rejection"));
