@@ -1,4 +1,8 @@
+import { Queue } from "bullmq";
+import { DEFAULT_JOB_SETTINGS, NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { createApp } from "../gateway/app.js";
+import { createProducerConnection } from "../lib/redis.js";
+import { freePort } from "../scripts/redis-server.js";
 import { createTestQueue, testLogger } from "./fixtures.js";
 
 /** A key the test gateway accepts. */
@@ -61,3 +65,25 @@ export async function createTestGateway() {
 }
 
 export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;
+
+/** The gateway app over a Redis URL where nothing listens, as during an outage. */
+export async function createUnreachableGateway() {
+  const redis = createProducerConnection(`redis://127.0.0.1:${await freePort()}`);
+  redis.on("error", () => {});
+  const queue = new Queue(NOTIFICATION_QUEUE, { connection: redis });
+  queue.on("error", () => {});
+  const app = createApp({
+    queue,
+    redis,
+    apiKeys: [TEST_API_KEY],
+    jobSettings: DEFAULT_JOB_SETTINGS,
+    logger: testLogger(),
+  });
+  return {
+    app,
+    async close() {
+      await queue.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -10,12 +10,12 @@ import { freePort } from "../../scripts/redis-server.js";
 import { testLogger } from "../../test/fixtures.js";
 import {
   createTestGateway,
+  createUnreachableGateway,
   ROTATED_API_KEY,
   TEST_API_KEY,
   type TestGateway,
   VALID_NOTIFICATION,
 } from "../../test/gateway-fixture.js";
-import { createApp } from "../app.js";
 
 let gateway: TestGateway;
 beforeEach(async () => {
@@ -184,16 +184,7 @@ describe("POST /notifications", () => {
   });
 
   it("answers 503 at once, without hanging, while Redis is unreachable", async () => {
-    const deadRedis = createProducerConnection(`redis://127.0.0.1:${await freePort()}`);
-    deadRedis.on("error", () => {});
-    const queue = new Queue(NOTIFICATION_QUEUE, { connection: deadRedis });
-    const app = createApp({
-      queue,
-      redis: deadRedis,
-      apiKeys: [TEST_API_KEY],
-      jobSettings: DEFAULT_JOB_SETTINGS,
-      logger: testLogger(),
-    });
+    const { app, close } = await createUnreachableGateway();
     const started = performance.now();
     const response = await app.request("/notifications", {
       method: "POST",
@@ -208,7 +199,6 @@ describe("POST /notifications", () => {
       "SERVICE_UNAVAILABLE",
       "The notification queue is unavailable; retry later",
     );
-    await queue.close();
-    deadRedis.disconnect();
+    await close();
   });
 });
