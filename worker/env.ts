@@ -37,7 +37,9 @@ export const workerEnvSchema = z
     const production = env.NODE_ENV === "production";
     if (production || env.RESEND_API_KEY !== undefined) {
       require("RESEND_API_KEY", "is required in production");
-      require("EMAIL_FROM", "is required to send email through Resend");
+      require("EMAIL_FROM", production
+        ? "is required in production"
+        : "is required with RESEND_API_KEY");
     }
     const twilioSet = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM].some(
       (value) => value !== undefined,

@@ -1,0 +1,124 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { freePort } from "../scripts/redis-server.js";
+import { type FakeResend, startFakeResend } from "./fake-resend.js";
+import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
+import { redisUrl } from "./fixtures.js";
+import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
+import { type ServiceProcess, startService } from "./processes.js";
+import { TEST_SMS_FROM } from "./worker-fixture.js";
+
+describe("the pipeline as real processes", () => {
+  let resend: FakeResend;
+  let twilio: FakeTwilio;
+  let gateway: ServiceProcess;
+  let worker: ServiceProcess;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    resend = await startFakeResend();
+    twilio = await startFakeTwilio();
+    const port = await freePort();
+    baseUrl = `http://127.0.0.1:${port}`;
+    const shared = {
+      REDIS_URL: redisUrl(),
+      QUEUE_PREFIX: `e2e-${randomUUID()}`,
+      LOG_LEVEL: "info",
+    };
+    gateway = startService("gateway", {
+      ...shared,
+      PORT: String(port),
+      API_KEYS: `other-key-0123456789abcdef,${TEST_API_KEY}`,
+    });
+    worker = startService("worker", {
+      ...shared,
+      RESEND_API_KEY: resend.apiKey,
+      RESEND_BASE_URL: resend.url,
+      EMAIL_FROM: "Exchange <notifications@example.com>",
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_FROM: TEST_SMS_FROM,
+      TWILIO_API_BASE_URL: twilio.url,
+    });
+    await gateway.waitForLine(/gateway listening/);
+    await worker.waitForLine(/worker ready/);
+  });
+
+  afterAll(async () => {
+    await Promise.all([gateway?.stop(), worker?.stop()]);
+    await Promise.all([resend?.close(), twilio?.close()]);
+  });
+
+  it("delivers a POSTed notification by email and SMS and reports it completed", async () => {
+    const response = await fetch(`${baseUrl}/notifications`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify(VALID_NOTIFICATION),
+    });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+
+    await vi.waitFor(() => {
+      expect(resend.emails).toHaveLength(1);
+      expect(twilio.messages).toHaveLength(1);
+    });
+    expect(resend.emails[0]?.to).toBe("user@example.com");
+    expect(twilio.messages[0]?.to).toBe("+12025550143");
+
+    const status = await vi.waitFor(async () => {
+      const res = await fetch(`${baseUrl}/notifications/${id}`, {
+        headers: { authorization: `Bearer ${TEST_API_KEY}` },
+      });
+      const body = (await res.json()) as { status: string };
+      expect(body.status).toBe("completed");
+      return body;
+    });
+    expect(status).toMatchObject({
+      channels: {
+        email: { status: "sent", providerId: resend.emails[0]?.id },
+        sms: { status: "sent", providerId: twilio.messages[0]?.sid },
+      },
+    });
+  });
+
+  it("logs one JSON line per request with route, status and duration, and no API key", async () => {
+    await fetch(`${baseUrl}/healthz`);
+    const line = await gateway.waitForLine(/"route":"\/healthz"/);
+    const entry = JSON.parse(line) as Record<string, unknown>;
+    expect(entry).toMatchObject({ method: "GET", route: "/healthz", status: 200, msg: "request" });
+    expect(typeof entry.durationMs).toBe("number");
+    expect(gateway.lines.join("\n")).not.toContain(TEST_API_KEY);
+    expect(worker.lines.join("\n")).not.toContain("user@example.com");
+  });
+
+  it("both processes exit 0 on SIGTERM", async () => {
+    expect(await worker.stop("SIGTERM")).toBe(0);
+    expect(await gateway.stop("SIGTERM")).toBe(0);
+    expect(worker.lines.some((line) => line.includes("worker stopped"))).toBe(true);
+  });
+});
+
+describe("a process with a bad environment", () => {
+  it("the worker refuses to start in production without provider credentials, naming each variable", async () => {
+    const worker = startService("worker", { NODE_ENV: "production", REDIS_URL: redisUrl() });
+    expect(await worker.exited).toBe(1);
+    const output = worker.lines.join("\n");
+    for (const name of [
+      "RESEND_API_KEY",
+      "EMAIL_FROM",
+      "TWILIO_ACCOUNT_SID",
+      "TWILIO_AUTH_TOKEN",
+      "TWILIO_FROM",
+    ]) {
+      expect(output).toContain(`${name}: is required in production`);
+    }
+  });
+
+  it("the gateway refuses to start with a non-numeric PORT and no API_KEYS, naming both", async () => {
+    const gateway = startService("gateway", { REDIS_URL: redisUrl(), PORT: "eighty" });
+    expect(await gateway.exited).toBe(1);
+    const output = gateway.lines.join("\n");
+    expect(output).toContain("PORT: Invalid input: expected number, received NaN");
+    expect(output).toContain("API_KEYS: Invalid input: expected string, received undefined");
+  });
+});
