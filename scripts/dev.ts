@@ -9,7 +9,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { hasRedisServer, REDIS_INSTALL_HINT, type RedisServer, startRedisServer } from "./redis-server.js";
+import {
+  hasRedisServer,
+  REDIS_INSTALL_HINT,
+  type RedisServer,
+  startRedisServer,
+} from "./redis-server.js";
 
 const dataDir = resolve(process.env.DEV_DATA_DIR ?? ".dev");
 mkdirSync(dataDir, { recursive: true });
@@ -25,7 +30,10 @@ if (!env.REDIS_URL) {
     process.exit(1);
   }
   // AOF on, so queued jobs survive a restart of `npm run dev`.
-  redis = await startRedisServer({ dir: join(dataDir, "redis"), extraArgs: ["--appendonly", "yes"] });
+  redis = await startRedisServer({
+    dir: join(dataDir, "redis"),
+    extraArgs: ["--appendonly", "yes"],
+  });
   env.REDIS_URL = redis.url;
   console.log(`[dev] private redis-server on ${redis.url} (data in ${join(dataDir, "redis")})`);
 }

@@ -26,7 +26,12 @@ describe("npm run dev", () => {
     const port = await freePort();
     // Only PATH and what the test chooses: no REDIS_URL, no API_KEYS, no provider keys.
     const dev = spawn(process.execPath, ["--import", "tsx", "scripts/dev.ts"], {
-      env: { PATH: process.env.PATH ?? "", PORT: String(port), DEV_DATA_DIR: dataDir, NODE_ENV: "test" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        PORT: String(port),
+        DEV_DATA_DIR: dataDir,
+        NODE_ENV: "test",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -42,7 +47,9 @@ describe("npm run dev", () => {
       },
       { timeout: 15_000 },
     );
-    const redisPort = Number(/private redis-server on redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+    const redisPort = Number(
+      /private redis-server on redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1],
+    );
     await vi.waitFor(() => expect(output).toContain("worker ready"), { timeout: 15_000 });
     await vi.waitFor(() => expect(output).toContain("gateway listening"), { timeout: 15_000 });
 
@@ -63,10 +70,17 @@ describe("npm run dev", () => {
     await vi.waitFor(() => {
       expect(output).toContain("[dev outbox] EMAIL to user@example.com");
       expect(output).toContain("Subject: Trade executed: You traded 0.02 BTC");
-      expect(output).toContain("[dev outbox] SMS to +12025550143: You traded 0.02 BTC for $1,000.00. Order order-id-123");
+      expect(output).toContain(
+        "[dev outbox] SMS to +12025550143: You traded 0.02 BTC for $1,000.00. Order order-id-123",
+      );
     });
-    const kept = readFileSync(join(dataDir, "outbox", "outbox.jsonl"), "utf8").trim().split("\n");
-    expect(kept.map((line) => (JSON.parse(line) as { channel: string }).channel).sort()).toEqual(["email", "sms"]);
+    const kept = readFileSync(join(dataDir, "outbox", "outbox.jsonl"), "utf8")
+      .trim()
+      .split("\n");
+    expect(kept.map((line) => (JSON.parse(line) as { channel: string }).channel).sort()).toEqual([
+      "email",
+      "sms",
+    ]);
     expect(readFileSync(join(dataDir, "api-key"), "utf8").trim()).toBe(key);
 
     dev.kill("SIGINT");

@@ -6,6 +6,8 @@ export interface ScriptedResponse {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** Accept the message anyway before answering the error: a provider's ambiguous failure. */
+  deliver?: boolean;
 }
 
 /**

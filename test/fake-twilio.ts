@@ -22,46 +22,76 @@ export async function startFakeTwilio(
   const authToken = options.authToken ?? "twilio_test_token";
   const script = new ResponseScript();
   const calls: Array<{ to: string; at: number }> = [];
+  /** Message list look-ups (the worker's check before re-sending an SMS). */
+  const lookups: Array<{ to: string; at: number }> = [];
   const messages: FakeSms[] = [];
   const state = { latencyMs: options.latencyMs ?? 0 };
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString("base64")}`;
 
   const app = new Hono();
+  app.use("/2010-04-01/Accounts/:sid/*", async (c, next) => {
+    if (c.req.header("authorization") !== expectedAuth || c.req.param("sid") !== accountSid) {
+      return c.json({ code: 20003, message: "Authenticate", status: 401 }, 401);
+    }
+    await next();
+  });
+  // The list the SDK's messages.list() reads: filtered by To, one page.
+  app.get("/2010-04-01/Accounts/:sid/Messages.json", (c) => {
+    const to = c.req.query("To") ?? "";
+    lookups.push({ to, at: Date.now() });
+    const found = messages
+      .filter((message) => message.to === to)
+      .map((message) => messageJson(message));
+    return c.json({
+      messages: found,
+      page: 0,
+      page_size: 50,
+      first_page_uri: c.req.path,
+      next_page_uri: null,
+      previous_page_uri: null,
+      uri: c.req.path,
+      start: 0,
+      end: found.length,
+    });
+  });
   app.post("/2010-04-01/Accounts/:sid/Messages.json", async (c) => {
     const form = await c.req.parseBody();
     const to = String(form.To ?? "");
     calls.push({ to, at: Date.now() });
     if (state.latencyMs > 0) await delay(state.latencyMs);
-    if (c.req.header("authorization") !== expectedAuth || c.req.param("sid") !== accountSid) {
-      return c.json({ code: 20003, message: "Authenticate", status: 401 }, 401);
-    }
     const scripted = script.next();
+    const message = {
+      sid: `SM${randomBytes(16).toString("hex")}`,
+      to,
+      from: String(form.From ?? form.MessagingServiceSid ?? ""),
+      body: String(form.Body ?? ""),
+      receivedAt: Date.now(),
+    };
+    if (!scripted || scripted.deliver) messages.push(message);
     if (scripted) {
       return c.json(scripted.body as object, scripted.status as 400, scripted.headers ?? {});
     }
-    const sid = `SM${randomBytes(16).toString("hex")}`;
-    const from = String(form.From ?? form.MessagingServiceSid ?? "");
-    const body = String(form.Body ?? "");
-    messages.push({ sid, to, from, body, receivedAt: Date.now() });
-    return c.json(
-      {
-        sid,
-        account_sid: accountSid,
-        to,
-        from,
-        body,
-        status: "queued",
-        date_created: new Date().toUTCString(),
-        num_segments: "1",
-        direction: "outbound-api",
-        uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sid}.json`,
-      },
-      201,
-    );
+    return c.json(messageJson(message), 201);
   });
 
+  function messageJson(message: FakeSms) {
+    return {
+      sid: message.sid,
+      account_sid: accountSid,
+      to: message.to,
+      from: message.from,
+      body: message.body,
+      status: "queued",
+      date_created: new Date(message.receivedAt).toUTCString(),
+      date_sent: new Date(message.receivedAt).toUTCString(),
+      num_segments: "1",
+      direction: "outbound-api",
+      uri: `/2010-04-01/Accounts/${accountSid}/Messages/${message.sid}.json`,
+    };
+  }
+
   const server = await listen(app);
-  return { ...server, accountSid, authToken, script, calls, messages, state };
+  return { ...server, accountSid, authToken, script, calls, lookups, messages, state };
 }
 
 /** A Twilio error body as Twilio sends it. */

@@ -39,7 +39,12 @@ export function sendersFor(resend: FakeResend, twilio: FakeTwilio, timeoutMs = 5
  * SDKs. The rate limit is high so tests are not paced by it unless they ask.
  */
 export async function startWorkerHarness(
-  options: { ratePerSecond?: number; concurrency?: number } = {},
+  options: {
+    ratePerSecond?: number;
+    concurrency?: number;
+    emailPerSecond?: number;
+    smsPerSecond?: number;
+  } = {},
 ) {
   const fixture = await createTestQueue();
   const resend = await startFakeResend();
@@ -52,6 +57,10 @@ export async function startWorkerHarness(
     logger: testLogger(),
     concurrency: options.concurrency ?? 5,
     ratePerSecond: options.ratePerSecond ?? 1000,
+    providerRatePerSecond: {
+      email: options.emailPerSecond ?? 1000,
+      sms: options.smsPerSecond ?? 1000,
+    },
     lockDurationMs: 30_000,
     stalledIntervalMs: 30_000,
   });

@@ -1,9 +1,14 @@
 import { Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { NOTIFICATION_QUEUE, notificationJobOptions } from "../contract/notification-job.js";
+import {
+  type Channel,
+  NOTIFICATION_QUEUE,
+  notificationJobOptions,
+} from "../contract/notification-job.js";
 import type { Logger } from "../lib/logger.js";
 import type { Senders } from "./channels/sender.js";
 import { deliverNotification } from "./deliver-notification.js";
+import { createProviderRateLimiter } from "./provider-rate-limit.js";
 
 /** Settings of a notification worker; `index.ts` reads them from the environment. */
 export interface NotificationWorkerOptions {
@@ -14,6 +19,8 @@ export interface NotificationWorkerOptions {
   concurrency: number;
   /** Jobs per second across every worker replica (BullMQ's limiter is global). */
   ratePerSecond: number;
+  /** Provider calls per second across every replica, per channel. */
+  providerRatePerSecond: Record<Channel, number>;
   lockDurationMs: number;
   stalledIntervalMs: number;
   /** Overrides the queue name; tests use a private one. */
@@ -25,9 +32,21 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Wo
   const { logger } = options;
   // Applied to jobs whose producer set no retention (existing backends adding jobs directly).
   const { removeOnComplete, removeOnFail } = notificationJobOptions();
-  const worker = new Worker(
-    options.queueName ?? NOTIFICATION_QUEUE,
-    (job) => deliverNotification(job, { senders: options.senders, logger }),
+  const queueName = options.queueName ?? NOTIFICATION_QUEUE;
+  const acquireSlot = createProviderRateLimiter({
+    redis: options.connection,
+    keyPrefix: `${options.prefix}:${queueName}`,
+    perSecond: options.providerRatePerSecond,
+  });
+  const worker: Worker = new Worker(
+    queueName,
+    (job) =>
+      deliverNotification(job, {
+        senders: options.senders,
+        logger,
+        acquireSlot,
+        pauseQueue: (ms) => worker.rateLimit(ms),
+      }),
     {
       connection: options.connection,
       prefix: options.prefix,

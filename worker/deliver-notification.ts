@@ -1,4 +1,4 @@
-import { type Job, UnrecoverableError } from "bullmq";
+import { type Job, RateLimitError, UnrecoverableError } from "bullmq";
 import {
   CHANNELS,
   type Channel,
@@ -11,15 +11,24 @@ import {
 } from "../contract/notification-job.js";
 import type { Logger } from "../lib/logger.js";
 import { maskEmail, maskPhone } from "../lib/mask.js";
-import type { Senders } from "./channels/sender.js";
+import type { Senders, SendResult } from "./channels/sender.js";
 import { ChannelError } from "./errors.js";
 import type { RenderedNotification } from "./templates/rendered.js";
 import { renderTradeExecuted } from "./templates/trade-executed.js";
+
+/** How long the queue pauses when a provider rejects our credentials: long enough not to burn jobs. */
+export const MISCONFIGURED_PAUSE_MS = 60_000;
+/** Wait after a 429 that came without a usable Retry-After. */
+const DEFAULT_RATE_LIMIT_WAIT_MS = 1000;
 
 /** What the processor needs besides the job. */
 export interface DeliveryContext {
   senders: Senders;
   logger: Logger;
+  /** Waits for a slot under the provider's own rate limit (shared by all replicas). */
+  acquireSlot(channel: Channel): Promise<void>;
+  /** Holds the whole queue back for `ms` (BullMQ's manual rate limit), on every replica. */
+  pauseQueue(ms: number): Promise<void>;
 }
 
 /**
@@ -28,49 +37,60 @@ export interface DeliveryContext {
  *
  * Why per-channel state on the job (and not one queue per channel): a retry re-runs the whole
  * processor, so without it a failed SMS would send the email again. With it, a retry only sends
- * the channels still `pending`; the email is additionally sent with a Resend idempotency key in
- * case the worker died after Resend accepted it but before the state was written. One job per
- * notification also keeps Redis commands per notification low, which is what Upstash bills.
+ * the channels still `pending`. A worker can still die between a provider's success and the state
+ * write, so the email also carries a Resend idempotency key, and an SMS retry first looks the
+ * message up at Twilio. One job per notification keeps Redis commands per notification low,
+ * which is what Upstash bills.
+ *
+ * Outcomes: all sent → completed; a transient error → thrown, BullMQ retries with backoff;
+ * a 429 or bad credentials → the queue waits and the job goes back to waiting without using an
+ * attempt; a permanent error → the channel fails at once and the job fails unrecoverably once
+ * nothing is left to retry.
  */
 export async function deliverNotification(
   job: Job,
   context: DeliveryContext,
 ): Promise<DeliveryReport> {
-  const parsed = notificationPayloadSchema.safeParse(job.data);
-  if (!parsed.success) {
-    const reason = parsed.error.issues
-      .map((issue) => `${issue.path.join(".") || "payload"}: ${issue.message}`)
-      .join("; ");
-    context.logger.error({ notificationId: job.id, reason }, "invalid job payload, not retried");
-    throw new UnrecoverableError(`Invalid notification payload: ${reason}`);
-  }
-  const payload = parsed.data;
+  const payload = parsePayload(job, context.logger);
   const recorded = readDeliveryReport(job.progress);
   const report = recorded ?? initialDeliveryReport(payload);
   const rendered = renderTradeExecuted(payload);
-  const attempt = job.attemptsMade + 1;
 
   const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
   const results = await Promise.all(
     pending.map((channel) =>
-      sendChannel({ channel, job, payload, rendered, attempt, context, state: report[channel] }),
+      sendChannel({ channel, job, payload, rendered, context, state: report[channel] }),
     ),
   );
-  for (const [index, channel] of pending.entries()) {
-    report[channel] = results[index]?.state ?? report[channel];
-  }
+  for (const result of results) report[result.channel] = result.state;
   const failures = results.flatMap((result) =>
     result.error ? [{ channel: result.channel, error: result.error }] : [],
   );
-  const retryable = failures.filter((failure) => !failure.error.permanent);
 
-  if (retryable.length > 0 && attempt >= (job.opts.attempts ?? 1)) {
+  const waits = failures.filter(
+    ({ error }) => error.kind === "rate_limited" || error.kind === "misconfigured",
+  );
+  const retryable = failures.filter(({ error }) => error.kind === "transient");
+  const attempt = job.attemptsMade + 1;
+  if (waits.length === 0 && retryable.length > 0 && attempt >= (job.opts.attempts ?? 1)) {
     // Out of retries: the channels still pending have failed for good.
     for (const { channel } of retryable) report[channel].status = "failed";
   }
   // A clean first try needs no progress write: the report becomes the job's return value.
   if (failures.length > 0 || recorded) await job.updateProgress(report);
 
+  if (waits.length > 0) {
+    const waitMs = Math.max(
+      ...waits.map(({ error }) =>
+        error.kind === "misconfigured"
+          ? MISCONFIGURED_PAUSE_MS
+          : (error.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS),
+      ),
+    );
+    await context.pauseQueue(waitMs);
+    // BullMQ moves the job back to waiting without counting an attempt.
+    throw new RateLimitError();
+  }
   const summary = failures.map(
     ({ channel, error }) => `${channel} ${error.code}: ${error.message}`,
   );
@@ -79,14 +99,45 @@ export async function deliverNotification(
   return report;
 }
 
+/** A payload that fails the schema cannot get better with retries: fail the job at once. */
+function parsePayload(job: Job, logger: Logger): NotificationPayload {
+  const parsed = notificationPayloadSchema.safeParse(job.data);
+  if (parsed.success) return parsed.data;
+  const reason = parsed.error.issues
+    .map((issue) => `${issue.path.join(".") || "payload"}: ${issue.message}`)
+    .join("; ");
+  logger.error({ notificationId: job.id, reason }, "invalid job payload, not retried");
+  throw new UnrecoverableError(`Invalid notification payload: ${reason}`);
+}
+
 interface ChannelAttempt {
   channel: Channel;
   job: Job;
   payload: NotificationPayload;
   rendered: RenderedNotification;
-  attempt: number;
   context: DeliveryContext;
   state: ChannelDelivery;
+}
+
+function send(input: ChannelAttempt): Promise<SendResult> {
+  const { channel, job, payload, rendered, context } = input;
+  if (channel === "email") {
+    return context.senders.sendEmail({
+      to: payload.to ?? "",
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      // Resend drops a repeat with the same key for 24 hours.
+      idempotencyKey: `notification:${job.id}:email`,
+    });
+  }
+  // Any earlier start of this job (a retry, a rate-limit bounce, a dead worker) may have sent it.
+  const mayHaveSent = job.attemptsStarted > 1 || input.state.calls > 0;
+  return context.senders.sendSms({
+    to: payload.phone ?? "",
+    body: rendered.sms,
+    ...(mayHaveSent ? { sentBefore: { since: new Date(job.timestamp) } } : {}),
+  });
 }
 
 async function sendChannel(input: ChannelAttempt): Promise<{
@@ -94,45 +145,42 @@ async function sendChannel(input: ChannelAttempt): Promise<{
   state: ChannelDelivery;
   error?: ChannelError;
 }> {
-  const { channel, job, payload, rendered, attempt, context } = input;
+  const { channel, job, payload, context } = input;
   const calls = input.state.calls + 1;
   const log = {
     notificationId: job.id,
     channel,
-    attempt,
+    attempt: job.attemptsMade + 1,
     to: channel === "email" ? maskEmail(payload.to ?? "") : maskPhone(payload.phone ?? ""),
   };
   try {
-    const { providerId } =
-      channel === "email"
-        ? await context.senders.sendEmail({
-            to: payload.to ?? "",
-            subject: rendered.subject,
-            html: rendered.html,
-            text: rendered.text,
-            idempotencyKey: `notification:${job.id}:email`,
-          })
-        : await context.senders.sendSms({ to: payload.phone ?? "", body: rendered.sms });
-    context.logger.info({ ...log, providerId }, "sent");
+    await context.acquireSlot(channel);
+    const { providerId, recovered } = await send(input);
+    context.logger.info({ ...log, providerId, ...(recovered ? { recovered } : {}) }, "sent");
     return { channel, state: { status: "sent", calls, providerId } };
   } catch (thrown) {
     const error =
       thrown instanceof ChannelError
         ? thrown
         : new ChannelError("transient", "internal_error", String(thrown));
-    const level = error.kind === "misconfigured" ? "error" : "warn";
-    context.logger[level](
-      { ...log, code: error.code, kind: error.kind, err: error.message },
-      "send failed",
-    );
-    const status = error.permanent ? "failed" : "pending";
+    if (error.kind === "misconfigured") {
+      context.logger.error(
+        { ...log, code: error.code, err: error.message, pauseMs: MISCONFIGURED_PAUSE_MS },
+        "provider rejected our credentials or sender: check the configuration; the queue is paused",
+      );
+    } else {
+      context.logger.warn(
+        { ...log, code: error.code, kind: error.kind, err: error.message },
+        "send failed",
+      );
+    }
     return {
       channel,
       error,
       state: {
-        status,
+        status: error.kind === "permanent" ? "failed" : "pending",
         calls,
-        error: { code: error.code, message: error.message, permanent: error.permanent },
+        error: { code: error.code, message: error.message, permanent: error.kind === "permanent" },
       },
     };
   }

@@ -19,11 +19,6 @@ export class ChannelError extends Error {
     super(message);
     this.name = "ChannelError";
   }
-
-  /** Whether a retry of the same call could succeed. */
-  get permanent(): boolean {
-    return this.kind === "permanent" || this.kind === "misconfigured";
-  }
 }
 
 /** Parses an HTTP `Retry-After` (seconds or a date) into milliseconds; undefined when absent or bad. */

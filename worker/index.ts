@@ -25,6 +25,10 @@ const worker = createNotificationWorker({
   logger,
   concurrency: env.WORKER_CONCURRENCY,
   ratePerSecond: env.RATE_LIMIT_PER_SECOND,
+  providerRatePerSecond: {
+    email: env.EMAIL_RATE_LIMIT_PER_SECOND,
+    sms: env.SMS_RATE_LIMIT_PER_SECOND,
+  },
   lockDurationMs: env.WORKER_LOCK_DURATION_MS,
   stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
 });
@@ -37,6 +41,8 @@ worker.on("ready", () => {
       sms: senders.smsProvider,
       concurrency: env.WORKER_CONCURRENCY,
       ratePerSecond: env.RATE_LIMIT_PER_SECOND,
+      emailPerSecond: env.EMAIL_RATE_LIMIT_PER_SECOND,
+      smsPerSecond: env.SMS_RATE_LIMIT_PER_SECOND,
     },
     "worker ready",
   );

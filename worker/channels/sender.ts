@@ -12,11 +12,18 @@ export interface EmailMessage {
 export interface SmsMessage {
   to: string;
   body: string;
+  /**
+   * Set when an earlier try may have reached the provider (a retry, or a job taken over from a
+   * worker that died): the sender first looks for a message with this body sent since then.
+   */
+  sentBefore?: { since: Date };
 }
 
 /** What a successful send returns: the provider's id for the message. */
 export interface SendResult {
   providerId: string;
+  /** True when the message was found already sent by an earlier try, not sent again. */
+  recovered?: boolean;
 }
 
 /** The two ways out of the worker; real providers or the development outbox implement them. */

@@ -75,10 +75,33 @@ export function createTwilioSmsSender(options: {
     : { from: options.from };
   return async (message) => {
     try {
+      if (message.sentBefore) {
+        const earlier = await findSentMessage(client, message, message.sentBefore.since);
+        if (earlier) return { providerId: earlier, recovered: true };
+      }
       const sent = await client.messages.create({ to: message.to, body: message.body, ...sender });
       return { providerId: sent.sid };
     } catch (error) {
       throw classifyTwilioError(error);
     }
   };
+}
+
+/** Twilio statuses of a message that never left: sending it again is no duplicate. */
+const NOT_SENT = new Set(["failed", "undelivered", "canceled"]);
+
+/**
+ * Twilio has no idempotency key, and a 5xx, a timeout or a worker dying mid-call leaves it
+ * unknown whether the SMS went out; Twilio's own advice is to look before sending again.
+ * Looks up messages to the same number since `since` (Twilio filters by day) with the same body.
+ */
+async function findSentMessage(
+  client: twilio.Twilio,
+  message: SmsMessage,
+  since: Date,
+): Promise<string | undefined> {
+  const recent = await client.messages.list({ to: message.to, dateSentAfter: since, limit: 50 });
+  return recent.find(
+    (candidate) => candidate.body === message.body && !NOT_SENT.has(candidate.status),
+  )?.sid;
 }
