@@ -15,7 +15,13 @@ export interface GatewayDeps {
 }
 
 /** Context variables every handler can read. */
-export type GatewayEnv = { Variables: { requestId: string } };
+export type GatewayEnv = {
+  Variables: {
+    requestId: string;
+    /** Set by the API key check: the first 16 hex digits of the accepted key's SHA-256. */
+    apiKeyId: string;
+  };
+};
 
 /** The app type routes register themselves on. */
 export type GatewayApp = OpenAPIHono<GatewayEnv>;

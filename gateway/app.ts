@@ -7,6 +7,8 @@ import { requestLog } from "./request-log.js";
 import { registerHealth } from "./routes/health.js";
 import { registerCreateNotification } from "./routes/notifications-create.js";
 import { registerGetNotification } from "./routes/notifications-get.js";
+import { registerListNotifications } from "./routes/notifications-list.js";
+import { registerRetryNotification } from "./routes/notifications-retry.js";
 
 /** Builds the gateway's Hono app: middleware, error handling and routes. It never listens. */
 export function createApp(deps: GatewayDeps): GatewayApp {
@@ -30,7 +32,9 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   app.use("/notifications", apiKey);
   app.use("/notifications/*", apiKey);
   registerCreateNotification(app, deps);
+  registerListNotifications(app, deps);
   registerGetNotification(app, deps);
+  registerRetryNotification(app, deps);
 
   return app;
 }

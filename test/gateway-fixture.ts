@@ -1,4 +1,5 @@
 import { Queue } from "bullmq";
+import type { Redis } from "ioredis";
 import { DEFAULT_JOB_SETTINGS, NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { createApp } from "../gateway/app.js";
 import { createProducerConnection } from "../lib/redis.js";
@@ -22,7 +23,11 @@ export const VALID_NOTIFICATION = {
 
 /** The gateway app over a private queue, driven in-process with `app.request()`. */
 export async function createTestGateway() {
-  const fixture = await createTestQueue();
+  return gatewayOver(await createTestQueue());
+}
+
+/** The gateway app over an existing queue fixture (for example a worker harness's). */
+export function gatewayOver<F extends { queue: Queue; redis: Redis }>(fixture: F) {
   const app = createApp({
     queue: fixture.queue,
     redis: fixture.redis,
@@ -64,7 +69,9 @@ export async function createTestGateway() {
   };
 }
 
-export type TestGateway = Awaited<ReturnType<typeof createTestGateway>>;
+export type TestGateway = ReturnType<
+  typeof gatewayOver<Awaited<ReturnType<typeof createTestQueue>>>
+>;
 
 /** The gateway app over a Redis URL where nothing listens, as during an outage. */
 export async function createUnreachableGateway() {

@@ -1,0 +1,83 @@
+import { createHash } from "node:crypto";
+import type { Redis } from "ioredis";
+
+/** How long an `Idempotency-Key` is remembered after its notification was accepted. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+/**
+ * How long a claim lives before its notification is confirmed queued. Short, so a gateway that
+ * dies mid-request does not block the key for a day; the retry then re-adds under the same
+ * deterministic job id, which BullMQ ignores if the first add went through.
+ */
+const PENDING_TTL_SECONDS = 10;
+
+/** What a request with an `Idempotency-Key` should do. */
+export type IdempotencyClaim =
+  | { kind: "new" }
+  | { kind: "replay"; id: string }
+  | { kind: "in_flight" }
+  | { kind: "mismatch" };
+
+interface Stored {
+  fingerprint: string;
+  id: string;
+  state: "pending" | "queued";
+}
+
+function sha256(value: string): string {
+  return createHash("sha256").update(value).digest("hex");
+}
+
+/** A stable fingerprint of a validated request body. */
+export function fingerprintOf(payload: unknown): string {
+  return sha256(JSON.stringify(payload));
+}
+
+/**
+ * The notification id for an idempotency key: derived, so two adds for the same key can only
+ * ever create one BullMQ job. Shaped like a UUID so every id looks alike to callers.
+ */
+export function notificationIdFor(scope: string, key: string): string {
+  const hex = sha256(`${scope}\u0000${key}`);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Remembers idempotency keys in Redis, scoped per API key so callers cannot collide. */
+export function createIdempotencyStore(redis: Redis, keyPrefix: string) {
+  const redisKey = (scope: string, key: string) =>
+    `${keyPrefix}:idempotency:${sha256(`${scope}\u0000${key}`)}`;
+
+  return {
+    /** Claims `key` for a body with `fingerprint`, or says what the earlier request became. */
+    async claim(
+      scope: string,
+      key: string,
+      fingerprint: string,
+      id: string,
+    ): Promise<IdempotencyClaim> {
+      const stored: Stored = { fingerprint, id, state: "pending" };
+      const k = redisKey(scope, key);
+      const set = await redis.set(k, JSON.stringify(stored), "EX", PENDING_TTL_SECONDS, "NX");
+      if (set === "OK") return { kind: "new" };
+      const raw = await redis.get(k);
+      // Expired between the two commands: the earlier request is gone, claim again.
+      if (raw === null) return this.claim(scope, key, fingerprint, id);
+      const earlier = JSON.parse(raw) as Stored;
+      if (earlier.fingerprint !== fingerprint) return { kind: "mismatch" };
+      if (earlier.state === "pending") return { kind: "in_flight" };
+      return { kind: "replay", id: earlier.id };
+    },
+
+    /** Marks the claim's notification as queued and keeps the key for the full window. */
+    async confirm(scope: string, key: string, fingerprint: string, id: string): Promise<void> {
+      const stored: Stored = { fingerprint, id, state: "queued" };
+      await redis.set(redisKey(scope, key), JSON.stringify(stored), "EX", IDEMPOTENCY_TTL_SECONDS);
+    },
+
+    /** Drops a claim whose notification could not be queued, so the caller can retry. */
+    async release(scope: string, key: string): Promise<void> {
+      await redis.del(redisKey(scope, key));
+    },
+  };
+}
+
+export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;

@@ -1,0 +1,102 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  createTestGateway,
+  ROTATED_API_KEY,
+  TEST_API_KEY,
+  type TestGateway,
+  VALID_NOTIFICATION,
+} from "../../test/gateway-fixture.js";
+import { apiKeyId } from "../auth.js";
+import { createIdempotencyStore, fingerprintOf, notificationIdFor } from "../idempotency.js";
+
+let gateway: TestGateway;
+beforeEach(async () => {
+  gateway = await createTestGateway();
+});
+afterEach(async () => {
+  await gateway.cleanup();
+});
+
+async function postWithKey(
+  key: string,
+  body: object = VALID_NOTIFICATION,
+  headers: Record<string, string> = {},
+) {
+  const response = await gateway.post(body, { "idempotency-key": key, ...headers });
+  return {
+    response,
+    body: (await response.json()) as { id?: string; error?: { code: string; message: string } },
+  };
+}
+
+describe("Idempotency-Key", () => {
+  it("returns the same id for the same key and body and enqueues one job", async () => {
+    const first = await postWithKey("trade-8812-fill-1");
+    const second = await postWithKey("trade-8812-fill-1");
+    expect(first.response.status).toBe(202);
+    expect(second.response.status).toBe(202);
+    expect(second.body.id).toBe(first.body.id);
+    expect(first.response.headers.get("idempotent-replayed")).toBeNull();
+    expect(second.response.headers.get("idempotent-replayed")).toBe("true");
+    expect(await gateway.jobCount()).toBe(1);
+  });
+
+  it("treats an omitted default (currency) like the same body", async () => {
+    const first = await postWithKey("k-currency");
+    const second = await postWithKey("k-currency", { ...VALID_NOTIFICATION, currency: "USD" });
+    expect(second.body.id).toBe(first.body.id);
+  });
+
+  it("answers 422 for the same key with a different body, and enqueues nothing more", async () => {
+    await postWithKey("trade-8812-fill-1");
+    const other = await postWithKey("trade-8812-fill-1", { ...VALID_NOTIFICATION, amount: 2000 });
+    expect(other.response.status).toBe(422);
+    expect(other.body.error).toEqual({
+      code: "UNPROCESSABLE_ENTITY",
+      message: "This Idempotency-Key was already used with a different request body",
+      requestId: expect.any(String),
+    });
+    expect(await gateway.jobCount()).toBe(1);
+  });
+
+  it("answers 409 while the first request with the key is still being accepted", async () => {
+    const store = createIdempotencyStore(gateway.redis, gateway.queue.qualifiedName);
+    const scope = apiKeyId(TEST_API_KEY);
+    const fingerprint = fingerprintOf({ ...VALID_NOTIFICATION, currency: "USD" });
+    await store.claim(scope, "in-flight", fingerprint, notificationIdFor(scope, "in-flight"));
+    const { response, body } = await postWithKey("in-flight");
+    expect(response.status).toBe(409);
+    expect(response.headers.get("retry-after")).toBe("1");
+    expect(body.error?.code).toBe("CONFLICT");
+    expect(await gateway.jobCount()).toBe(0);
+  });
+
+  it("keeps keys of different API keys apart", async () => {
+    const first = await postWithKey("shared-key");
+    const second = await postWithKey("shared-key", VALID_NOTIFICATION, {
+      authorization: `Bearer ${ROTATED_API_KEY}`,
+    });
+    expect(second.response.status).toBe(202);
+    expect(second.body.id).not.toBe(first.body.id);
+    expect(await gateway.jobCount()).toBe(2);
+  });
+
+  it("remembers the key for 24 hours", async () => {
+    await postWithKey("ttl-check");
+    const keys = await gateway.redis.keys(`${gateway.queue.qualifiedName}:idempotency:*`);
+    expect(keys).toHaveLength(1);
+    const ttl = await gateway.redis.ttl(keys[0] ?? "");
+    expect(ttl).toBeGreaterThan(24 * 3600 - 60);
+    expect(ttl).toBeLessThanOrEqual(24 * 3600);
+  });
+
+  it.each([
+    ["longer than 255 characters", "k".repeat(256)],
+    ["with a space", "two words"],
+  ])("answers 400 for a key %s", async (_name, key) => {
+    const { response, body } = await postWithKey(key);
+    expect(response.status).toBe(400);
+    expect(body.error?.message).toBe("idempotency-key: must be 1-255 visible ASCII characters");
+    expect(await gateway.jobCount()).toBe(0);
+  });
+});

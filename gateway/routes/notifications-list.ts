@@ -1,0 +1,60 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { JobType } from "bullmq";
+import type { GatewayApp, GatewayDeps } from "../app-types.js";
+import { describeJob, NotificationState, NotificationStatus } from "../notification-status.js";
+import { errorResponses } from "../openapi-schemas.js";
+import { requireRedis } from "../require-redis.js";
+
+/** BullMQ states behind each state of this API. */
+const BULLMQ_TYPES: Record<NotificationState, JobType[]> = {
+  queued: ["waiting", "prioritized"],
+  active: ["active"],
+  delayed: ["delayed"],
+  completed: ["completed"],
+  failed: ["failed"],
+};
+
+const NotificationPage = z
+  .object({
+    items: z.array(NotificationStatus),
+    page: z.number().int(),
+    pageSize: z.number().int(),
+    total: z.number().int(),
+  })
+  .openapi("NotificationPage");
+
+const route = createRoute({
+  method: "get",
+  path: "/notifications",
+  summary: "List notifications in one state, newest first (for example the failed ones)",
+  security: [{ bearerAuth: [] }],
+  request: {
+    query: z.object({
+      state: NotificationState.default("failed"),
+      page: z.coerce.number().int().min(1).default(1),
+      pageSize: z.coerce.number().int().min(1).max(100).default(20),
+    }),
+  },
+  responses: {
+    200: { description: "One page", content: { "application/json": { schema: NotificationPage } } },
+    ...errorResponses(400, 401, 503),
+  },
+});
+
+/** `GET /notifications?state=failed&page=1&pageSize=20`. */
+export function registerListNotifications(app: GatewayApp, deps: GatewayDeps): void {
+  app.openapi(route, async (c) => {
+    const { state, page, pageSize } = c.req.valid("query");
+    requireRedis(deps.redis);
+    const types = BULLMQ_TYPES[state];
+    const start = (page - 1) * pageSize;
+    const [jobs, total] = await Promise.all([
+      deps.queue.getJobs(types, start, start + pageSize - 1, false),
+      deps.queue.getJobCountByTypes(...types),
+    ]);
+    return c.json(
+      { items: jobs.filter(Boolean).map((job) => describeJob(job, state)), page, pageSize, total },
+      200,
+    );
+  });
+}

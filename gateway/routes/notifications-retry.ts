@@ -1,0 +1,54 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { type DeliveryReport, readDeliveryReport } from "../../contract/notification-job.js";
+import type { GatewayApp, GatewayDeps } from "../app-types.js";
+import { ApiError } from "../errors.js";
+import { errorResponses, NotificationId } from "../openapi-schemas.js";
+import { requireRedis } from "../require-redis.js";
+
+const route = createRoute({
+  method: "post",
+  path: "/notifications/{id}/retry",
+  summary: "Retry a failed notification: only its failed channels are sent again",
+  security: [{ bearerAuth: [] }],
+  request: { params: z.object({ id: NotificationId }) },
+  responses: {
+    202: {
+      description: "Queued again with a fresh set of attempts",
+      content: {
+        "application/json": {
+          schema: z.object({ id: z.string(), status: z.literal("queued") }),
+        },
+      },
+    },
+    ...errorResponses(400, 401, 404, 409, 503),
+  },
+});
+
+/** Failed channels go back to pending; sent and skipped ones stay as they are. */
+function reopenFailedChannels(report: DeliveryReport): DeliveryReport {
+  const reopen = (channel: DeliveryReport["email"]) =>
+    channel.status === "failed" ? { status: "pending" as const, calls: channel.calls } : channel;
+  return { email: reopen(report.email), sms: reopen(report.sms) };
+}
+
+/** `POST /notifications/{id}/retry`. */
+export function registerRetryNotification(app: GatewayApp, deps: GatewayDeps): void {
+  app.openapi(route, async (c) => {
+    const { id } = c.req.valid("param");
+    requireRedis(deps.redis);
+    const job = await deps.queue.getJob(id);
+    if (!job) throw new ApiError("NOT_FOUND", `No notification with id ${id}`);
+    const state = await job.getState();
+    if (state !== "failed") {
+      throw new ApiError(
+        "CONFLICT",
+        `Only failed notifications can be retried; this one is ${state}`,
+      );
+    }
+    const report = readDeliveryReport(job.progress);
+    if (report) await job.updateProgress(reopenFailedChannels(report));
+    await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+    deps.logger.info({ notificationId: id, requestId: c.get("requestId") }, "notification retried");
+    return c.json({ id, status: "queued" as const }, 202);
+  });
+}
