@@ -33,7 +33,6 @@ export async function startFakeResend(options: { apiKey?: string; latencyMs?: nu
   app.post("/emails", async (c) => {
     const idempotencyKey = c.req.header("idempotency-key");
     calls.push({ idempotencyKey, at: Date.now() });
-    if (state.latencyMs > 0) await delay(state.latencyMs);
     if (c.req.header("authorization") !== `Bearer ${apiKey}`) {
       return c.json(
         { statusCode: 401, name: "invalid_api_key", message: "API key is invalid" },
@@ -64,6 +63,8 @@ export async function startFakeResend(options: { apiKey?: string; latencyMs?: nu
     const to = Array.isArray(body.to) ? String(body.to[0]) : body.to;
     emails.push({ ...body, to, id, idempotencyKey, receivedAt: Date.now() });
     if (idempotencyKey) byKey.set(idempotencyKey, { id, body: raw });
+    // Accepted first, answered late, as a real provider whose answer is slow to arrive.
+    if (state.latencyMs > 0) await delay(state.latencyMs);
     return c.json({ id });
   });
 

@@ -58,7 +58,6 @@ export async function startFakeTwilio(
     const form = await c.req.parseBody();
     const to = String(form.To ?? "");
     calls.push({ to, at: Date.now() });
-    if (state.latencyMs > 0) await delay(state.latencyMs);
     const scripted = script.next();
     const message = {
       sid: `SM${randomBytes(16).toString("hex")}`,
@@ -68,6 +67,8 @@ export async function startFakeTwilio(
       receivedAt: Date.now(),
     };
     if (!scripted || scripted.deliver) messages.push(message);
+    // Accepted first, answered late: a caller that gives up (or dies) meanwhile leaves the SMS sent.
+    if (state.latencyMs > 0) await delay(state.latencyMs);
     if (scripted) {
       return c.json(scripted.body as object, scripted.status as 400, scripted.headers ?? {});
     }

@@ -6,7 +6,7 @@ import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
 import { redisUrl } from "./fixtures.js";
 import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { type ServiceProcess, startService } from "./processes.js";
-import { TEST_SMS_FROM } from "./worker-fixture.js";
+import { providerEnv } from "./worker-fixture.js";
 
 describe("the pipeline as real processes", () => {
   let resend: FakeResend;
@@ -30,16 +30,7 @@ describe("the pipeline as real processes", () => {
       PORT: String(port),
       API_KEYS: `other-key-0123456789abcdef,${TEST_API_KEY}`,
     });
-    worker = startService("worker", {
-      ...shared,
-      RESEND_API_KEY: resend.apiKey,
-      RESEND_BASE_URL: resend.url,
-      EMAIL_FROM: "Exchange <notifications@example.com>",
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM: TEST_SMS_FROM,
-      TWILIO_API_BASE_URL: twilio.url,
-    });
+    worker = startService("worker", { ...shared, ...providerEnv(resend, twilio) });
     await gateway.waitForLine(/gateway listening/);
     await worker.waitForLine(/worker ready/);
   });

@@ -91,3 +91,16 @@ export async function waitForFinished(queue: Queue, id: string, timeout = 20_000
     { timeout, interval: 20 },
   );
 }
+
+/** Environment that points a worker process's real SDKs at the fakes. */
+export function providerEnv(resend: FakeResend, twilio: FakeTwilio): Record<string, string> {
+  return {
+    RESEND_API_KEY: resend.apiKey,
+    RESEND_BASE_URL: resend.url,
+    EMAIL_FROM: TEST_EMAIL_FROM,
+    TWILIO_ACCOUNT_SID: twilio.accountSid,
+    TWILIO_AUTH_TOKEN: twilio.authToken,
+    TWILIO_FROM: TEST_SMS_FROM,
+    TWILIO_API_BASE_URL: twilio.url,
+  };
+}
