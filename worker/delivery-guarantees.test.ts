@@ -130,10 +130,11 @@ describe("misconfiguration", () => {
       .poll(async () => (await h.queue.getRateLimitTtl()) > MISCONFIGURED_PAUSE_MS - 10_000)
       .toBe(true);
     const job = await h.queue.getJob(id);
-    expect(await job?.getState()).toBe("waiting");
-    expect(job?.attemptsMade).toBe(0);
+    if (!job) throw new Error(`job ${id} is gone`);
+    expect(await job.getState()).toBe("waiting");
+    expect(job.attemptsMade).toBe(0);
     expect(h.resend.calls).toHaveLength(1);
-    expect((job?.progress as DeliveryReport).email).toEqual({
+    expect((job.progress as DeliveryReport).email).toEqual({
       status: "pending",
       calls: 1,
       error: { code: "invalid_api_key", message: "API key is invalid", permanent: false },

@@ -1,13 +1,5 @@
-import { Queue } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  DEFAULT_JOB_SETTINGS,
-  NOTIFICATION_QUEUE,
-  TRADE_EXECUTED_JOB,
-} from "../../contract/notification-job.js";
-import { createProducerConnection } from "../../lib/redis.js";
-import { freePort } from "../../scripts/redis-server.js";
-import { testLogger } from "../../test/fixtures.js";
+import { DEFAULT_JOB_SETTINGS, TRADE_EXECUTED_JOB } from "../../contract/notification-job.js";
 import {
   createTestGateway,
   createUnreachableGateway,
