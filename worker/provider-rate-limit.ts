@@ -11,6 +11,8 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 if count > tonumber(ARGV[1]) then
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl < 0 then ttl = tonumber(ARGV[2]) end
+  -- PTTL rounds down to 0 in the window's last millisecond; 0 would mean "go now".
+  if ttl < 1 then ttl = 1 end
   return ttl
 end
 return 0`;
