@@ -3,6 +3,7 @@ import { requestId } from "hono/request-id";
 import type { GatewayApp, GatewayDeps, GatewayEnv } from "./app-types.js";
 import { requireApiKey } from "./auth.js";
 import { ApiError, createErrorHandler, formatZodError, notFoundHandler } from "./errors.js";
+import { createGatewayMetrics } from "./metrics.js";
 import { requestLog } from "./request-log.js";
 import { registerHealth } from "./routes/health.js";
 import { registerCreateNotification } from "./routes/notifications-create.js";
@@ -19,13 +20,20 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     },
   });
 
+  const metrics = createGatewayMetrics({
+    queue: deps.queue,
+    cacheMs: deps.metricsCacheMs ?? 5000,
+    logger: deps.logger,
+  });
   app.use(requestId());
   app.use(requestLog(deps.logger));
+  app.use(metrics.registerMetrics);
   app.onError(createErrorHandler(deps.logger));
   app.notFound(notFoundHandler);
 
-  // Probes, unauthenticated: the platform's health checks call them.
+  // Probes and metrics, unauthenticated: the platform's health checks and scrapers call them.
   registerHealth(app, deps);
+  app.get("/metrics", metrics.printMetrics);
 
   // Notifications, behind API keys (checked before the body is read).
   const apiKey = requireApiKey(deps.apiKeys);
