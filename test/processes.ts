@@ -28,7 +28,8 @@ export function startService(
   env: Record<string, string>,
 ): ServiceProcess {
   const child = spawn(process.execPath, ["--import", "tsx", ENTRIES[name]], {
-    env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", ...env },
+    // A worker's health port defaults to 0 (any free port) so several can run side by side.
+    env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", WORKER_HEALTH_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];

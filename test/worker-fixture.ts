@@ -4,6 +4,7 @@ import { createResendEmailSender } from "../worker/channels/email.js";
 import type { Senders } from "../worker/channels/sender.js";
 import { createTwilioSmsSender } from "../worker/channels/sms.js";
 import { createNotificationWorker } from "../worker/create-worker.js";
+import { createWorkerMetrics } from "../worker/metrics.js";
 import { type FakeResend, startFakeResend } from "./fake-resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
 import { createTestQueue, testLogger, workerRedis } from "./fixtures.js";
@@ -50,6 +51,7 @@ export async function startWorkerHarness(
   const resend = await startFakeResend();
   const twilio = await startFakeTwilio();
   const connection = workerRedis();
+  const metrics = createWorkerMetrics();
   const worker = createNotificationWorker({
     connection,
     prefix: fixture.prefix,
@@ -63,12 +65,15 @@ export async function startWorkerHarness(
     },
     lockDurationMs: 30_000,
     stalledIntervalMs: 30_000,
+    metrics,
   });
   return {
     ...fixture,
     resend,
     twilio,
     worker,
+    metrics,
+    connection,
     async stop() {
       await worker.close();
       await connection.quit();

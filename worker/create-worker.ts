@@ -8,6 +8,7 @@ import {
 import type { Logger } from "../lib/logger.js";
 import type { Senders } from "./channels/sender.js";
 import { deliverNotification } from "./deliver-notification.js";
+import type { WorkerMetrics } from "./metrics.js";
 import { createProviderRateLimiter } from "./provider-rate-limit.js";
 
 /** Settings of a notification worker; `index.ts` reads them from the environment. */
@@ -23,6 +24,7 @@ export interface NotificationWorkerOptions {
   providerRatePerSecond: Record<Channel, number>;
   lockDurationMs: number;
   stalledIntervalMs: number;
+  metrics: WorkerMetrics;
   /** Overrides the queue name; tests use a private one. */
   queueName?: string;
 }
@@ -37,6 +39,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Wo
     redis: options.connection,
     keyPrefix: `${options.prefix}:${queueName}`,
     perSecond: options.providerRatePerSecond,
+    onWait: (channel) => options.metrics.recordLocalRateLimitWait(channel),
   });
   const worker: Worker = new Worker(
     queueName,
@@ -46,6 +49,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Wo
         logger,
         acquireSlot,
         pauseQueue: (ms) => worker.rateLimit(ms),
+        metrics: options.metrics,
       }),
     {
       connection: options.connection,
@@ -60,11 +64,13 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Wo
   );
 
   worker.on("completed", (job) => {
+    options.metrics.recordJob("completed");
     logger.info({ notificationId: job.id, attempt: job.attemptsMade }, "notification delivered");
   });
   worker.on("failed", (job, err) => {
     const attempts = job?.opts.attempts ?? 1;
     const final = !job || job.attemptsMade >= attempts || err.name === "UnrecoverableError";
+    options.metrics.recordJob(final ? "failed" : "retrying");
     logger[final ? "error" : "warn"](
       { notificationId: job?.id, attempt: job?.attemptsMade, final, reason: err.message },
       final ? "notification failed" : "notification attempt failed, will retry",

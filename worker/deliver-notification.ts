@@ -13,6 +13,7 @@ import type { Logger } from "../lib/logger.js";
 import { maskEmail, maskPhone } from "../lib/mask.js";
 import type { Senders, SendResult } from "./channels/sender.js";
 import { ChannelError } from "./errors.js";
+import type { WorkerMetrics } from "./metrics.js";
 import type { RenderedNotification } from "./templates/rendered.js";
 import { renderTradeExecuted } from "./templates/trade-executed.js";
 
@@ -29,6 +30,7 @@ export interface DeliveryContext {
   acquireSlot(channel: Channel): Promise<void>;
   /** Holds the whole queue back for `ms` (BullMQ's manual rate limit), on every replica. */
   pauseQueue(ms: number): Promise<void>;
+  metrics: Pick<WorkerMetrics, "recordSend">;
 }
 
 /**
@@ -153,9 +155,12 @@ async function sendChannel(input: ChannelAttempt): Promise<{
     attempt: job.attemptsMade + 1,
     to: channel === "email" ? maskEmail(payload.to ?? "") : maskPhone(payload.phone ?? ""),
   };
+  await context.acquireSlot(channel);
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
   try {
-    await context.acquireSlot(channel);
     const { providerId, recovered } = await send(input);
+    context.metrics.recordSend(channel, recovered ? "recovered" : "sent", seconds());
     context.logger.info({ ...log, providerId, ...(recovered ? { recovered } : {}) }, "sent");
     return { channel, state: { status: "sent", calls, providerId } };
   } catch (thrown) {
@@ -163,6 +168,7 @@ async function sendChannel(input: ChannelAttempt): Promise<{
       thrown instanceof ChannelError
         ? thrown
         : new ChannelError("transient", "internal_error", String(thrown));
+    context.metrics.recordSend(channel, error.kind, seconds());
     if (error.kind === "misconfigured") {
       context.logger.error(
         { ...log, code: error.code, err: error.message, pauseMs: MISCONFIGURED_PAUSE_MS },

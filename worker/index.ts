@@ -4,6 +4,8 @@ import { maskUrlPassword } from "../lib/mask.js";
 import { createWorkerConnection } from "../lib/redis.js";
 import { createNotificationWorker } from "./create-worker.js";
 import { workerEnvSchema } from "./env.js";
+import { createHealthApp, startHealthServer } from "./health-server.js";
+import { createWorkerMetrics } from "./metrics.js";
 import { buildSenders } from "./senders.js";
 
 const env = loadEnvOrExit(workerEnvSchema);
@@ -18,6 +20,7 @@ const senders = buildSenders(env, (line) => process.stdout.write(`${line}\n`));
 const connection = createWorkerConnection(env.REDIS_URL);
 connection.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
 
+const metrics = createWorkerMetrics();
 const worker = createNotificationWorker({
   connection,
   prefix: env.QUEUE_PREFIX,
@@ -31,7 +34,14 @@ const worker = createNotificationWorker({
   },
   lockDurationMs: env.WORKER_LOCK_DURATION_MS,
   stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+  metrics,
 });
+
+const healthServer = startHealthServer(
+  createHealthApp({ worker, connection, metrics }),
+  env.WORKER_HEALTH_PORT,
+  (port) => logger.info({ port }, "worker health and metrics listening"),
+);
 
 worker.on("ready", () => {
   logger.info(
@@ -55,6 +65,7 @@ async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, "worker shutting down: finishing in-flight jobs");
   // close() stops fetching new jobs and waits for the active ones to finish.
   await worker.close();
+  healthServer.close();
   await connection.quit().catch(() => connection.disconnect());
   logger.info("worker stopped");
   process.exit(0);

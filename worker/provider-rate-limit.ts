@@ -28,6 +28,8 @@ export function createProviderRateLimiter(options: {
   redis: Redis;
   keyPrefix: string;
   perSecond: Record<Channel, number>;
+  /** Called each time a call has to wait for the next window. */
+  onWait?: (channel: Channel) => void;
 }) {
   const { redis } = options;
   /** Waits until a call on `channel` fits in its provider's limit. */
@@ -38,6 +40,7 @@ export function createProviderRateLimiter(options: {
         await redis.eval(TAKE_SLOT, 1, key, options.perSecond[channel], WINDOW_MS),
       );
       if (waitMs <= 0) return;
+      options.onWait?.(channel);
       await new Promise((resolve) => setTimeout(resolve, waitMs));
     }
   };
