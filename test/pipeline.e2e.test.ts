@@ -82,6 +82,17 @@ describe("the pipeline as real processes", () => {
     expect(worker.lines.join("\n")).not.toContain("user@example.com");
   });
 
+  it("serves the worker's /healthz and /metrics on its health port", async () => {
+    const line = await worker.waitForLine(/worker health and metrics listening/);
+    const { port } = JSON.parse(line) as { port: number };
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok", redis: "ready", running: true });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toContain('notification_channel_sends_total{channel="email",outcome="sent"} 1');
+    expect(metrics).toContain('bullmq_job_count{queue="notifications",state="waiting"} 0');
+  });
+
   it("both processes exit 0 on SIGTERM", async () => {
     expect(await worker.stop("SIGTERM")).toBe(0);
     expect(await gateway.stop("SIGTERM")).toBe(0);

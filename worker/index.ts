@@ -1,6 +1,9 @@
+import { Queue } from "bullmq";
+import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { loadEnvOrExit } from "../lib/env.js";
 import { createLogger } from "../lib/logger.js";
 import { maskUrlPassword } from "../lib/mask.js";
+import { registerQueueGauges } from "../lib/queue-metrics.js";
 import { createWorkerConnection } from "../lib/redis.js";
 import { createNotificationWorker } from "./create-worker.js";
 import { workerEnvSchema } from "./env.js";
@@ -21,6 +24,9 @@ const connection = createWorkerConnection(env.REDIS_URL);
 connection.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
 
 const metrics = createWorkerMetrics();
+// Queue depth on the worker's /metrics too: the gateway scales to zero, workers keep running.
+const metricsQueue = new Queue(NOTIFICATION_QUEUE, { connection, prefix: env.QUEUE_PREFIX });
+registerQueueGauges({ registry: metrics.registry, queue: metricsQueue, cacheMs: 5000, logger });
 const worker = createNotificationWorker({
   connection,
   prefix: env.QUEUE_PREFIX,
@@ -66,6 +72,7 @@ async function shutdown(signal: string): Promise<void> {
   // close() stops fetching new jobs and waits for the active ones to finish.
   await worker.close();
   healthServer.close();
+  await metricsQueue.close();
   await connection.quit().catch(() => connection.disconnect());
   logger.info("worker stopped");
   process.exit(0);
