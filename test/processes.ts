@@ -27,7 +27,16 @@ export function startService(
   name: keyof typeof ENTRIES,
   env: Record<string, string>,
 ): ServiceProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", ENTRIES[name]], {
+  return startNodeProcess(name, ["--import", "tsx", ENTRIES[name]], env);
+}
+
+/** Starts `node <args>` with exactly `env` (plus PATH); `startService` runs the sources this way. */
+export function startNodeProcess(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+): ServiceProcess {
+  const child = spawn(process.execPath, args, {
     // A worker's health port defaults to 0 (any free port) so several can run side by side.
     env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", WORKER_HEALTH_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -27,6 +27,8 @@ export const workerEnvSchema = z
     SMS_RATE_LIMIT_PER_SECOND: positiveInt.default(10),
     WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
     WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),
+    /** How long SIGTERM waits for in-flight sends before giving up (deploy kill timeouts exceed it). */
+    WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
     /** /healthz and /metrics; 0 picks a free port (tests). */
     WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9091),
 

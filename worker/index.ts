@@ -69,13 +69,26 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, "worker shutting down: finishing in-flight jobs");
-  // close() stops fetching new jobs and waits for the active ones to finish.
-  await worker.close();
+  // close() stops fetching new jobs and waits for the active ones to finish; past the grace time
+  // the rest are abandoned: their locks lapse and another worker takes them over.
+  const finished = await Promise.race([
+    worker.close().then(() => true),
+    new Promise<false>((resolve) =>
+      setTimeout(() => resolve(false), env.WORKER_SHUTDOWN_TIMEOUT_MS).unref(),
+    ),
+  ]);
+  if (!finished) {
+    logger.error(
+      { graceMs: env.WORKER_SHUTDOWN_TIMEOUT_MS },
+      "in-flight jobs did not finish in time",
+    );
+    await worker.close(true);
+  }
   healthServer.close();
   await metricsQueue.close();
   await connection.quit().catch(() => connection.disconnect());
   logger.info("worker stopped");
-  process.exit(0);
+  process.exit(finished ? 0 : 1);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,32 @@
+# One image for both processes; the command picks one:
+#   node dist/gateway/server.js   (the default)
+#   node dist/worker/index.js
+# Node LTS, production dependencies only, runs as the unprivileged `node` user.
+
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY contract ./contract
+COPY gateway ./gateway
+COPY lib ./lib
+COPY worker ./worker
+RUN npm run build
+
+FROM node:22-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:22-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+COPY --chown=node:node package.json ./
+USER node
+# 3000: the gateway's HTTP port. 9091: the worker's /healthz and /metrics.
+EXPOSE 3000 9091
+# node directly (not npm) so SIGTERM reaches the process and shutdown is graceful.
+CMD ["node", "dist/gateway/server.js"]
