@@ -115,8 +115,12 @@ export interface ChannelDelivery {
   error?: { code: string; message: string; permanent: boolean };
 }
 
-/** Per-channel delivery state, stored as the job's progress so every retry can read it. */
-export type DeliveryReport = Record<Channel, ChannelDelivery>;
+/**
+ * Per-channel delivery state, stored as the job's progress so every retry can read it.
+ * `final` is set when the notification failed for good, so a manual retry knows to reopen
+ * the failed channels.
+ */
+export type DeliveryReport = Record<Channel, ChannelDelivery> & { final?: boolean };
 
 /** The report a job starts with: each channel pending when its recipient is given, else skipped. */
 export function initialDeliveryReport(payload: { to?: string; phone?: string }): DeliveryReport {

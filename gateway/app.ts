@@ -5,6 +5,7 @@ import { requireApiKey } from "./auth.js";
 import { ApiError, createErrorHandler, formatZodError, notFoundHandler } from "./errors.js";
 import { createGatewayMetrics } from "./metrics.js";
 import { requestLog } from "./request-log.js";
+import { registerAdminDashboard } from "./routes/admin-dashboard.js";
 import { registerHealth } from "./routes/health.js";
 import { registerCreateNotification } from "./routes/notifications-create.js";
 import { registerGetNotification } from "./routes/notifications-get.js";
@@ -43,6 +44,9 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   registerListNotifications(app, deps);
   registerGetNotification(app, deps);
   registerRetryNotification(app, deps);
+
+  // Operators' dashboard, behind its own login.
+  registerAdminDashboard(app, deps);
 
   return app;
 }

@@ -99,7 +99,11 @@ export function createErrorHandler(logger: Logger) {
     // Hono's and its middleware's (malformed JSON, 415 from the validator): the status is right,
     // the message is Hono's own and carries no internals.
     if (err instanceof HTTPException) {
-      return errorJson(c, codeForStatus(err.status), err.message || "Request failed");
+      // Keep the headers it carries: basicAuth's WWW-Authenticate makes browsers ask for a login.
+      const headers = Object.fromEntries(err.getResponse().headers);
+      delete headers["content-type"];
+      const message = err.status === 401 ? "Unauthorized" : err.message || "Request failed";
+      return errorJson(c, codeForStatus(err.status), message, headers);
     }
     // Anything else is a bug or an outage: log it whole, tell the caller nothing internal.
     logger.error({ err, requestId: c.get("requestId") }, "unhandled error");

@@ -49,6 +49,11 @@ export const STATE_BY_BULLMQ_STATE: Record<string, NotificationState> = {
 /** Describes a job for the API; never includes the recipient's contact details. */
 export function describeJob(job: Job, status: NotificationState): NotificationStatus {
   const data = typeof job.data === "object" && job.data !== null ? job.data : {};
+  // A completed job's return value is its final report; progress holds it while retrying.
+  const report =
+    readDeliveryReport(job.returnvalue) ??
+    readDeliveryReport(job.progress) ??
+    initialDeliveryReport(data);
   return {
     id: String(job.id),
     status,
@@ -56,10 +61,6 @@ export function describeJob(job: Job, status: NotificationState): NotificationSt
     createdAt: new Date(job.timestamp).toISOString(),
     ...(job.finishedOn ? { finishedAt: new Date(job.finishedOn).toISOString() } : {}),
     ...(status === "failed" && job.failedReason ? { failedReason: job.failedReason } : {}),
-    // A completed job's return value is its final report; progress holds it while retrying.
-    channels:
-      readDeliveryReport(job.returnvalue) ??
-      readDeliveryReport(job.progress) ??
-      initialDeliveryReport(data),
+    channels: { email: report.email, sms: report.sms },
   };
 }

@@ -25,6 +25,9 @@ const app = createApp({
   redis,
   apiKeys: env.API_KEYS,
   jobSettings: { attempts: env.JOB_ATTEMPTS, backoffDelayMs: env.JOB_BACKOFF_DELAY_MS },
+  ...(env.ADMIN_USER && env.ADMIN_PASSWORD
+    ? { admin: { user: env.ADMIN_USER, password: env.ADMIN_PASSWORD } }
+    : {}),
   logger,
 });
 

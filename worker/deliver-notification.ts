@@ -55,7 +55,7 @@ export async function deliverNotification(
 ): Promise<DeliveryReport> {
   const payload = parsePayload(job, context.logger);
   const recorded = readDeliveryReport(job.progress);
-  const report = recorded ?? initialDeliveryReport(payload);
+  const report = recorded ? reopenAfterFinalFailure(recorded) : initialDeliveryReport(payload);
   const rendered = renderTradeExecuted(payload);
 
   const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
@@ -68,37 +68,70 @@ export async function deliverNotification(
   const failures = results.flatMap((result) =>
     result.error ? [{ channel: result.channel, error: result.error }] : [],
   );
-
   const waits = failures.filter(
     ({ error }) => error.kind === "rate_limited" || error.kind === "misconfigured",
   );
   const retryable = failures.filter(({ error }) => error.kind === "transient");
-  const attempt = job.attemptsMade + 1;
-  if (waits.length === 0 && retryable.length > 0 && attempt >= (job.opts.attempts ?? 1)) {
-    // Out of retries: the channels still pending have failed for good.
-    for (const { channel } of retryable) report[channel].status = "failed";
-  }
-  // A clean first try needs no progress write: the report becomes the job's return value.
-  if (failures.length > 0 || recorded) await job.updateProgress(report);
+  const outOfRetries = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
   if (waits.length > 0) {
-    const waitMs = Math.max(
-      ...waits.map(({ error }) =>
-        error.kind === "misconfigured"
-          ? MISCONFIGURED_PAUSE_MS
-          : (error.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS),
-      ),
-    );
-    await context.pauseQueue(waitMs);
+    await job.updateProgress(report);
+    await context.pauseQueue(longestWait(waits.map(({ error }) => error)));
     // BullMQ moves the job back to waiting without counting an attempt.
     throw new RateLimitError();
   }
-  const summary = failures.map(
-    ({ channel, error }) => `${channel} ${error.code}: ${error.message}`,
-  );
-  if (retryable.length > 0) throw new Error(summary.join("; "));
-  if (failures.length > 0) throw new UnrecoverableError(summary.join("; "));
+  if (retryable.length > 0 && !outOfRetries) {
+    await job.updateProgress(report);
+    throw new Error(
+      describeFailures(
+        report,
+        retryable.map(({ channel }) => channel),
+      ),
+    );
+  }
+  // Out of retries: the channels still pending have failed for good.
+  for (const { channel } of retryable) report[channel].status = "failed";
+  const failed = CHANNELS.filter((channel) => report[channel].status === "failed");
+  if (failed.length > 0) {
+    // Marks the report so a manual retry (ours or Bull Board's) sends the failed channels again.
+    report.final = true;
+    await job.updateProgress(report);
+    throw new UnrecoverableError(describeFailures(report, failed));
+  }
+  // A clean first try needs no progress write: the report becomes the job's return value.
+  if (recorded) await job.updateProgress(report);
   return report;
+}
+
+/**
+ * A report that ended in a final failure is being run again: an operator retried it. Its failed
+ * channels go back to pending; sent ones stay sent.
+ */
+function reopenAfterFinalFailure(report: DeliveryReport): DeliveryReport {
+  if (!report.final) return report;
+  const reopen = (state: ChannelDelivery): ChannelDelivery =>
+    state.status === "failed" ? { status: "pending", calls: state.calls } : state;
+  return { email: reopen(report.email), sms: reopen(report.sms) };
+}
+
+function longestWait(errors: ChannelError[]): number {
+  return Math.max(
+    ...errors.map((error) =>
+      error.kind === "misconfigured"
+        ? MISCONFIGURED_PAUSE_MS
+        : (error.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS),
+    ),
+  );
+}
+
+/** `sms 21211: Invalid 'To' Phone Number; email internal_server_error: down` */
+function describeFailures(report: DeliveryReport, channels: Channel[]): string {
+  return channels
+    .map((channel) => {
+      const error = report[channel].error;
+      return `${channel} ${error?.code ?? "unknown"}: ${error?.message ?? "failed"}`;
+    })
+    .join("; ");
 }
 
 /** A payload that fails the schema cannot get better with retries: fail the job at once. */

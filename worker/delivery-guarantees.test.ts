@@ -47,6 +47,27 @@ describe("retries", () => {
   });
 });
 
+describe("mixed outcomes", () => {
+  it("fails the notification when one channel failed for good, even after the other one's retry succeeds", async () => {
+    harness = await startWorkerHarness();
+    harness.resend.script.failNext({
+      status: 422,
+      body: { statusCode: 422, name: "validation_error", message: "Invalid `to` field." },
+    });
+    harness.twilio.script.failNext(twilioError(503, 20503, "Service Unavailable"));
+    const job = await waitForFinished(harness.queue, await add(harness, VALID_NOTIFICATION));
+    expect(await job.getState()).toBe("failed");
+    expect(job.attemptsMade).toBe(2);
+    expect(job.failedReason).toBe("email validation_error: Invalid `to` field.");
+    expect(harness.resend.calls).toHaveLength(1);
+    expect(harness.twilio.messages).toHaveLength(1);
+    const report = job.progress as DeliveryReport;
+    expect(report.email.status).toBe("failed");
+    expect(report.sms.status).toBe("sent");
+    expect(report.final).toBe(true);
+  });
+});
+
 describe("Twilio's ambiguous failures", () => {
   it("does not send the SMS again when Twilio sent it but answered 500: it looks it up first", async () => {
     harness = await startWorkerHarness();

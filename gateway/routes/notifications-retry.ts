@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { type DeliveryReport, readDeliveryReport } from "../../contract/notification-job.js";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { ApiError } from "../errors.js";
 import { errorResponses, NotificationId } from "../openapi-schemas.js";
@@ -24,13 +23,6 @@ const route = createRoute({
   },
 });
 
-/** Failed channels go back to pending; sent and skipped ones stay as they are. */
-function reopenFailedChannels(report: DeliveryReport): DeliveryReport {
-  const reopen = (channel: DeliveryReport["email"]) =>
-    channel.status === "failed" ? { status: "pending" as const, calls: channel.calls } : channel;
-  return { email: reopen(report.email), sms: reopen(report.sms) };
-}
-
 /** `POST /notifications/{id}/retry`. */
 export function registerRetryNotification(app: GatewayApp, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
@@ -45,8 +37,7 @@ export function registerRetryNotification(app: GatewayApp, deps: GatewayDeps): v
         `Only failed notifications can be retried; this one is ${state}`,
       );
     }
-    const report = readDeliveryReport(job.progress);
-    if (report) await job.updateProgress(reopenFailedChannels(report));
+    // The worker sees the report's `final` mark and sends only the channels that failed.
     await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
     deps.logger.info({ notificationId: id, requestId: c.get("requestId") }, "notification retried");
     return c.json({ id, status: "queued" as const }, 202);
