@@ -7,5 +7,7 @@ export default defineConfig({
     globalSetup: ["test/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // expect.poll waits for a condition; give a busy CI machine room (the default is 1 s).
+    expect: { poll: { timeout: 10_000, interval: 20 } },
   },
 });

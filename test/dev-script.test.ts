@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/redis-server.js";
+import { eventually } from "./fixtures.js";
 
 function portIsOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -39,7 +40,7 @@ describe("npm run dev", () => {
     dev.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => dev.once("exit", resolve));
 
-    const key = await vi.waitFor(
+    const key = await eventually(
       () => {
         const match = /development API key: (dev_[0-9a-f]{32})/.exec(output);
         if (!match?.[1]) throw new Error(`no key yet:\n${output}`);
@@ -50,8 +51,8 @@ describe("npm run dev", () => {
     const redisPort = Number(
       /private redis-server on redis:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1],
     );
-    await vi.waitFor(() => expect(output).toContain("worker ready"), { timeout: 15_000 });
-    await vi.waitFor(() => expect(output).toContain("gateway listening"), { timeout: 15_000 });
+    await eventually(() => expect(output).toContain("worker ready"), { timeout: 15_000 });
+    await eventually(() => expect(output).toContain("gateway listening"), { timeout: 15_000 });
 
     const response = await fetch(`http://127.0.0.1:${port}/notifications`, {
       method: "POST",
@@ -67,7 +68,7 @@ describe("npm run dev", () => {
     });
     expect(response.status).toBe(202);
 
-    await vi.waitFor(() => {
+    await eventually(() => {
       expect(output).toContain("[dev outbox] EMAIL to user@example.com");
       expect(output).toContain("Subject: Trade executed: You traded 0.02 BTC");
       expect(output).toContain(

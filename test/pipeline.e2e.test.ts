@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/redis-server.js";
 import { type FakeResend, startFakeResend } from "./fake-resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
-import { redisUrl } from "./fixtures.js";
+import { eventually, redisUrl } from "./fixtures.js";
 import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { type ServiceProcess, startService } from "./processes.js";
 import { providerEnv } from "./worker-fixture.js";
@@ -49,14 +49,14 @@ describe("the pipeline as real processes", () => {
     expect(response.status).toBe(202);
     const { id } = (await response.json()) as { id: string };
 
-    await vi.waitFor(() => {
+    await eventually(() => {
       expect(resend.emails).toHaveLength(1);
       expect(twilio.messages).toHaveLength(1);
     });
     expect(resend.emails[0]?.to).toBe("user@example.com");
     expect(twilio.messages[0]?.to).toBe("+12025550143");
 
-    const status = await vi.waitFor(async () => {
+    const status = await eventually(async () => {
       const res = await fetch(`${baseUrl}/notifications/${id}`, {
         headers: { authorization: `Bearer ${TEST_API_KEY}` },
       });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { vi } from "vitest";
+import { eventually } from "./fixtures.js";
 
 const ENTRIES = {
   gateway: "gateway/server.ts",
@@ -58,7 +58,7 @@ export function startNodeProcess(
     lines,
     exited,
     waitForLine: (pattern, timeout = 15_000) =>
-      vi.waitFor(
+      eventually(
         () => {
           const line = lines.find((candidate) => pattern.test(candidate));
           if (!line) {

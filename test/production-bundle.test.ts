@@ -2,11 +2,11 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/redis-server.js";
 import { type FakeResend, startFakeResend } from "./fake-resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
-import { redisUrl } from "./fixtures.js";
+import { eventually, redisUrl } from "./fixtures.js";
 import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { type ServiceProcess, startNodeProcess } from "./processes.js";
 import { providerEnv } from "./worker-fixture.js";
@@ -65,7 +65,7 @@ describe("the production bundle", () => {
       body: JSON.stringify(VALID_NOTIFICATION),
     });
     expect(response.status).toBe(202);
-    await vi.waitFor(() => {
+    await eventually(() => {
       expect(resend.emails).toHaveLength(1);
       expect(twilio.messages).toHaveLength(1);
     });

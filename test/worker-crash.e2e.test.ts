@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
 import { type FakeResend, startFakeResend } from "./fake-resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
-import { createTestQueue, redisUrl } from "./fixtures.js";
+import { createTestQueue, eventually, redisUrl } from "./fixtures.js";
 import { VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { type ServiceProcess, startService } from "./processes.js";
 import { providerEnv, waitForFinished } from "./worker-fixture.js";
@@ -41,7 +41,7 @@ describe("a worker killed between the providers' success and the job's completio
       ...notificationJobOptions({ attempts: 4, backoffDelayMs: 50 }),
       jobId: id,
     });
-    await vi.waitFor(() => {
+    await eventually(() => {
       expect(resend.emails).toHaveLength(1);
       expect(twilio.messages).toHaveLength(1);
     });

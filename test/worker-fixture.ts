@@ -1,5 +1,4 @@
 import type { Job, Queue } from "bullmq";
-import { vi } from "vitest";
 import { createResendEmailSender } from "../worker/channels/email.js";
 import type { Senders } from "../worker/channels/sender.js";
 import { createTwilioSmsSender } from "../worker/channels/sms.js";
@@ -7,7 +6,7 @@ import { createNotificationWorker } from "../worker/create-worker.js";
 import { createWorkerMetrics } from "../worker/metrics.js";
 import { type FakeResend, startFakeResend } from "./fake-resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
-import { createTestQueue, testLogger, workerRedis } from "./fixtures.js";
+import { createTestQueue, eventually, testLogger, workerRedis } from "./fixtures.js";
 
 /** The email sender address tests use. */
 export const TEST_EMAIL_FROM = "Exchange <notifications@example.com>";
@@ -87,7 +86,7 @@ export type WorkerHarness = Awaited<ReturnType<typeof startWorkerHarness>>;
 
 /** Waits until the job is completed or failed and returns it fresh from Redis. */
 export async function waitForFinished(queue: Queue, id: string, timeout = 20_000): Promise<Job> {
-  return vi.waitFor(
+  return eventually(
     async () => {
       const job = await queue.getJob(id);
       if (!job?.finishedOn) throw new Error(`job ${id} not finished yet`);

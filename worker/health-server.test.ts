@@ -1,9 +1,10 @@
 import { Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
 import { freePort } from "../scripts/redis-server.js";
 import { twilioError } from "../test/fake-twilio.js";
+import { eventually } from "../test/fixtures.js";
 import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";
 import { startWorkerHarness, type WorkerHarness, waitForFinished } from "../test/worker-fixture.js";
 import { createHealthApp } from "./health-server.js";
@@ -62,7 +63,7 @@ describe("the worker's health port", () => {
 
     const app = createHealthApp(harness);
     // The worker's completed/failed events fire just after Redis shows the job finished.
-    const text = await vi.waitFor(async () => {
+    const text = await eventually(async () => {
       const response = await app.request("/metrics");
       expect(response.status).toBe(200);
       const body = await response.text();

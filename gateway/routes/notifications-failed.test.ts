@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NotificationStatus } from "../../gateway/notification-status.js";
 import { twilioError } from "../../test/fake-twilio.js";
+import { eventually } from "../../test/fixtures.js";
 import {
   gatewayOver,
   TEST_API_KEY,
@@ -97,7 +98,7 @@ describe("failed notifications", () => {
     expect(retry.status).toBe(202);
     expect(await retry.json()).toEqual({ id, status: "queued" });
 
-    await vi.waitFor(async () => {
+    await eventually(async () => {
       const status = (await (
         await gateway.get(`/notifications/${id}`)
       ).json()) as NotificationStatus;
