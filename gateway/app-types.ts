@@ -11,6 +11,8 @@ export interface GatewayDeps {
   redis: Redis;
   apiKeys: readonly string[];
   jobSettings: NotificationJobSettings;
+  /** Configuration problems found at start (for example Redis' eviction policy), shown by /readyz. */
+  warnings?: string[];
   /** Bull Board's login; without it the dashboard is off. */
   admin?: { user: string; password: string };
   /** How long queue counts read for /metrics are reused (default 5000 ms). */

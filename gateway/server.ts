@@ -5,6 +5,7 @@ import { loadEnvOrExit } from "../lib/env.js";
 import { createLogger } from "../lib/logger.js";
 import { maskUrlPassword } from "../lib/mask.js";
 import { createProducerConnection } from "../lib/redis.js";
+import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
 import { createApp } from "./app.js";
 import { gatewayEnvSchema } from "./env.js";
 
@@ -20,6 +21,16 @@ redis.on("error", (err) => logger.warn({ err: err.message }, "redis connection e
 const queue = new Queue(NOTIFICATION_QUEUE, { connection: redis, prefix: env.QUEUE_PREFIX });
 queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));
 
+// Filled once Redis answers; /readyz reports them.
+const warnings: string[] = [];
+redis.once("ready", async () => {
+  const warning = await maxmemoryPolicyWarning(redis);
+  if (warning) {
+    warnings.push(warning);
+    logger.warn(warning);
+  }
+});
+
 const app = createApp({
   queue,
   redis,
@@ -29,6 +40,7 @@ const app = createApp({
     ? { admin: { user: env.ADMIN_USER, password: env.ADMIN_PASSWORD } }
     : {}),
   logger,
+  warnings,
 });
 
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {

@@ -49,11 +49,22 @@ export function freePort(): Promise<number> {
  * once it accepts connections. `port` reuses a port, for restarting a stopped server.
  */
 export async function startRedisServer(
-  options: { dir?: string; port?: number; extraArgs?: string[] } = {},
+  options: {
+    dir?: string;
+    port?: number;
+    extraArgs?: string[];
+    /** Serve TLS only (rediss://) with this certificate, as managed Redis services do. */
+    tls?: { certFile: string; keyFile: string; caFile: string };
+  } = {},
 ): Promise<RedisServer> {
   if (!hasRedisServer()) throw new Error(REDIS_INSTALL_HINT);
   const port = options.port ?? (await freePort());
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+  const listen = options.tls
+    ? ["--port", "0", "--tls-port", String(port), "--tls-cert-file", options.tls.certFile]
+        .concat(["--tls-key-file", options.tls.keyFile, "--tls-ca-cert-file", options.tls.caFile])
+        .concat(["--tls-auth-clients", "no"])
+    : ["--port", String(port)];
+  const args = [...listen, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
   if (options.dir) {
     mkdirSync(options.dir, { recursive: true });
     args.push("--dir", options.dir);
@@ -81,7 +92,7 @@ export async function startRedisServer(
   child.stderr?.resume();
 
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: options.tls ? `rediss://localhost:${port}` : `redis://127.0.0.1:${port}`,
     port,
     process: child,
     stop: () =>

@@ -5,6 +5,7 @@ import { createLogger } from "../lib/logger.js";
 import { maskUrlPassword } from "../lib/mask.js";
 import { registerQueueGauges } from "../lib/queue-metrics.js";
 import { createWorkerConnection } from "../lib/redis.js";
+import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
 import { createNotificationWorker } from "./create-worker.js";
 import { workerEnvSchema } from "./env.js";
 import { createHealthApp, startHealthServer } from "./health-server.js";
@@ -48,6 +49,11 @@ const healthServer = startHealthServer(
   env.WORKER_HEALTH_PORT,
   (port) => logger.info({ port }, "worker health and metrics listening"),
 );
+
+connection.once("ready", async () => {
+  const warning = await maxmemoryPolicyWarning(connection);
+  if (warning) logger.warn(warning);
+});
 
 worker.on("ready", () => {
   logger.info(

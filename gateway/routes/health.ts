@@ -3,7 +3,11 @@ import type { GatewayApp, GatewayDeps } from "../app-types.js";
 
 const Liveness = z.object({ status: z.literal("ok") }).openapi("Liveness");
 const Readiness = z
-  .object({ status: z.enum(["ready", "unavailable"]), redis: z.string() })
+  .object({
+    status: z.enum(["ready", "unavailable"]),
+    redis: z.string().describe("The Redis connection's state"),
+    warnings: z.array(z.string()).optional().describe("Configuration problems found at start"),
+  })
   .openapi("Readiness");
 
 const livenessRoute = createRoute({
@@ -33,8 +37,9 @@ export function registerHealth(app: GatewayApp, deps: GatewayDeps): void {
   app.openapi(livenessRoute, (c) => c.json({ status: "ok" as const }, 200));
   app.openapi(readinessRoute, (c) => {
     const redis = deps.redis.status;
+    const warnings = deps.warnings?.length ? { warnings: deps.warnings } : {};
     return redis === "ready"
-      ? c.json({ status: "ready" as const, redis }, 200)
-      : c.json({ status: "unavailable" as const, redis }, 503);
+      ? c.json({ status: "ready" as const, redis, ...warnings }, 200)
+      : c.json({ status: "unavailable" as const, redis, ...warnings }, 503);
   });
 }

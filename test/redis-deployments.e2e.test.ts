@@ -1,0 +1,101 @@
+import { rmSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort, type RedisServer, startRedisServer } from "../scripts/redis-server.js";
+import { type FakeResend, startFakeResend } from "./fake-resend.js";
+import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
+import { eventually } from "./fixtures.js";
+import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
+import { type ServiceProcess, startService } from "./processes.js";
+import { makeTlsCertificates } from "./tls-certificates.js";
+import { providerEnv } from "./worker-fixture.js";
+
+/** Redis set-ups of real deployments: TLS with a password (Upstash), a bad eviction policy. */
+describe("Redis as deployed", () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups.length = 0;
+  });
+
+  async function startPipeline(env: Record<string, string>) {
+    const resend: FakeResend = await startFakeResend();
+    const twilio: FakeTwilio = await startFakeTwilio();
+    const port = await freePort();
+    const gateway: ServiceProcess = startService("gateway", {
+      ...env,
+      PORT: String(port),
+      API_KEYS: TEST_API_KEY,
+      LOG_LEVEL: "debug",
+    });
+    const worker: ServiceProcess = startService("worker", {
+      ...env,
+      ...providerEnv(resend, twilio),
+      LOG_LEVEL: "debug",
+    });
+    cleanups.push(async () => {
+      await Promise.all([gateway.stop(), worker.stop()]);
+      await Promise.all([resend.close(), twilio.close()]);
+    });
+    await gateway.waitForLine(/gateway listening/);
+    await worker.waitForLine(/worker ready/);
+    return { resend, twilio, gateway, worker, baseUrl: `http://127.0.0.1:${port}` };
+  }
+
+  it("works over rediss:// with a password, and never logs the password or a full contact", async () => {
+    const tls = makeTlsCertificates();
+    const password = "s3cret-redis-pass-0123";
+    const redis: RedisServer = await startRedisServer({
+      tls,
+      extraArgs: ["--requirepass", password],
+    });
+    cleanups.push(
+      () => rmSync(tls.dir, { recursive: true, force: true }),
+      () => redis.stop(),
+    );
+    const url = redis.url.replace("rediss://", `rediss://:${password}@`);
+
+    const { resend, twilio, gateway, worker, baseUrl } = await startPipeline({
+      REDIS_URL: url,
+      NODE_EXTRA_CA_CERTS: tls.caFile,
+    });
+    const response = await fetch(`${baseUrl}/notifications`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify(VALID_NOTIFICATION),
+    });
+    expect(response.status).toBe(202);
+    await eventually(() => {
+      expect(resend.emails).toHaveLength(1);
+      expect(twilio.messages).toHaveLength(1);
+    });
+    await worker.waitForLine(/notification delivered/);
+
+    const logs = [...gateway.lines, ...worker.lines].join("\n");
+    expect(logs).toContain(`rediss://:***@localhost:${redis.port}`);
+    expect(logs).toContain('"to":"u***@example.com"');
+    expect(logs).toContain('"to":"+1202***0143"');
+    for (const secret of [
+      password,
+      TEST_API_KEY,
+      resend.apiKey,
+      twilio.authToken,
+      "user@example.com",
+      "+12025550143",
+    ]) {
+      expect(logs).not.toContain(secret);
+    }
+  });
+
+  it("warns in the log and in /readyz when Redis may evict keys", async () => {
+    const redis = await startRedisServer({ extraArgs: ["--maxmemory-policy", "allkeys-lru"] });
+    cleanups.push(() => redis.stop());
+    const { gateway, worker, baseUrl } = await startPipeline({ REDIS_URL: redis.url });
+    const warning =
+      'Redis maxmemory-policy is "allkeys-lru": set it to "noeviction", or Redis may evict queued notifications';
+    await gateway.waitForLine(/maxmemory-policy/);
+    await worker.waitForLine(/maxmemory-policy/);
+    const ready = await fetch(`${baseUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready", redis: "ready", warnings: [warning] });
+  });
+});
