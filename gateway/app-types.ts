@@ -1,14 +1,14 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import type { NotificationJobSettings } from "../contract/notification-job.js";
 import type { Logger } from "../lib/logger.js";
+import type { RedisConnection } from "../lib/redis.js";
 
 /** What the routes need from the outside world; `server.ts` builds it, tests build their own. */
 export interface GatewayDeps {
   queue: Queue;
   /** The connection the queue uses; its state answers readiness without sending a command. */
-  redis: Redis;
+  redis: RedisConnection;
   apiKeys: readonly string[];
   jobSettings: NotificationJobSettings;
   /** Configuration problems found at start (for example Redis' eviction policy), shown by /readyz. */

@@ -1,6 +1,13 @@
 import { z } from "zod";
 import { DEFAULT_QUEUE_PREFIX } from "../contract/notification-job.js";
-import { commaListSchema, logLevelSchema, nodeEnvSchema, redisUrlSchema } from "../lib/env.js";
+import {
+  commaListSchema,
+  logLevelSchema,
+  nodeEnvSchema,
+  redisClusterSchema,
+  redisUrlSchema,
+  requireClusterHashTag,
+} from "../lib/env.js";
 
 /** The gateway's whole configuration; parsed once at start. */
 export const gatewayEnvSchema = z
@@ -9,6 +16,7 @@ export const gatewayEnvSchema = z
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     HOST: z.string().default("0.0.0.0"),
     REDIS_URL: redisUrlSchema,
+    REDIS_CLUSTER: redisClusterSchema,
     QUEUE_PREFIX: z.string().min(1).default(DEFAULT_QUEUE_PREFIX),
     API_KEYS: commaListSchema.pipe(
       z
@@ -22,9 +30,15 @@ export const gatewayEnvSchema = z
     ADMIN_USER: z.string().min(1).optional(),
     ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
   })
-  .refine((env) => (env.ADMIN_USER === undefined) === (env.ADMIN_PASSWORD === undefined), {
-    message: "set both ADMIN_USER and ADMIN_PASSWORD, or neither",
-    path: ["ADMIN_PASSWORD"],
+  .superRefine((env, ctx) => {
+    if ((env.ADMIN_USER === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["ADMIN_PASSWORD"],
+        message: "set both ADMIN_USER and ADMIN_PASSWORD, or neither",
+      });
+    }
+    requireClusterHashTag(env, ctx);
   });
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;

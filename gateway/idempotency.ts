@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../lib/redis.js";
 
 /** How long an `Idempotency-Key` is remembered after its notification was accepted. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -41,8 +41,8 @@ export function notificationIdFor(scope: string, key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** Remembers idempotency keys in Redis, scoped per API key so callers cannot collide. */
-export function createIdempotencyStore(redis: Redis, keyPrefix: string) {
+/** Remembers idempotency keys in RedisConnection, scoped per API key so callers cannot collide. */
+export function createIdempotencyStore(redis: RedisConnection, keyPrefix: string) {
   const redisKey = (scope: string, key: string) =>
     `${keyPrefix}:idempotency:${sha256(`${scope}\u0000${key}`)}`;
 

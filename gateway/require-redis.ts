@@ -1,11 +1,11 @@
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../lib/redis.js";
 import { ApiError } from "./errors.js";
 
 /**
  * Fails fast with 503 while the Redis connection is not ready: BullMQ would otherwise wait for
  * the reconnect and the caller's request would hang. Reads the connection state, sends nothing.
  */
-export function requireRedis(redis: Redis): void {
+export function requireRedis(redis: RedisConnection): void {
   if (redis.status !== "ready") throw queueUnavailable();
 }
 

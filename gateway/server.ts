@@ -16,7 +16,7 @@ const logger = createLogger({
   pretty: env.NODE_ENV === "development",
 });
 
-const redis = createProducerConnection(env.REDIS_URL);
+const redis = createProducerConnection({ url: env.REDIS_URL, cluster: env.REDIS_CLUSTER });
 redis.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
 const queue = new Queue(NOTIFICATION_QUEUE, { connection: redis, prefix: env.QUEUE_PREFIX });
 queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));

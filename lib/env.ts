@@ -48,6 +48,26 @@ export const redisUrlSchema = z
   .string()
   .refine((value) => /^rediss?:\/\/./.test(value), "must be a redis:// or rediss:// URL");
 
+/** `REDIS_CLUSTER=true` when REDIS_URL names a node of a Redis Cluster. */
+export const redisClusterSchema = z.stringbool().default(false);
+
+/**
+ * BullMQ on a Redis Cluster needs every key of a queue in one slot: the prefix must carry a
+ * hash tag such as `{notifications}`. Adds the issue to `ctx` when it does not.
+ */
+export function requireClusterHashTag(
+  env: { REDIS_CLUSTER: boolean; QUEUE_PREFIX: string },
+  ctx: z.RefinementCtx,
+): void {
+  if (env.REDIS_CLUSTER && !/\{[^}]+\}/.test(env.QUEUE_PREFIX)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["QUEUE_PREFIX"],
+      message: "must contain a hash tag such as {notifications} when REDIS_CLUSTER=true",
+    });
+  }
+}
+
 export const nodeEnvSchema = z.enum(["development", "production", "test"]).default("development");
 
 export const logLevelSchema = z

@@ -1,8 +1,8 @@
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+
 import { DEFAULT_JOB_SETTINGS, NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { createApp } from "../gateway/app.js";
-import { createProducerConnection } from "../lib/redis.js";
+import { createProducerConnection, type RedisConnection } from "../lib/redis.js";
 import { freePort } from "../scripts/redis-server.js";
 import { createTestQueue, testLogger } from "./fixtures.js";
 
@@ -27,7 +27,7 @@ export async function createTestGateway() {
 }
 
 /** The gateway app over an existing queue fixture (for example a worker harness's). */
-export function gatewayOver<F extends { queue: Queue; redis: Redis }>(fixture: F) {
+export function gatewayOver<F extends { queue: Queue; redis: RedisConnection }>(fixture: F) {
   const app = createApp({
     queue: fixture.queue,
     redis: fixture.redis,

@@ -6,6 +6,7 @@ import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
 import { eventually } from "./fixtures.js";
 import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { type ServiceProcess, startService } from "./processes.js";
+import { startRedisCluster } from "./redis-cluster.js";
 import { makeTlsCertificates } from "./tls-certificates.js";
 import { providerEnv } from "./worker-fixture.js";
 
@@ -84,6 +85,54 @@ describe("Redis as deployed", () => {
     ]) {
       expect(logs).not.toContain(secret);
     }
+  });
+
+  it("delivers through a three-node Redis Cluster with a hash-tagged prefix", async () => {
+    const cluster = await startRedisCluster();
+    cleanups.push(() => cluster.stop());
+    const { resend, twilio, worker, baseUrl } = await startPipeline({
+      REDIS_URL: cluster.url,
+      REDIS_CLUSTER: "true",
+      QUEUE_PREFIX: "{notifications}",
+    });
+    const post = (headers: Record<string, string> = {}) =>
+      fetch(`${baseUrl}/notifications`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${TEST_API_KEY}`,
+          "content-type": "application/json",
+          ...headers,
+        },
+        body: JSON.stringify(VALID_NOTIFICATION),
+      });
+    const first = await post({ "idempotency-key": "cluster-1" });
+    expect(first.status).toBe(202);
+    const { id } = (await first.json()) as { id: string };
+    // The idempotency store works on the cluster too.
+    expect(
+      ((await (await post({ "idempotency-key": "cluster-1" })).json()) as { id: string }).id,
+    ).toBe(id);
+    await eventually(() => {
+      expect(resend.emails).toHaveLength(1);
+      expect(twilio.messages).toHaveLength(1);
+    });
+    await worker.waitForLine(/notification delivered/);
+    const status = await fetch(`${baseUrl}/notifications/${id}`, {
+      headers: { authorization: `Bearer ${TEST_API_KEY}` },
+    });
+    expect(((await status.json()) as { status: string }).status).toBe("completed");
+  });
+
+  it("refuses a cluster without a hash-tagged prefix, naming QUEUE_PREFIX", async () => {
+    const gateway = startService("gateway", {
+      REDIS_URL: "redis://127.0.0.1:7000",
+      REDIS_CLUSTER: "true",
+      API_KEYS: TEST_API_KEY,
+    });
+    expect(await gateway.exited).toBe(1);
+    expect(gateway.lines.join("\n")).toContain(
+      "QUEUE_PREFIX: must contain a hash tag such as {notifications} when REDIS_CLUSTER=true",
+    );
   });
 
   it("warns in the log and in /readyz when Redis may evict keys", async () => {

@@ -1,11 +1,11 @@
 import { Worker } from "bullmq";
-import type { Redis } from "ioredis";
 import {
   type Channel,
   NOTIFICATION_QUEUE,
   notificationJobOptions,
 } from "../contract/notification-job.js";
 import type { Logger } from "../lib/logger.js";
+import type { RedisConnection } from "../lib/redis.js";
 import type { Senders } from "./channels/sender.js";
 import { deliverNotification } from "./deliver-notification.js";
 import type { WorkerMetrics } from "./metrics.js";
@@ -13,7 +13,7 @@ import { createProviderRateLimiter } from "./provider-rate-limit.js";
 
 /** Settings of a notification worker; `index.ts` reads them from the environment. */
 export interface NotificationWorkerOptions {
-  connection: Redis;
+  connection: RedisConnection;
   prefix: string;
   senders: Senders;
   logger: Logger;

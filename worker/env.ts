@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { DEFAULT_QUEUE_PREFIX } from "../contract/notification-job.js";
-import { logLevelSchema, nodeEnvSchema, redisUrlSchema } from "../lib/env.js";
+import {
+  logLevelSchema,
+  nodeEnvSchema,
+  redisClusterSchema,
+  redisUrlSchema,
+  requireClusterHashTag,
+} from "../lib/env.js";
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -10,6 +16,7 @@ export const workerEnvSchema = z
     NODE_ENV: nodeEnvSchema,
     LOG_LEVEL: logLevelSchema,
     REDIS_URL: redisUrlSchema,
+    REDIS_CLUSTER: redisClusterSchema,
     QUEUE_PREFIX: z.string().min(1).default(DEFAULT_QUEUE_PREFIX),
 
     RESEND_API_KEY: z.string().optional(),
@@ -38,6 +45,7 @@ export const workerEnvSchema = z
     const require = (name: keyof typeof env, why: string) => {
       if (env[name] === undefined) ctx.addIssue({ code: "custom", path: [name], message: why });
     };
+    requireClusterHashTag(env, ctx);
     const production = env.NODE_ENV === "production";
     if (production || env.RESEND_API_KEY !== undefined) {
       require("RESEND_API_KEY", "is required in production");

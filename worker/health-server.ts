@@ -1,7 +1,7 @@
 import { serve } from "@hono/node-server";
 import type { Worker } from "bullmq";
 import { Hono } from "hono";
-import type { Redis } from "ioredis";
+import type { RedisConnection } from "../lib/redis.js";
 import type { WorkerMetrics } from "./metrics.js";
 
 /**
@@ -11,7 +11,7 @@ import type { WorkerMetrics } from "./metrics.js";
  */
 export function createHealthApp(options: {
   worker: Worker;
-  connection: Redis;
+  connection: RedisConnection;
   metrics: WorkerMetrics;
 }) {
   const app = new Hono();

@@ -21,7 +21,7 @@ const logger = createLogger({
 
 // The development outbox prints messages in full on purpose: it is a local preview only.
 const senders = buildSenders(env, (line) => process.stdout.write(`${line}\n`));
-const connection = createWorkerConnection(env.REDIS_URL);
+const connection = createWorkerConnection({ url: env.REDIS_URL, cluster: env.REDIS_CLUSTER });
 connection.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
 
 const metrics = createWorkerMetrics();

@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
 import type { Channel } from "../contract/notification-job.js";
+import type { RedisConnection } from "../lib/redis.js";
 
 /**
  * Counts a call in the current one-second window and answers how long to wait when the window
@@ -20,12 +20,12 @@ return 0`;
 const WINDOW_MS = 1000;
 
 /**
- * A per-provider rate limit shared by every worker replica through Redis, beside BullMQ's
+ * A per-provider rate limit shared by every worker replica through RedisConnection, beside BullMQ's
  * queue-wide limiter: Resend allows a team 2 requests/s by default, far below the queue's 10 jobs/s.
  * Fixed one-second windows: cheap (one command per call); a burst can straddle two windows.
  */
 export function createProviderRateLimiter(options: {
-  redis: Redis;
+  redis: RedisConnection;
   keyPrefix: string;
   perSecond: Record<Channel, number>;
   /** Called each time a call has to wait for the next window. */
