@@ -24,6 +24,8 @@ export interface NotificationWorkerOptions {
   providerRatePerSecond: Record<Channel, number>;
   lockDurationMs: number;
   stalledIntervalMs: number;
+  /** How long an idle worker's blocking wait for a job lasts (one Redis command each). */
+  drainDelaySeconds?: number;
   metrics: WorkerMetrics;
   /** Overrides the queue name; tests use a private one. */
   queueName?: string;
@@ -58,6 +60,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Wo
       limiter: { max: options.ratePerSecond, duration: 1000 },
       lockDuration: options.lockDurationMs,
       stalledInterval: options.stalledIntervalMs,
+      drainDelay: options.drainDelaySeconds ?? 60,
       removeOnComplete: removeOnComplete as { age: number; count: number },
       removeOnFail: removeOnFail as { age: number; count: number },
     },

@@ -41,6 +41,7 @@ const worker = createNotificationWorker({
   },
   lockDurationMs: env.WORKER_LOCK_DURATION_MS,
   stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+  drainDelaySeconds: env.WORKER_DRAIN_DELAY_SECONDS,
   metrics,
 });
 
