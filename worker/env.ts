@@ -30,8 +30,9 @@ export const workerEnvSchema = z
 
     WORKER_CONCURRENCY: positiveInt.default(5),
     RATE_LIMIT_PER_SECOND: positiveInt.default(10),
-    EMAIL_RATE_LIMIT_PER_SECOND: positiveInt.default(2),
-    SMS_RATE_LIMIT_PER_SECOND: positiveInt.default(10),
+    /** Provider calls per second across replicas; 0 turns the limit off (and its Redis command). */
+    EMAIL_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(2),
+    SMS_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(10),
     WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
     // Idle cost (measured, gateway + one worker): BullMQ's defaults (5 s, 30 s) send about 1,560
     // commands an hour; 60 s and 60 s send about 180. See README "Redis commands when idle".

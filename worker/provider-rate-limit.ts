@@ -34,6 +34,7 @@ export function createProviderRateLimiter(options: {
   const { redis } = options;
   /** Waits until a call on `channel` fits in its provider's limit. */
   return async function acquire(channel: Channel): Promise<void> {
+    if (options.perSecond[channel] === 0) return; // limit off: no Redis round trip
     const key = `${options.keyPrefix}:provider-limit:${channel}`;
     for (;;) {
       const waitMs = Number(

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createRoute, z } from "@hono/zod-openapi";
 
-import { bodyLimit } from "hono/body-limit";
 import {
   type NotificationPayload,
   notificationJobOptions,
@@ -9,6 +8,7 @@ import {
   TRADE_EXECUTED_JOB,
 } from "../../contract/notification-job.js";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
+import { bodySizeLimit } from "../body-size-limit.js";
 import { ApiError } from "../errors.js";
 import {
   createIdempotencyStore,
@@ -41,14 +41,7 @@ const route = createRoute({
   path: "/notifications",
   summary: "Queue a trade notification (email, and SMS when `phone` is given)",
   security: [{ bearerAuth: [] }],
-  middleware: [
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new ApiError("PAYLOAD_TOO_LARGE", `Request body exceeds ${MAX_BODY_BYTES} bytes`);
-      },
-    }),
-  ] as const,
+  middleware: [bodySizeLimit(MAX_BODY_BYTES)] as const,
   request: {
     headers: z.object({ "idempotency-key": IdempotencyKey }),
     body: {

@@ -1,0 +1,288 @@
+import { randomUUID } from "node:crypto";
+import { Queue, Worker } from "bullmq";
+import { NOTIFICATION_QUEUE, notificationJobOptions } from "../contract/notification-job.js";
+import { freePort, startRedisServer } from "../scripts/redis-server.js";
+import { startFakeResend } from "../test/fake-resend.js";
+import { startFakeTwilio } from "../test/fake-twilio.js";
+import { BENCH_API_KEY, NOTIFICATION, startGateway, waitUntilReady } from "./intake.js";
+import { startCommandCounter } from "./redis-commands.js";
+import { type BuiltProcess, median, percentile, round, sleep, startBuilt } from "./support.js";
+
+type Fakes = {
+  resend: Awaited<ReturnType<typeof startFakeResend>>;
+  twilio: Awaited<ReturnType<typeof startFakeTwilio>>;
+};
+
+async function startFakes(latencyMs = 0): Promise<Fakes> {
+  return { resend: await startFakeResend({ latencyMs }), twilio: await startFakeTwilio() };
+}
+
+/** A built worker pointed at the fakes, without rate limits unless asked. */
+async function startWorker(redisUrl: string, fakes: Fakes, env: Record<string, string> = {}) {
+  const port = await freePort();
+  const worker = startBuilt("dist/worker/index.js", {
+    REDIS_URL: redisUrl,
+    WORKER_HEALTH_PORT: String(port),
+    RESEND_API_KEY: fakes.resend.apiKey,
+    RESEND_BASE_URL: fakes.resend.url,
+    EMAIL_FROM: "Bench <bench@example.com>",
+    TWILIO_ACCOUNT_SID: fakes.twilio.accountSid,
+    TWILIO_AUTH_TOKEN: fakes.twilio.authToken,
+    TWILIO_FROM: "+15005550006",
+    TWILIO_API_BASE_URL: fakes.twilio.url,
+    RATE_LIMIT_PER_SECOND: "100000",
+    EMAIL_RATE_LIMIT_PER_SECOND: "0",
+    SMS_RATE_LIMIT_PER_SECOND: "0",
+    ...env,
+  });
+  await waitUntilReady(`http://127.0.0.1:${port}/healthz`, worker);
+  return worker;
+}
+
+async function post(url: string, body: object = NOTIFICATION): Promise<string> {
+  const response = await fetch(`${url}/notifications`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${BENCH_API_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 202) throw new Error(`POST answered ${response.status}`);
+  return ((await response.json()) as { id: string }).id;
+}
+
+async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the fake providers");
+    await sleep(2);
+  }
+}
+
+/**
+ * Accepted (202 received) → the fake Resend receives the email, for notifications sent at a
+ * trickle, through the gateway and a worker with its default (long) drain delay. Beside it,
+ * BullMQ alone: queue.add resolved → an in-process Worker's processor starts.
+ */
+export async function measurePickup(options: { count: number }) {
+  const redis = await startRedisServer();
+  const fakes = await startFakes();
+  const { gateway, url } = await startGateway(redis.url);
+  const worker = await startWorker(redis.url, fakes);
+  const latencies: number[] = [];
+  try {
+    // Warm-up: JIT, the SDKs' first connections to the fakes.
+    for (let i = 0; i < 5; i++) await post(url);
+    await until(() => fakes.resend.emails.length >= 5);
+    for (let i = 0; i < options.count; i++) {
+      const id = await post(url);
+      const accepted = Date.now();
+      const key = `notification:${id}:email`;
+      await until(() => fakes.resend.calls.some((call) => call.idempotencyKey === key));
+      const call = fakes.resend.calls.find((candidate) => candidate.idempotencyKey === key);
+      latencies.push((call?.at ?? accepted) - accepted);
+      await sleep(20);
+    }
+  } finally {
+    await Promise.all([gateway.stop(), worker.stop()]);
+  }
+
+  // BullMQ alone, same Redis, BullMQ's defaults.
+  const queue = new Queue("bench-raw", { connection: { url: redis.url } });
+  const started = new Map<string, number>();
+  const raw = new Worker("bench-raw", async (job) => void started.set(String(job.id), Date.now()), {
+    connection: { url: redis.url },
+    concurrency: 5,
+  });
+  await raw.waitUntilReady();
+  const rawLatencies: number[] = [];
+  try {
+    for (let i = 0; i < options.count; i++) {
+      const id = randomUUID();
+      await queue.add("raw", NOTIFICATION, { jobId: id });
+      const added = Date.now();
+      await until(() => started.has(id));
+      rawLatencies.push((started.get(id) ?? added) - added);
+      await sleep(20);
+    }
+  } finally {
+    await raw.close();
+    await queue.close();
+    await Promise.all([fakes.resend.close(), fakes.twilio.close()]);
+    await redis.stop();
+  }
+  return {
+    count: options.count,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    bullmqAloneP50Ms: percentile(rawLatencies, 50),
+    bullmqAloneP99Ms: percentile(rawLatencies, 99),
+  };
+}
+
+/** Jobs per second that `workers` worker processes deliver against a provider answering in 50 ms. */
+async function workerThroughput(workers: number, jobsPerWorker: number) {
+  const redis = await startRedisServer();
+  const fakes = await startFakes(50);
+  const processes: BuiltProcess[] = [];
+  try {
+    for (let i = 0; i < workers; i++)
+      processes.push(await startWorker(redis.url, fakes, { WORKER_CONCURRENCY: "5" }));
+    const rssIdle = processes[0]?.rssMiB() ?? 0;
+    const queue = new Queue(NOTIFICATION_QUEUE, { connection: { url: redis.url } });
+    const { phone: _phone, ...emailOnly } = NOTIFICATION;
+    const total = workers * jobsPerWorker;
+    const options = notificationJobOptions();
+    await queue.addBulk(
+      Array.from({ length: total }, () => ({
+        name: "trade.executed",
+        data: emailOnly,
+        opts: { ...options, jobId: randomUUID() },
+      })),
+    );
+    await until(() => fakes.resend.emails.length >= total, 120_000);
+    await queue.close();
+    const times = fakes.resend.calls.map((call) => call.at).sort((a, b) => a - b);
+    const seconds = ((times.at(-1) ?? 0) - (times[0] ?? 0)) / 1000;
+    return { jobsPerSecond: (total - 1) / seconds, rssIdle, rssAfter: processes[0]?.rssMiB() ?? 0 };
+  } finally {
+    await Promise.all(processes.map((process) => process.stop()));
+    await Promise.all([fakes.resend.close(), fakes.twilio.close()]);
+    await redis.stop();
+  }
+}
+
+/** Worker efficiency (1 worker vs the ideal 5 ÷ 0.05 s) and scaling over 1, 2 and 4 workers. */
+export async function measureWorkers(options: { jobsPerWorker: number; rounds: number }) {
+  const runs: Record<number, number[]> = { 1: [], 2: [], 4: [] };
+  let rss = { idle: 0, after: 0 };
+  for (let round = 0; round < options.rounds; round++) {
+    for (const workers of [1, 2, 4]) {
+      const result = await workerThroughput(workers, options.jobsPerWorker);
+      runs[workers]?.push(result.jobsPerSecond);
+      if (workers === 1) rss = { idle: result.rssIdle, after: result.rssAfter };
+    }
+  }
+  const one = median(runs[1] ?? []);
+  return {
+    jobsPerSecond: Object.fromEntries(
+      Object.entries(runs).map(([k, v]) => [k, v.map((x) => round(x, 1))]),
+    ),
+    efficiency: round(one / (5 / 0.05)),
+    scaling2: round(median(runs[2] ?? []) / one),
+    scaling4: round(median(runs[4] ?? []) / one),
+    workerRssIdleMiB: rss.idle,
+    workerRssAfterMiB: rss.after,
+  };
+}
+
+/** Client-sent Redis commands per email + SMS notification, intake and delivery included. */
+export async function measureCommandsPerNotification(count: number) {
+  const redis = await startRedisServer();
+  const fakes = await startFakes();
+  const { gateway, url } = await startGateway(redis.url);
+  const worker = await startWorker(redis.url, fakes);
+  const counter = await startCommandCounter(redis.url);
+  try {
+    await sleep(200);
+    counter.reset();
+    for (let i = 0; i < count; i++) {
+      await post(url);
+      await until(() => fakes.twilio.messages.length > i && fakes.resend.emails.length > i);
+    }
+    await sleep(200); // the last job's completion write
+    return {
+      perNotification: round(counter.total / count, 1),
+      byCommand: { ...counter.byCommand },
+    };
+  } finally {
+    counter.stop();
+    await Promise.all([gateway.stop(), worker.stop()]);
+    await Promise.all([fakes.resend.close(), fakes.twilio.close()]);
+    await redis.stop();
+  }
+}
+
+/** Client-sent Redis commands of an idle gateway and worker, extrapolated to an hour. */
+export async function measureIdleCommands(seconds: number) {
+  const redis = await startRedisServer();
+  const fakes = await startFakes();
+  const { gateway } = await startGateway(redis.url);
+  const worker = await startWorker(redis.url, fakes);
+  await sleep(3000);
+  const counter = await startCommandCounter(redis.url);
+  try {
+    await sleep(seconds * 1000);
+    return {
+      seconds,
+      perHour: Math.round((counter.total * 3600) / seconds),
+      byCommand: { ...counter.byCommand },
+    };
+  } finally {
+    counter.stop();
+    await Promise.all([gateway.stop(), worker.stop()]);
+    await Promise.all([fakes.resend.close(), fakes.twilio.close()]);
+    await redis.stop();
+  }
+}
+
+/** Spawn → first 202 for the gateway, against spawn → first 200 for a bare Hono hello-world. */
+export async function measureColdStart(rounds: number) {
+  const redis = await startRedisServer();
+  const gatewayMs: number[] = [];
+  const helloMs: number[] = [];
+  try {
+    for (let round = 0; round < rounds; round++) {
+      gatewayMs.push(await timeToFirst202(redis.url));
+      helloMs.push(await timeToFirstHello());
+    }
+  } finally {
+    await redis.stop();
+  }
+  return {
+    gatewayMs: gatewayMs.map((ms) => round(ms, 0)),
+    helloWorldMs: helloMs.map((ms) => round(ms, 0)),
+    ratio: round(median(gatewayMs) / median(helloMs)),
+  };
+}
+
+async function firstSuccess(send: () => Promise<Response>, expected: number): Promise<void> {
+  for (;;) {
+    try {
+      if ((await send()).status === expected) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(5);
+  }
+}
+
+async function timeToFirst202(redisUrl: string): Promise<number> {
+  const port = await freePort();
+  const started = performance.now();
+  const gateway = startBuilt("dist/gateway/server.js", {
+    REDIS_URL: redisUrl,
+    PORT: String(port),
+    API_KEYS: BENCH_API_KEY,
+  });
+  await firstSuccess(
+    () =>
+      fetch(`http://127.0.0.1:${port}/notifications`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${BENCH_API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify(NOTIFICATION),
+      }),
+    202,
+  );
+  const elapsed = performance.now() - started;
+  await gateway.stop();
+  return elapsed;
+}
+
+async function timeToFirstHello(): Promise<number> {
+  const port = await freePort();
+  const started = performance.now();
+  const hello = startBuilt("bench/hello-server.mjs", { PORT: String(port) });
+  await firstSuccess(() => fetch(`http://127.0.0.1:${port}/`), 200);
+  const elapsed = performance.now() - started;
+  await hello.stop();
+  return elapsed;
+}
