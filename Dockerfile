@@ -12,6 +12,7 @@ COPY contract ./contract
 COPY gateway ./gateway
 COPY lib ./lib
 COPY worker ./worker
+COPY client ./client
 RUN npm run build
 
 FROM node:22-bookworm-slim AS deps

@@ -179,7 +179,12 @@ export async function measureCommandsPerNotification(count: number) {
   const redis = await startRedisServer();
   const fakes = await startFakes();
   const { gateway, url } = await startGateway(redis.url);
-  const worker = await startWorker(redis.url, fakes);
+  // The production defaults: the queue's limiter and both providers' limits on.
+  const worker = await startWorker(redis.url, fakes, {
+    RATE_LIMIT_PER_SECOND: "10",
+    EMAIL_RATE_LIMIT_PER_SECOND: "2",
+    SMS_RATE_LIMIT_PER_SECOND: "10",
+  });
   const counter = await startCommandCounter(redis.url);
   try {
     await sleep(200);

@@ -11,13 +11,29 @@ export const NOTIFICATION_QUEUE = "notifications";
 /** BullMQ's own default key prefix, kept so existing producers and this service share keys. */
 export const DEFAULT_QUEUE_PREFIX = "bull";
 
-/** Job name the gateway uses; the worker accepts any name, as existing producers use their own. */
+/**
+ * Job name of the seed payload. The gateway names each job after its notification type; the
+ * worker goes by the payload's `type`, so existing producers can keep their own job names.
+ */
 export const TRADE_EXECUTED_JOB = "trade.executed";
 
 /** E.164: a plus, a country code that does not start with 0, at most 15 digits in all. */
 const E164 = /^\+[1-9]\d{6,14}$/;
 
+/** Kinds of notification; each has its own email and SMS template in worker/templates/. */
+export const NOTIFICATION_TYPES = [
+  "trade.executed",
+  "order.cancelled",
+  "deposit.received",
+  "withdrawal.sent",
+] as const;
+export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
+
 const notificationFields = {
+  type: z
+    .enum(NOTIFICATION_TYPES)
+    .default("trade.executed")
+    .describe("What happened; trade.executed when omitted (the payload existing backends send)."),
   to: z.email().max(254).optional().describe("Recipient email address."),
   phone: z
     .string()
@@ -28,9 +44,16 @@ const notificationFields = {
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,19}$/, "must be 1-20 letters, digits or . _ / -")
     .describe("Traded asset, for example BTC or AAPL."),
-  amount: z.number().positive().describe("Total value of the trade in `currency`."),
-  quantity: z.number().positive().describe("Quantity of `asset` traded."),
-  order: z.string().min(1).max(128).describe("The exchange's order id."),
+  amount: z
+    .number()
+    .positive()
+    .describe("Value in `currency` (of the trade, deposit or withdrawal)."),
+  quantity: z.number().positive().describe("Quantity of `asset`."),
+  order: z
+    .string()
+    .min(1)
+    .max(128)
+    .describe("The exchange's order id, or the deposit's or withdrawal's reference."),
   side: z.enum(["buy", "sell"]).optional().describe("Whether the user bought or sold."),
   currency: z
     .string()
@@ -56,13 +79,63 @@ export const notificationPayloadSchema = z
   .object(notificationFields)
   .refine(hasRecipient, atLeastOneRecipient);
 
+function isDate(value: string | undefined): value is string {
+  return value !== undefined && !Number.isNaN(Date.parse(value));
+}
+
+/** How far ahead a notification can be scheduled. */
+export const MAX_SCHEDULE_DAYS = 30;
+
+/** Delivery options of an HTTP request; they shape the job, they are not part of its data. */
+const deliveryFields = {
+  priority: z
+    .enum(["high", "normal", "low"])
+    .default("normal")
+    .describe("high overtakes normal and low notifications waiting in the queue."),
+  sendAt: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe(
+      `When to send (ISO 8601, at most ${MAX_SCHEDULE_DAYS} days ahead); now when omitted.`,
+    ),
+};
+
 /**
- * The same payload as the HTTP API accepts it: unknown fields are rejected, so a typo such as
- * `phnoe` is a 400 instead of a silently missing SMS.
+ * The payload plus delivery options, as the HTTP API accepts them: unknown fields are rejected,
+ * so a typo such as `phnoe` is a 400 instead of a silently missing SMS.
  */
 export const notificationRequestSchema = z
-  .strictObject(notificationFields)
-  .refine(hasRecipient, atLeastOneRecipient);
+  .strictObject({ ...notificationFields, ...deliveryFields })
+  .refine(hasRecipient, atLeastOneRecipient)
+  .refine(
+    // An unparseable sendAt already has its format error; these two judge real dates only.
+    (request) => !isDate(request.sendAt) || Date.parse(request.sendAt) > Date.now() - 60_000,
+    {
+      message: "must not be in the past",
+      path: ["sendAt"],
+    },
+  )
+  .refine(
+    (request) =>
+      !isDate(request.sendAt) ||
+      Date.parse(request.sendAt) <= Date.now() + MAX_SCHEDULE_DAYS * 24 * 60 * 60 * 1000,
+    { message: `must be at most ${MAX_SCHEDULE_DAYS} days ahead`, path: ["sendAt"] },
+  );
+
+/** A validated HTTP request. */
+export type NotificationRequest = z.output<typeof notificationRequestSchema>;
+
+/**
+ * BullMQ options for each priority. BullMQ runs jobs without a priority before prioritized ones,
+ * so: `high` goes to the front of the wait list (LIFO), `normal` to its back (FIFO, like jobs
+ * existing producers add), `low` to the prioritized set, taken only when nothing else waits.
+ * Normal notifications thus stay in the `waiting` state that queue-depth metrics count.
+ */
+export function priorityOptions(priority: "high" | "normal" | "low"): JobsOptions {
+  if (priority === "high") return { lifo: true };
+  if (priority === "low") return { priority: 10 };
+  return {};
+}
 
 /** A validated notification, as carried in a job's data. */
 export type NotificationPayload = z.output<typeof notificationPayloadSchema>;

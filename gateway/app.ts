@@ -6,7 +6,10 @@ import { ApiError, createErrorHandler, formatZodError, notFoundHandler } from ".
 import { createGatewayMetrics } from "./metrics.js";
 import { requestLog } from "./request-log.js";
 import { registerAdminDashboard } from "./routes/admin-dashboard.js";
+import { registerApiDocs } from "./routes/api-docs.js";
 import { registerHealth } from "./routes/health.js";
+import { registerBatchNotifications } from "./routes/notifications-batch.js";
+import { registerCancelNotification } from "./routes/notifications-cancel.js";
 import { registerCreateNotification } from "./routes/notifications-create.js";
 import { registerGetNotification } from "./routes/notifications-get.js";
 import { registerListNotifications } from "./routes/notifications-list.js";
@@ -41,9 +44,14 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   app.use("/notifications", apiKey);
   app.use("/notifications/*", apiKey);
   registerCreateNotification(app, deps);
+  registerBatchNotifications(app, deps);
   registerListNotifications(app, deps);
   registerGetNotification(app, deps);
   registerRetryNotification(app, deps);
+  registerCancelNotification(app, deps);
+
+  // The API's own description, built from the routes above.
+  registerApiDocs(app);
 
   // Operators' dashboard, behind its own login.
   registerAdminDashboard(app, deps);

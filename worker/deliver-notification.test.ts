@@ -52,7 +52,7 @@ describe("deliverNotification", () => {
         "Order: order-id-123",
       ].join("\n"),
     );
-    expect(email?.html).toContain("<code>order-id-123</code>");
+    expect(email?.html).toContain("<strong>order-id-123</strong>");
     expect(email?.idempotencyKey).toBe(`notification:${id}:email`);
 
     expect(harness.twilio.messages).toHaveLength(1);

@@ -14,8 +14,8 @@ import { maskEmail, maskPhone } from "../lib/mask.js";
 import type { Senders, SendResult } from "./channels/sender.js";
 import { ChannelError } from "./errors.js";
 import type { WorkerMetrics } from "./metrics.js";
+import { renderNotification } from "./templates/index.js";
 import type { RenderedNotification } from "./templates/rendered.js";
-import { renderTradeExecuted } from "./templates/trade-executed.js";
 
 /** How long the queue pauses when a provider rejects our credentials: long enough not to burn jobs. */
 export const MISCONFIGURED_PAUSE_MS = 60_000;
@@ -56,7 +56,7 @@ export async function deliverNotification(
   const payload = parsePayload(job, context.logger);
   const recorded = readDeliveryReport(job.progress);
   const report = recorded ? reopenAfterFinalFailure(recorded) : initialDeliveryReport(payload);
-  const rendered = renderTradeExecuted(payload);
+  const rendered = renderNotification(payload);
 
   const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
   const results = await Promise.all(

@@ -48,7 +48,12 @@ describe("POST /notifications", () => {
 
     const job = await gateway.queue.getJob(body.id);
     expect(job?.name).toBe(TRADE_EXECUTED_JOB);
-    expect(job?.data).toEqual({ ...VALID_NOTIFICATION, side: "buy", currency: "USD" });
+    expect(job?.data).toEqual({
+      ...VALID_NOTIFICATION,
+      side: "buy",
+      currency: "USD",
+      type: "trade.executed",
+    });
     expect(job?.opts.attempts).toBe(4);
     expect(job?.opts.backoff).toEqual({
       type: "exponential",

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { notificationRequestSchema } from "../../contract/notification-job.js";
 import {
   createTestGateway,
   ROTATED_API_KEY,
@@ -62,7 +63,7 @@ describe("Idempotency-Key", () => {
   it("answers 409 while the first request with the key is still being accepted", async () => {
     const store = createIdempotencyStore(gateway.redis, gateway.queue.qualifiedName);
     const scope = apiKeyId(TEST_API_KEY);
-    const fingerprint = fingerprintOf({ ...VALID_NOTIFICATION, currency: "USD" });
+    const fingerprint = fingerprintOf(notificationRequestSchema.parse(VALID_NOTIFICATION));
     await store.claim(scope, "in-flight", fingerprint, notificationIdFor(scope, "in-flight"));
     const { response, body } = await postWithKey("in-flight");
     expect(response.status).toBe(409);

@@ -1,0 +1,94 @@
+import { randomUUID } from "node:crypto";
+import type { NotificationRequest } from "../contract/notification-job.js";
+import type { GatewayDeps } from "./app-types.js";
+import { ApiError } from "./errors.js";
+import { createIdempotencyStore, fingerprintOf, notificationIdFor } from "./idempotency.js";
+import { jobFromRequest, type NotificationJob } from "./job-from-request.js";
+import { queueUnavailable } from "./require-redis.js";
+
+/** One notification to queue, with the caller's idempotency key when it sent one. */
+export interface EnqueueItem {
+  request: NotificationRequest;
+  idempotencyKey?: string;
+}
+
+/** What became of an item: queued (or replayed), or refused with an error. */
+export type EnqueueOutcome = { id: string; replayed: boolean } | { error: ApiError };
+
+/**
+ * Queues notifications for the single and the batch route alike: new items go to Redis in one
+ * `addBulk` round trip; an item with an idempotency key is queued at most once per key and
+ * caller (a repeat gets the first id, another body a 422, a repeat still being accepted a 409).
+ */
+export function createEnqueuer(deps: GatewayDeps) {
+  const store = createIdempotencyStore(deps.redis, deps.queue.qualifiedName);
+
+  async function addAll(jobs: NotificationJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    try {
+      // One job: a single command. Several: addBulk, one round trip (MULTI/EXEC around the adds).
+      const [only] = jobs;
+      if (jobs.length === 1 && only) await deps.queue.add(only.name, only.data, only.opts);
+      else await deps.queue.addBulk(jobs);
+    } catch (err) {
+      deps.logger.error({ err, count: jobs.length }, "enqueue failed");
+      throw queueUnavailable();
+    }
+  }
+
+  return async function enqueue(scope: string, items: EnqueueItem[]): Promise<EnqueueOutcome[]> {
+    const outcomes: EnqueueOutcome[] = new Array(items.length);
+    const jobs: NotificationJob[] = [];
+    const claimed: Array<{ key: string; fingerprint: string; id: string }> = [];
+    for (const [index, { request, idempotencyKey }] of items.entries()) {
+      if (idempotencyKey === undefined) {
+        const id = randomUUID();
+        jobs.push(jobFromRequest(request, id, deps.jobSettings));
+        outcomes[index] = { id, replayed: false };
+        continue;
+      }
+      const fingerprint = fingerprintOf(request);
+      // Derived from the key: even a crash between add and confirm cannot make a second job.
+      const id = notificationIdFor(scope, idempotencyKey);
+      const claim = await store.claim(scope, idempotencyKey, fingerprint, id).catch(() => {
+        throw queueUnavailable();
+      });
+      if (claim.kind === "new") {
+        jobs.push(jobFromRequest(request, id, deps.jobSettings));
+        claimed.push({ key: idempotencyKey, fingerprint, id });
+        outcomes[index] = { id, replayed: false };
+      } else if (claim.kind === "replay") {
+        outcomes[index] = { id: claim.id, replayed: true };
+      } else if (claim.kind === "mismatch") {
+        outcomes[index] = {
+          error: new ApiError(
+            "UNPROCESSABLE_ENTITY",
+            "This Idempotency-Key was already used with a different request body",
+          ),
+        };
+      } else {
+        outcomes[index] = {
+          error: new ApiError(
+            "CONFLICT",
+            "A request with this Idempotency-Key is still being accepted; retry shortly",
+            { "Retry-After": "1" },
+          ),
+        };
+      }
+    }
+    try {
+      await addAll(jobs);
+    } catch (err) {
+      await Promise.all(claimed.map(({ key }) => store.release(scope, key).catch(() => {})));
+      throw err;
+    }
+    // The jobs are queued either way; should a confirm fail, its claim lapses in seconds and a
+    // repeat re-adds under the same job id, which BullMQ ignores.
+    await Promise.all(
+      claimed.map(({ key, fingerprint, id }) =>
+        store.confirm(scope, key, fingerprint, id).catch(() => {}),
+      ),
+    );
+    return outcomes;
+  };
+}

@@ -1,0 +1,64 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import type { GatewayApp, GatewayDeps } from "../app-types.js";
+import { ApiError } from "../errors.js";
+import { STATE_BY_BULLMQ_STATE } from "../notification-status.js";
+import { errorResponses, NotificationId } from "../openapi-schemas.js";
+import { requireRedis } from "../require-redis.js";
+
+const Cancelled = z
+  .object({ id: z.string(), status: z.literal("cancelled") })
+  .openapi("NotificationCancelled");
+
+const route = createRoute({
+  method: "delete",
+  path: "/notifications/{id}",
+  summary: "Cancel a notification that has not been sent yet (scheduled or still queued)",
+  security: [{ bearerAuth: [] }],
+  request: { params: z.object({ id: NotificationId }) },
+  responses: {
+    200: {
+      description: "Cancelled: it will not be sent",
+      content: { "application/json": { schema: Cancelled } },
+    },
+    ...errorResponses(400, 401, 404, 409, 503),
+  },
+});
+
+/** BullMQ states in which nothing has been sent and the job can still be removed. */
+const CANCELLABLE = new Set(["waiting", "prioritized", "delayed"]);
+
+/** `DELETE /notifications/{id}`. */
+export function registerCancelNotification(app: GatewayApp, deps: GatewayDeps): void {
+  app.openapi(route, async (c) => {
+    const { id } = c.req.valid("param");
+    requireRedis(deps.redis);
+    const job = await deps.queue.getJob(id);
+    if (!job) throw new ApiError("NOT_FOUND", `No notification with id ${id}`);
+    const state = await job.getState();
+    // A delayed job that already ran once is a retry: a channel may have been sent.
+    if (!CANCELLABLE.has(state) || job.attemptsMade > 0) {
+      const shown =
+        job.attemptsMade > 0 && state === "delayed"
+          ? "retrying"
+          : (STATE_BY_BULLMQ_STATE[state] ?? state);
+      throw new ApiError(
+        "CONFLICT",
+        `Only notifications not sent yet can be cancelled; this one is ${shown}`,
+      );
+    }
+    // remove() refuses a job a worker has just locked: then it is being sent.
+    try {
+      await job.remove();
+    } catch {
+      throw new ApiError(
+        "CONFLICT",
+        "The notification is being sent and can no longer be cancelled",
+      );
+    }
+    deps.logger.info(
+      { notificationId: id, requestId: c.get("requestId") },
+      "notification cancelled",
+    );
+    return c.json({ id, status: "cancelled" as const }, 200);
+  });
+}
