@@ -10,6 +10,10 @@ export interface GatewayDeps {
   /** The connection the queue uses; its state answers readiness without sending a command. */
   redis: RedisConnection;
   apiKeys: readonly string[];
+  /** Accepted keys given as SHA-256 hex digests (API_KEY_HASHES). */
+  apiKeyHashes?: readonly string[];
+  /** Requests per API key and minute (0: no limit) and failed authentications per client and minute. */
+  limits?: { perKeyPerMinute: number; authFailuresPerMinute: number; clientIpHeader?: string };
   jobSettings: NotificationJobSettings;
   /** Configuration problems found at start (for example Redis' eviction policy), shown by /readyz. */
   warnings?: string[];

@@ -1,5 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { limitPerApiKey } from "./api-rate-limit.js";
 import type { GatewayApp, GatewayDeps, GatewayEnv } from "./app-types.js";
 import { requireApiKey } from "./auth.js";
 import { ApiError, createErrorHandler, formatZodError, notFoundHandler } from "./errors.js";
@@ -29,6 +31,8 @@ export function createApp(deps: GatewayDeps): GatewayApp {
     cacheMs: deps.metricsCacheMs ?? 5000,
     logger: deps.logger,
   });
+  // Security headers on every response; no CORS middleware, so browsers on other origins are refused.
+  app.use(secureHeaders());
   app.use(requestId());
   app.use(requestLog(deps.logger));
   app.use(metrics.registerMetrics);
@@ -40,9 +44,24 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   app.get("/metrics", metrics.printMetrics);
 
   // Notifications, behind API keys (checked before the body is read).
-  const apiKey = requireApiKey(deps.apiKeys);
-  app.use("/notifications", apiKey);
+  const limits = deps.limits ?? { perKeyPerMinute: 1200, authFailuresPerMinute: 20 };
+  const keyPrefix = deps.queue.qualifiedName;
+  const apiKey = requireApiKey(
+    { apiKeys: deps.apiKeys, apiKeyHashes: deps.apiKeyHashes },
+    {
+      redis: deps.redis,
+      keyPrefix,
+      perMinute: limits.authFailuresPerMinute,
+      clientIpHeader: limits.clientIpHeader,
+    },
+  );
+  const perKey =
+    limits.perKeyPerMinute > 0
+      ? limitPerApiKey({ redis: deps.redis, keyPrefix, perMinute: limits.perKeyPerMinute })
+      : undefined;
+  // "/notifications/*" also matches "/notifications" itself: one registration, one run each.
   app.use("/notifications/*", apiKey);
+  if (perKey) app.use("/notifications/*", perKey);
   registerCreateNotification(app, deps);
   registerBatchNotifications(app, deps);
   registerListNotifications(app, deps);

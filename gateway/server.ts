@@ -35,6 +35,12 @@ const app = createApp({
   queue,
   redis,
   apiKeys: env.API_KEYS,
+  apiKeyHashes: env.API_KEY_HASHES,
+  limits: {
+    perKeyPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
+    clientIpHeader: env.CLIENT_IP_HEADER,
+  },
   jobSettings: { attempts: env.JOB_ATTEMPTS, backoffDelayMs: env.JOB_BACKOFF_DELAY_MS },
   ...(env.ADMIN_USER && env.ADMIN_PASSWORD
     ? { admin: { user: env.ADMIN_USER, password: env.ADMIN_PASSWORD } }
@@ -45,7 +51,11 @@ const app = createApp({
 
 const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
   logger.info(
-    { port: info.port, redis: maskUrlPassword(env.REDIS_URL), apiKeys: env.API_KEYS.length },
+    {
+      port: info.port,
+      redis: maskUrlPassword(env.REDIS_URL),
+      apiKeys: env.API_KEYS.length + env.API_KEY_HASHES.length,
+    },
     "gateway listening",
   );
 });
@@ -62,5 +72,11 @@ async function shutdown(signal: string): Promise<void> {
   logger.info("gateway stopped");
   process.exit(0);
 }
+// A client that trickles its request (slowloris) is cut off instead of holding a socket open.
+if ("requestTimeout" in server) {
+  server.requestTimeout = env.REQUEST_TIMEOUT_MS;
+  server.headersTimeout = Math.min(env.REQUEST_TIMEOUT_MS, 60_000);
+}
+
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));

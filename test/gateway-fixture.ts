@@ -2,6 +2,7 @@ import { Queue } from "bullmq";
 
 import { DEFAULT_JOB_SETTINGS, NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { createApp } from "../gateway/app.js";
+import type { GatewayDeps } from "../gateway/app-types.js";
 import { createProducerConnection, type RedisConnection } from "../lib/redis.js";
 import { freePort } from "../scripts/redis-server.js";
 import { createTestQueue, testLogger } from "./fixtures.js";
@@ -27,13 +28,17 @@ export async function createTestGateway() {
 }
 
 /** The gateway app over an existing queue fixture (for example a worker harness's). */
-export function gatewayOver<F extends { queue: Queue; redis: RedisConnection }>(fixture: F) {
+export function gatewayOver<F extends { queue: Queue; redis: RedisConnection }>(
+  fixture: F,
+  overrides: Partial<GatewayDeps> = {},
+) {
   const app = createApp({
     queue: fixture.queue,
     redis: fixture.redis,
     apiKeys: [TEST_API_KEY, ROTATED_API_KEY],
     jobSettings: { attempts: 4, backoffDelayMs: 2000 },
     logger: testLogger(),
+    ...overrides,
   });
   return {
     ...fixture,

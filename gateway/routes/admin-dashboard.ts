@@ -24,7 +24,7 @@ export function registerAdminDashboard(app: GatewayApp, deps: GatewayDeps): void
     password: admin.password,
     realm: "notifications-admin",
   });
-  app.use(DASHBOARD_PATH, login);
+  // "/admin/queues/*" also matches "/admin/queues" itself.
   app.use(`${DASHBOARD_PATH}/*`, login);
 
   let dashboard: Promise<Hono> | undefined;
@@ -32,7 +32,6 @@ export function registerAdminDashboard(app: GatewayApp, deps: GatewayDeps): void
     dashboard ??= buildDashboard(deps);
     return (await dashboard).fetch(c.req.raw);
   };
-  app.all(DASHBOARD_PATH, serveDashboard);
   app.all(`${DASHBOARD_PATH}/*`, serveDashboard);
 }
 
