@@ -11,9 +11,13 @@ export interface BuiltProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node <file>` with exactly `env` (plus PATH). */
-export function startBuilt(file: string, env: Record<string, string>): BuiltProcess {
-  const child = spawn(process.execPath, [file], {
+/** Starts `node <file>` with exactly `env` (plus PATH); `nodeArgs` such as ["--import", "tsx"]. */
+export function startBuilt(
+  file: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): BuiltProcess {
+  const child = spawn(process.execPath, [...nodeArgs, file], {
     env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

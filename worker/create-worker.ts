@@ -27,6 +27,8 @@ export interface NotificationWorkerOptions {
   /** How long an idle worker's blocking wait for a job lasts (one Redis command each). */
   drainDelaySeconds?: number;
   metrics: WorkerMetrics;
+  /** Wait after a provider's 429 without Retry-After. */
+  rateLimitWaitMs?: number;
   /** Overrides the queue name; tests use a private one. */
   queueName?: string;
 }
@@ -52,6 +54,7 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Wo
         acquireSlot,
         pauseQueue: (ms) => worker.rateLimit(ms),
         metrics: options.metrics,
+        rateLimitWaitMs: options.rateLimitWaitMs,
       }),
     {
       connection: options.connection,

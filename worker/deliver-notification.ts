@@ -19,8 +19,8 @@ import type { RenderedNotification } from "./templates/rendered.js";
 
 /** How long the queue pauses when a provider rejects our credentials: long enough not to burn jobs. */
 export const MISCONFIGURED_PAUSE_MS = 60_000;
-/** Wait after a 429 that came without a usable Retry-After. */
-const DEFAULT_RATE_LIMIT_WAIT_MS = 1000;
+/** Wait after a 429 that came without a usable Retry-After (Twilio's SDK does not expose it). */
+export const DEFAULT_RATE_LIMIT_WAIT_MS = 1000;
 
 /** What the processor needs besides the job. */
 export interface DeliveryContext {
@@ -31,6 +31,8 @@ export interface DeliveryContext {
   /** Holds the whole queue back for `ms` (BullMQ's manual rate limit), on every replica. */
   pauseQueue(ms: number): Promise<void>;
   metrics: Pick<WorkerMetrics, "recordSend">;
+  /** Wait after a 429 without Retry-After; DEFAULT_RATE_LIMIT_WAIT_MS when unset. */
+  rateLimitWaitMs?: number;
 }
 
 /**
@@ -76,7 +78,13 @@ export async function deliverNotification(
 
   if (waits.length > 0) {
     await job.updateProgress(report);
-    await context.pauseQueue(longestWait(waits.map(({ error }) => error)));
+    const fallbackMs = context.rateLimitWaitMs ?? DEFAULT_RATE_LIMIT_WAIT_MS;
+    await context.pauseQueue(
+      longestWait(
+        waits.map(({ error }) => error),
+        fallbackMs,
+      ),
+    );
     // BullMQ moves the job back to waiting without counting an attempt.
     throw new RateLimitError();
   }
@@ -114,12 +122,10 @@ function reopenAfterFinalFailure(report: DeliveryReport): DeliveryReport {
   return { email: reopen(report.email), sms: reopen(report.sms) };
 }
 
-function longestWait(errors: ChannelError[]): number {
+function longestWait(errors: ChannelError[], fallbackMs: number): number {
   return Math.max(
     ...errors.map((error) =>
-      error.kind === "misconfigured"
-        ? MISCONFIGURED_PAUSE_MS
-        : (error.retryAfterMs ?? DEFAULT_RATE_LIMIT_WAIT_MS),
+      error.kind === "misconfigured" ? MISCONFIGURED_PAUSE_MS : (error.retryAfterMs ?? fallbackMs),
     ),
   );
 }

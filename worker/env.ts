@@ -27,6 +27,8 @@ export const workerEnvSchema = z
     TWILIO_FROM: z.string().optional(),
     TWILIO_API_BASE_URL: z.url().optional(),
     PROVIDER_TIMEOUT_MS: positiveInt.default(10_000),
+    /** How long the queue waits after a provider's 429 that names no Retry-After (Twilio's). */
+    PROVIDER_RATE_LIMIT_WAIT_MS: positiveInt.default(1000),
 
     WORKER_CONCURRENCY: positiveInt.default(5),
     RATE_LIMIT_PER_SECOND: positiveInt.default(10),

@@ -43,6 +43,7 @@ const worker = createNotificationWorker({
   stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
   drainDelaySeconds: env.WORKER_DRAIN_DELAY_SECONDS,
   metrics,
+  rateLimitWaitMs: env.PROVIDER_RATE_LIMIT_WAIT_MS,
 });
 
 const healthServer = startHealthServer(
