@@ -81,7 +81,7 @@ const route = createRoute({
         },
       },
     },
-    ...errorResponses(400, 401, 413, 415, 503),
+    ...errorResponses(400, 401, 413, 415, 429, 503),
   },
 });
 

@@ -20,7 +20,7 @@ const route = createRoute({
       description: "Cancelled: it will not be sent",
       content: { "application/json": { schema: Cancelled } },
     },
-    ...errorResponses(400, 401, 404, 409, 503),
+    ...errorResponses(400, 401, 404, 409, 429, 503),
   },
 });
 

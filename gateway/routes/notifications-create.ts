@@ -55,7 +55,7 @@ const route = createRoute({
       description: "Queued; nothing has been sent yet. `Idempotent-Replayed: true` marks a repeat.",
       content: { "application/json": { schema: Accepted } },
     },
-    ...errorResponses(400, 401, 409, 413, 415, 422, 503),
+    ...errorResponses(400, 401, 409, 413, 415, 422, 429, 503),
   },
 });
 

@@ -16,7 +16,7 @@ const route = createRoute({
       description: "The notification's state",
       content: { "application/json": { schema: NotificationStatus } },
     },
-    ...errorResponses(400, 401, 404, 503),
+    ...errorResponses(400, 401, 404, 429, 503),
   },
 });
 

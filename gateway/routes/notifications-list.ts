@@ -37,7 +37,7 @@ const route = createRoute({
   },
   responses: {
     200: { description: "One page", content: { "application/json": { schema: NotificationPage } } },
-    ...errorResponses(400, 401, 503),
+    ...errorResponses(400, 401, 429, 503),
   },
 });
 

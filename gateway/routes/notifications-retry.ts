@@ -19,7 +19,7 @@ const route = createRoute({
         },
       },
     },
-    ...errorResponses(400, 401, 404, 409, 503),
+    ...errorResponses(400, 401, 404, 409, 429, 503),
   },
 });
 
