@@ -120,9 +120,15 @@ export async function measureIntake(options: {
     }
     const maxRate = median(gatewayRates);
     const p99s: number[] = [];
+    const bareP99s: number[] = [];
     for (let round = 0; round < options.rounds; round++) {
       const result = await postNotifications(url, options.durationS, Math.floor(maxRate / 2));
       p99s.push(result.latency.p99);
+      await flusher.flushall();
+      // The bare route at the same rate: what this machine's HTTP stack allows.
+      bareP99s.push(
+        (await postNotifications(bareUrl, options.durationS, Math.floor(maxRate / 2))).latency.p99,
+      );
       await flusher.flushall();
     }
     const ratios = gatewayRates.map((rate, index) => rate / (rawRates[index] ?? Number.NaN));
@@ -136,6 +142,7 @@ export async function measureIntake(options: {
       gatewayOfBareRoute: round(median(ofBare)),
       bareRouteOfRaw: round(median(bareOfRaw)),
       p99AtHalfRateMs: round(median(p99s)),
+      bareRouteP99AtHalfRateMs: round(median(bareP99s)),
       halfRate: Math.floor(maxRate / 2),
       gatewayRssIdleMiB: rssIdle,
       gatewayRssAfterIntakeMiB: gateway.rssMiB(),

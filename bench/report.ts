@@ -13,6 +13,7 @@ export function renderReport(run: {
   plan: Record<string, number>;
   machine: Record<string, string | number>;
   targets: Target[];
+  references: Array<{ what: string; value: number | string }>;
   [key: string]: unknown;
 }): string {
   const rows = run.targets.map(
@@ -29,6 +30,12 @@ Node ${run.machine.node}, ${run.machine.redis}.
 | what | measured | target | result |
 | --- | --- | --- | --- |
 ${rows.join("\n")}
+
+References measured in the same run, to locate the misses:
+
+| what | measured |
+| --- | --- |
+${run.references.map((r) => `| ${r.what} | ${r.value} |`).join("\n")}
 
 Plan: \`${JSON.stringify(run.plan)}\`
 

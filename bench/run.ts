@@ -154,6 +154,27 @@ const targets: Target[] = [
   },
 ];
 
+/** Figures measured beside the targets, that show where a miss comes from. */
+const references = [
+  { what: "Bare Hono + zod + queue.add route ÷ raw BullMQ", value: intake.bareRouteOfRaw },
+  {
+    what: "Gateway ÷ bare route (the cost of auth, validation, logs, metrics)",
+    value: intake.gatewayOfBareRoute,
+  },
+  {
+    what: `Bare route p99 at the gateway's half rate (${intake.halfRate} req/s)`,
+    value: `${intake.bareRouteP99AtHalfRateMs} ms`,
+  },
+  {
+    what: "End-to-end pickup with BullMQ alone, p50 / p99",
+    value: `${pickup.bullmqAloneP50Ms} / ${pickup.bullmqAloneP99Ms} ms`,
+  },
+  {
+    what: "Cold start ÷ a bare Hono + zod + BullMQ route's cold start",
+    value: cold.gatewayOfBareQueueRoute,
+  },
+];
+
 const machine = {
   cpu: os.cpus()[0]?.model ?? "unknown",
   cores: os.cpus().length,
@@ -174,6 +195,7 @@ const raw = {
   idle,
   cold,
   targets,
+  references,
 };
 writeFileSync("BENCHMARKS.json", `${JSON.stringify(raw, null, 2)}\n`);
 writeFileSync("BENCHMARKS.md", renderReport(raw));

@@ -39,13 +39,17 @@ export async function startFakeTwilio(
   app.get("/2010-04-01/Accounts/:sid/Messages.json", (c) => {
     const to = c.req.query("To") ?? "";
     lookups.push({ to, at: Date.now() });
+    // Newest first, one page of PageSize, as Twilio lists them.
+    const pageSize = Number(c.req.query("PageSize") ?? 50);
     const found = messages
       .filter((message) => message.to === to)
+      .slice(-pageSize)
+      .reverse()
       .map((message) => messageJson(message));
     return c.json({
       messages: found,
       page: 0,
-      page_size: 50,
+      page_size: pageSize,
       first_page_uri: c.req.path,
       next_page_uri: null,
       previous_page_uri: null,

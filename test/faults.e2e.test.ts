@@ -124,7 +124,14 @@ describe("faults, with real gateway, worker and redis-server processes", () => {
     expect(resend.emails).toHaveLength(
       new Set(resend.emails.map((email) => email.idempotencyKey)).size,
     );
-    expect(twilio.messages).toHaveLength(accepted.length);
+    // Every accepted notification's SMS went out once. A request cut off by the crash may have
+    // been queued although it was answered 503 (at least once into the queue): it is delivered
+    // too, still once; a caller retries such a request with an Idempotency-Key.
+    const bodies = twilio.messages.map((message) => message.body);
+    expect(new Set(bodies).size).toBe(bodies.length);
+    expect(bodies.length - accepted.length).toBeGreaterThanOrEqual(0);
+    expect(bodies.length - accepted.length).toBeLessThanOrEqual(3);
+    expect(resend.emails.length).toBe(bodies.length);
   }, 90_000);
 
   it("SIGTERM while sends are in flight: they finish and are recorded, the worker exits 0, nothing stays locked", async () => {
@@ -234,17 +241,27 @@ describe("faults, with real gateway, worker and redis-server processes", () => {
       // 120 jobs at 40 a second need at least two full windows after the first one started.
       expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(1900);
       // BullMQ's limiter windows start with the first job after the previous window ends: replay
-      // that over the calls the provider saw. A call that reached the fake a moment late may land
-      // in the next window, hence the small allowance.
-      let windowStart = times[0] ?? 0;
+      // that over the calls the provider saw. The limiter counts jobs as they start; a call reaches
+      // the fake a few ms later, and with several workers on two cores one can land in the next
+      // window, hence an allowance of a quarter.
+      // The limiter counts jobs as they start: replay its windows (each starts with the first job
+      // after the previous one ended) over the jobs' start times, across every worker. The provider
+      // sees the same rate, a few ms later per call (its first calls later still, while each
+      // worker's SDK warms up), so the check above is on the provider's clock and this one exact.
+      // The provider has every call; the last jobs' completion writes follow a moment later.
+      await eventually(async () => expect(await fixture.queue.getCompletedCount()).toBe(total));
+      const jobsDone = await fixture.queue.getJobs(["completed"], 0, -1);
+      const startedAt = jobsDone.map((job) => job.processedOn ?? 0).sort((a, b) => a - b);
+      expect(startedAt).toHaveLength(total);
+      let windowStart = startedAt[0] ?? 0;
       let inWindow = 0;
-      for (const time of times) {
+      for (const time of startedAt) {
         if (time >= windowStart + 1000) {
           windowStart = time;
           inWindow = 0;
         }
         inWindow += 1;
-        expect(inWindow).toBeLessThanOrEqual(perSecond + 2);
+        expect(inWindow).toBeLessThanOrEqual(perSecond);
       }
     },
     60_000,

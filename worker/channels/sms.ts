@@ -100,7 +100,14 @@ async function findSentMessage(
   message: SmsMessage,
   since: Date,
 ): Promise<string | undefined> {
-  const recent = await client.messages.list({ to: message.to, dateSentAfter: since, limit: 50 });
+  // One page of up to 1,000 (Twilio's largest), newest first: a number that got more SMS than
+  // that in the window is the one case where a repeat can slip through.
+  const recent = await client.messages.list({
+    to: message.to,
+    dateSentAfter: since,
+    limit: 1000,
+    pageSize: 1000,
+  });
   return recent.find(
     (candidate) => candidate.body === message.body && !NOT_SENT.has(candidate.status),
   )?.sid;
