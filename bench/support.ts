@@ -1,6 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 
+/** The NODE_OPTIONS the Dockerfile gives production processes, so the bench measures the same. */
+export const PRODUCTION_NODE_OPTIONS =
+  /^ENV NODE_OPTIONS=(.+)$/m.exec(readFileSync("Dockerfile", "utf8"))?.[1]?.trim() ?? "";
+
 /** A process of the production build (dist/), started for a measurement. */
 export interface BuiltProcess {
   child: ChildProcess;
@@ -18,7 +22,13 @@ export function startBuilt(
   nodeArgs: string[] = [],
 ): BuiltProcess {
   const child = spawn(process.execPath, [...nodeArgs, file], {
-    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", LOG_LEVEL: "warn", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      NODE_ENV: "production",
+      LOG_LEVEL: "warn",
+      ...(file.startsWith("dist/") ? { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS } : {}),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
-import { countInWindow, peekWindow } from "../lib/fixed-window.js";
+import { countInWindow } from "../lib/fixed-window.js";
 import type { RedisConnection } from "../lib/redis.js";
 import type { GatewayEnv } from "./app-types.js";
 import { ApiError } from "./errors.js";
@@ -48,15 +48,16 @@ export function requireApiKey(
     ...keys.apiKeys.map(sha256),
     ...(keys.apiKeyHashes ?? []).map((hex) => Buffer.from(hex, "hex")),
   ];
+  // Clients over the failure limit, until their window ends. Failures are counted in Redis (all
+  // replicas add to one count); the block is remembered here, so a request with a good key costs
+  // no Redis round trip. A replica learns of a block at the client's next failure it sees.
+  const blocked = new Map<string, number>();
   return async (c, next) => {
-    const failureKey = failures
-      ? `${failures.keyPrefix}:auth-failures:${clientAddress(c, failures.clientIpHeader)}`
-      : "";
-    if (
-      failures &&
-      (await peekWindow(failures.redis, failureKey).catch(() => 0)) >= failures.perMinute
-    ) {
-      throw tooManyFailures();
+    const client = failures ? clientAddress(c, failures.clientIpHeader) : "";
+    const blockedUntil = blocked.get(client);
+    if (blockedUntil !== undefined) {
+      if (blockedUntil > Date.now()) throw tooManyFailures();
+      blocked.delete(client);
     }
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer (.+)$/.exec(header);
@@ -66,7 +67,13 @@ export function requireApiKey(
       if (timingSafeEqual(candidate, digest)) accepted = digest;
     }
     if (!match || !accepted) {
-      if (failures) await countInWindow(failures.redis, failureKey, 60_000).catch(() => undefined);
+      if (failures) {
+        const key = `${failures.keyPrefix}:auth-failures:${client}`;
+        const window = await countInWindow(failures.redis, key, 60_000).catch(() => undefined);
+        // The failure that reaches the limit is still a 401; the client's next request is a 429.
+        if (window && window.count >= failures.perMinute)
+          blocked.set(client, Date.now() + window.resetMs);
+      }
       throw new ApiError("UNAUTHORIZED", "Missing or invalid API key", UNAUTHORIZED_HEADERS);
     }
     c.set("apiKeyId", accepted.toString("hex").slice(0, 16)); // the same as apiKeyId(key)

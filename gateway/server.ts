@@ -49,16 +49,26 @@ const app = createApp({
   warnings,
 });
 
-const server = serve({ fetch: app.fetch, port: env.PORT, hostname: env.HOST }, (info) => {
-  logger.info(
-    {
-      port: info.port,
-      redis: maskUrlPassword(env.REDIS_URL),
-      apiKeys: env.API_KEYS.length + env.API_KEY_HASHES.length,
-    },
-    "gateway listening",
-  );
-});
+// A client that trickles its request (slowloris) is cut off with 408 instead of holding a socket:
+// Node enforces requestTimeout when it checks connections, so the check runs often enough.
+const serverOptions = {
+  requestTimeout: env.REQUEST_TIMEOUT_MS,
+  headersTimeout: Math.min(env.REQUEST_TIMEOUT_MS, 60_000),
+  connectionsCheckingInterval: Math.min(1000, env.REQUEST_TIMEOUT_MS / 2),
+};
+const server = serve(
+  { fetch: app.fetch, port: env.PORT, hostname: env.HOST, serverOptions },
+  (info) => {
+    logger.info(
+      {
+        port: info.port,
+        redis: maskUrlPassword(env.REDIS_URL),
+        apiKeys: env.API_KEYS.length + env.API_KEY_HASHES.length,
+      },
+      "gateway listening",
+    );
+  },
+);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -71,11 +81,6 @@ async function shutdown(signal: string): Promise<void> {
   await redis.quit().catch(() => redis.disconnect());
   logger.info("gateway stopped");
   process.exit(0);
-}
-// A client that trickles its request (slowloris) is cut off instead of holding a socket open.
-if ("requestTimeout" in server) {
-  server.requestTimeout = env.REQUEST_TIMEOUT_MS;
-  server.headersTimeout = Math.min(env.REQUEST_TIMEOUT_MS, 60_000);
 }
 
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -30,8 +30,3 @@ export async function countInWindow(
   // PTTL rounds down to 0 in a window's last millisecond; never report "resets now".
   return { count, resetMs: Math.max(1, ttl) };
 }
-
-/** Reads a window's count without counting (0 when the window is over). */
-export async function peekWindow(redis: RedisConnection, key: string): Promise<number> {
-  return Number((await redis.get(key)) ?? 0);
-}

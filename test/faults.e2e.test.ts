@@ -266,4 +266,88 @@ describe("faults, with real gateway, worker and redis-server processes", () => {
     },
     60_000,
   );
+
+  it("a provider down, then back: jobs wait and retry, none dropped; past the retries the failure is listed", async () => {
+    const { resend, twilio } = await fakes();
+    const fixture = await createTestQueue();
+    cleanups.push(() => fixture.cleanup());
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const env = { REDIS_URL: redisUrl(), QUEUE_PREFIX: fixture.prefix };
+    // Retries after 0.5 s, 1 s and 2 s: 3.5 s of patience in all.
+    const gateway = service("gateway", {
+      ...env,
+      PORT: String(port),
+      API_KEYS: TEST_API_KEY,
+      JOB_BACKOFF_DELAY_MS: "500",
+    });
+    service("worker", {
+      ...env,
+      ...providerEnv(resend, twilio),
+      RATE_LIMIT_PER_SECOND: "1000",
+      EMAIL_RATE_LIMIT_PER_SECOND: "0",
+    });
+    await gateway.waitForLine(/gateway listening/);
+    const send = async (order: string) => {
+      const response = await fetch(`${base}/notifications`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ ...EMAIL_ONLY, order }),
+      });
+      expect(response.status).toBe(202);
+      return ((await response.json()) as { id: string }).id;
+    };
+    const down = {
+      status: 503,
+      body: { statusCode: 503, name: "internal_server_error", message: "down" },
+    };
+
+    // Down for two seconds, then back: every notification is delivered.
+    resend.script.failWith = () => down;
+    const patient = await Promise.all(
+      Array.from({ length: 10 }, (_, index) => send(`outage-${index}`)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    resend.script.failWith = undefined;
+    await eventually(() => expect(resend.emails).toHaveLength(10), { timeout: 15_000 });
+    expect(new Set(resend.emails.map((email) => email.idempotencyKey))).toEqual(
+      new Set(patient.map((id) => emailKey(id))),
+    );
+
+    // Down for longer than the retries: the failure is visible in the status and the failed list.
+    resend.script.failWith = () => down;
+    const lost = await send("too-long");
+    const auth = { authorization: `Bearer ${TEST_API_KEY}` };
+    const failed = await eventually(
+      async () => {
+        const list = (await (
+          await fetch(`${base}/notifications?state=failed`, { headers: auth })
+        ).json()) as {
+          items: Array<{
+            id: string;
+            attemptsMade: number;
+            channels: { email: { status: string; error?: { code: string } } };
+          }>;
+        };
+        expect(list.items.map((item) => item.id)).toEqual([lost]);
+        return list.items[0];
+      },
+      { timeout: 15_000 },
+    );
+    expect(failed?.attemptsMade).toBe(4);
+    expect(failed?.channels.email).toMatchObject({
+      status: "failed",
+      error: { code: "internal_server_error" },
+    });
+
+    // Back again: a retry from the API delivers it.
+    resend.script.failWith = undefined;
+    expect(
+      (await fetch(`${base}/notifications/${lost}/retry`, { method: "POST", headers: auth }))
+        .status,
+    ).toBe(202);
+    await eventually(() =>
+      expect(resend.emails.map((email) => email.idempotencyKey)).toContain(emailKey(lost)),
+    );
+  }, 60_000);
 });
