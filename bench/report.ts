@@ -63,4 +63,31 @@ const NOTES = `## How each figure is measured
 - **Memory**: \`VmRSS\` of the processes.
 - **Cold start**: spawn of the built gateway → first \`202\`, against spawn of a bare Hono
   hello-world (\`bench/hello-server.mjs\`) → first \`200\`.
+
+## What limits the misses, and what the profiles showed
+
+- **Intake ÷ raw BullMQ.** Raw \`queue.add\` from 32 loops in one process never touches HTTP and
+  pipelines its commands on one connection. The bare Hono + zod + \`queue.add\` route
+  (\`bench/bare-intake-server.mjs\`), driven by the same autocannon in the same run, reaches only
+  about 0.4 of it (see References): on this 2-core machine Node's HTTP server and the load generator
+  share the cores, so no HTTP front can reach 1.0 here. That limit is outside the project's code.
+  Inside it, the gateway reaches 0.4–0.5 of the bare route. \`node --cpu-prof\` under autocannon
+  (5 s, 32 connections) showed: (1) hono's \`bodyLimit\` turned every body into a web stream and an
+  undici \`Request\` (undici, web streams and abort signals were about a third of the CPU); the
+  gateway now checks \`Content-Length\` from the header and keeps @hono/node-server's fast body
+  path (2.2k → 4.9k req/s); (2) one socket write per Redis command: ioredis auto-pipelining
+  (+15 %); (3) a Redis read per request for the brute-force check: now remembered in memory. What
+  remains is spread thin: switching off the four global middlewares (security headers, request id,
+  request log, Prometheus) gains about 25 %; they stay, as operators asked for them. The rest is
+  the OpenAPI validator chain (media type, header and body validation) and key hashing.
+- **p99 at half rate.** The bare route's p99 at the same request rate is measured beside it
+  (References): the HTTP stack on this machine is already at or above the 5 ms target; the
+  gateway's extra work roughly doubles it.
+- **Cold start.** A bare Hono + zod + BullMQ route (spawn → first \`202\`) is already about four
+  times the hello-world: importing BullMQ and ioredis and the Redis handshake, outside the project's
+  code. The gateway adds about half of that again (\`@hono/zod-openapi\`, prom-client, pino); Bull
+  Board, which alone cost about 130 ms of imports, is now loaded on the first dashboard request.
+- **Memory.** Uncapped, V8 let the gateway grow to 168 MiB under the intake run; the Docker image's
+  \`NODE_OPTIONS=--max-old-space-size=96\` (which the bench applies too) keeps it near 120 MiB, at
+  the price of more frequent major GCs (fewer requests per second in the intake run).
 `;
