@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { ApiError } from "../errors.js";
+import { findNotification } from "../find-notification.js";
 import { STATE_BY_BULLMQ_STATE } from "../notification-status.js";
 import { errorResponses, NotificationId } from "../openapi-schemas.js";
-import { requireRedis } from "../require-redis.js";
 
 const Cancelled = z
   .object({ id: z.string(), status: z.literal("cancelled") })
@@ -31,10 +31,7 @@ const CANCELLABLE = new Set(["waiting", "prioritized", "delayed"]);
 export function registerCancelNotification(app: GatewayApp, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    requireRedis(deps.redis);
-    const job = await deps.queue.getJob(id);
-    if (!job) throw new ApiError("NOT_FOUND", `No notification with id ${id}`);
-    const state = await job.getState();
+    const { job, state } = await findNotification(deps, id);
     // A delayed job that already ran once is a retry: a channel may have been sent.
     if (!CANCELLABLE.has(state) || job.attemptsMade > 0) {
       const shown =

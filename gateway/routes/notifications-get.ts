@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { ApiError } from "../errors.js";
+import { findNotification } from "../find-notification.js";
 import { describeJob, NotificationStatus, STATE_BY_BULLMQ_STATE } from "../notification-status.js";
 import { errorResponses, NotificationId } from "../openapi-schemas.js";
-import { requireRedis } from "../require-redis.js";
 
 const route = createRoute({
   method: "get",
@@ -24,10 +24,9 @@ const route = createRoute({
 export function registerGetNotification(app: GatewayApp, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    requireRedis(deps.redis);
-    const job = await deps.queue.getJob(id);
-    const status = job ? STATE_BY_BULLMQ_STATE[await job.getState()] : undefined;
-    if (!job || !status) throw new ApiError("NOT_FOUND", `No notification with id ${id}`);
+    const { job, state } = await findNotification(deps, id);
+    const status = STATE_BY_BULLMQ_STATE[state];
+    if (!status) throw new ApiError("NOT_FOUND", `No notification with id ${id}`);
     return c.json(describeJob(job, status), 200);
   });
 }

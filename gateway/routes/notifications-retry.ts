@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { ApiError } from "../errors.js";
+import { findNotification } from "../find-notification.js";
 import { errorResponses, NotificationId } from "../openapi-schemas.js";
-import { requireRedis } from "../require-redis.js";
 
 const route = createRoute({
   method: "post",
@@ -27,10 +27,7 @@ const route = createRoute({
 export function registerRetryNotification(app: GatewayApp, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    requireRedis(deps.redis);
-    const job = await deps.queue.getJob(id);
-    if (!job) throw new ApiError("NOT_FOUND", `No notification with id ${id}`);
-    const state = await job.getState();
+    const { job, state } = await findNotification(deps, id);
     if (state !== "failed") {
       throw new ApiError(
         "CONFLICT",
