@@ -174,23 +174,39 @@ export async function measureWorkers(options: { jobsPerWorker: number; rounds: n
   };
 }
 
-/** Client-sent Redis commands per email + SMS notification, intake and delivery included. */
-export async function measureCommandsPerNotification(count: number) {
+/** A private Redis, the fakes, the built gateway and one built worker; `stop` ends them all. */
+async function startStack(workerEnv: Record<string, string> = {}) {
   const redis = await startRedisServer();
   const fakes = await startFakes();
   const { gateway, url } = await startGateway(redis.url);
+  const worker = await startWorker(redis.url, fakes, workerEnv);
+  return {
+    redis,
+    fakes,
+    url,
+    async stop() {
+      await Promise.all([gateway.stop(), worker.stop()]);
+      await Promise.all([fakes.resend.close(), fakes.twilio.close()]);
+      await redis.stop();
+    },
+  };
+}
+
+/** Client-sent Redis commands per email + SMS notification, intake and delivery included. */
+export async function measureCommandsPerNotification(count: number) {
   // The production defaults: the queue's limiter and both providers' limits on.
-  const worker = await startWorker(redis.url, fakes, {
+  const stack = await startStack({
     RATE_LIMIT_PER_SECOND: "10",
     EMAIL_RATE_LIMIT_PER_SECOND: "2",
     SMS_RATE_LIMIT_PER_SECOND: "10",
   });
-  const counter = await startCommandCounter(redis.url);
+  const { fakes } = stack;
+  const counter = await startCommandCounter(stack.redis.url);
   try {
     await sleep(200);
     counter.reset();
     for (let i = 0; i < count; i++) {
-      await post(url);
+      await post(stack.url);
       await until(() => fakes.twilio.messages.length > i && fakes.resend.emails.length > i);
     }
     await sleep(200); // the last job's completion write
@@ -200,20 +216,15 @@ export async function measureCommandsPerNotification(count: number) {
     };
   } finally {
     counter.stop();
-    await Promise.all([gateway.stop(), worker.stop()]);
-    await Promise.all([fakes.resend.close(), fakes.twilio.close()]);
-    await redis.stop();
+    await stack.stop();
   }
 }
 
 /** Client-sent Redis commands of an idle gateway and worker, extrapolated to an hour. */
 export async function measureIdleCommands(seconds: number) {
-  const redis = await startRedisServer();
-  const fakes = await startFakes();
-  const { gateway } = await startGateway(redis.url);
-  const worker = await startWorker(redis.url, fakes);
+  const stack = await startStack();
   await sleep(3000);
-  const counter = await startCommandCounter(redis.url);
+  const counter = await startCommandCounter(stack.redis.url);
   try {
     await sleep(seconds * 1000);
     return {
@@ -223,9 +234,7 @@ export async function measureIdleCommands(seconds: number) {
     };
   } finally {
     counter.stop();
-    await Promise.all([gateway.stop(), worker.stop()]);
-    await Promise.all([fakes.resend.close(), fakes.twilio.close()]);
-    await redis.stop();
+    await stack.stop();
   }
 }
 

@@ -79,5 +79,3 @@ export function createIdempotencyStore(redis: RedisConnection, keyPrefix: string
     },
   };
 }
-
-export type IdempotencyStore = ReturnType<typeof createIdempotencyStore>;

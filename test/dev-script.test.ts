@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/redis-server.js";
 import { eventually } from "./fixtures.js";
+import { postNotification, VALID_NOTIFICATION } from "./gateway-fixture.js";
 
 function portIsOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -54,17 +55,8 @@ describe("npm run dev", () => {
     await eventually(() => expect(output).toContain("worker ready"), { timeout: 15_000 });
     await eventually(() => expect(output).toContain("gateway listening"), { timeout: 15_000 });
 
-    const response = await fetch(`http://127.0.0.1:${port}/notifications`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        to: "user@example.com",
-        phone: "+12025550143",
-        asset: "BTC",
-        amount: 1000,
-        quantity: 0.02,
-        order: "order-id-123",
-      }),
+    const response = await postNotification(`http://127.0.0.1:${port}`, VALID_NOTIFICATION, {
+      authorization: `Bearer ${key}`,
     });
     expect(response.status).toBe(202);
 

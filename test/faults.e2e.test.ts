@@ -8,7 +8,7 @@ import { freePort, type RedisServer, startRedisServer } from "../scripts/redis-s
 import { type FakeResend, startFakeResend } from "./fake-resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
 import { createTestQueue, eventually, redisUrl } from "./fixtures.js";
-import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
+import { postNotification, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { type ServiceProcess, startService } from "./processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
@@ -72,13 +72,9 @@ describe("faults, with real gateway, worker and redis-server processes", () => {
       Array.from({ length: 3 }, async () => {
         while (sending) {
           const started = performance.now();
-          const response = await fetch(`${base}/notifications`, {
-            method: "POST",
-            headers: {
-              authorization: `Bearer ${TEST_API_KEY}`,
-              "content-type": "application/json",
-            },
-            body: JSON.stringify({ ...VALID_NOTIFICATION, order: randomUUID() }),
+          const response = await postNotification(base, {
+            ...VALID_NOTIFICATION,
+            order: randomUUID(),
           }).catch(() => undefined);
           const elapsed = performance.now() - started;
           if (!response) continue;
@@ -289,11 +285,7 @@ describe("faults, with real gateway, worker and redis-server processes", () => {
     });
     await gateway.waitForLine(/gateway listening/);
     const send = async (order: string) => {
-      const response = await fetch(`${base}/notifications`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
-        body: JSON.stringify({ ...EMAIL_ONLY, order }),
-      });
+      const response = await postNotification(base, { ...EMAIL_ONLY, order });
       expect(response.status).toBe(202);
       return ((await response.json()) as { id: string }).id;
     };

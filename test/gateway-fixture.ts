@@ -99,3 +99,20 @@ export async function createUnreachableGateway() {
     },
   };
 }
+
+/** `POST /notifications` over HTTP to a running gateway, with the test key unless headers say otherwise. */
+export function postNotification(
+  baseUrl: string,
+  body: unknown = VALID_NOTIFICATION,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${baseUrl}/notifications`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${TEST_API_KEY}`,
+      "content-type": "application/json",
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+}

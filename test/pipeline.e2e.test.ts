@@ -4,7 +4,7 @@ import { freePort } from "../scripts/redis-server.js";
 import { type FakeResend, startFakeResend } from "./fake-resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
 import { eventually, redisUrl } from "./fixtures.js";
-import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
+import { postNotification, TEST_API_KEY } from "./gateway-fixture.js";
 import { type ServiceProcess, startService } from "./processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
@@ -41,11 +41,7 @@ describe("the pipeline as real processes", () => {
   });
 
   it("delivers a POSTed notification by email and SMS and reports it completed", async () => {
-    const response = await fetch(`${baseUrl}/notifications`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify(VALID_NOTIFICATION),
-    });
+    const response = await postNotification(baseUrl);
     expect(response.status).toBe(202);
     const { id } = (await response.json()) as { id: string };
 

@@ -7,7 +7,7 @@ import { freePort } from "../scripts/redis-server.js";
 import { type FakeResend, startFakeResend } from "./fake-resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
 import { eventually, redisUrl } from "./fixtures.js";
-import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
+import { postNotification, TEST_API_KEY } from "./gateway-fixture.js";
 import { type ServiceProcess, startNodeProcess } from "./processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
@@ -59,11 +59,7 @@ describe("the production bundle", () => {
     await gateway.waitForLine(/gateway listening/);
     await worker.waitForLine(/worker ready/);
 
-    const response = await fetch(`http://127.0.0.1:${port}/notifications`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify(VALID_NOTIFICATION),
-    });
+    const response = await postNotification(`http://127.0.0.1:${port}`);
     expect(response.status).toBe(202);
     await eventually(() => {
       expect(resend.emails).toHaveLength(1);

@@ -4,7 +4,7 @@ import { freePort, type RedisServer, startRedisServer } from "../scripts/redis-s
 import { type FakeResend, startFakeResend } from "./fake-resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
 import { eventually } from "./fixtures.js";
-import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
+import { postNotification, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { type ServiceProcess, startService } from "./processes.js";
 import { startRedisCluster } from "./redis-cluster.js";
 import { makeTlsCertificates } from "./tls-certificates.js";
@@ -59,11 +59,7 @@ describe("Redis as deployed", () => {
       REDIS_URL: url,
       NODE_EXTRA_CA_CERTS: tls.caFile,
     });
-    const response = await fetch(`${baseUrl}/notifications`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify(VALID_NOTIFICATION),
-    });
+    const response = await postNotification(baseUrl);
     expect(response.status).toBe(202);
     await eventually(() => {
       expect(resend.emails).toHaveLength(1);
@@ -96,15 +92,7 @@ describe("Redis as deployed", () => {
       QUEUE_PREFIX: "{notifications}",
     });
     const post = (headers: Record<string, string> = {}) =>
-      fetch(`${baseUrl}/notifications`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${TEST_API_KEY}`,
-          "content-type": "application/json",
-          ...headers,
-        },
-        body: JSON.stringify(VALID_NOTIFICATION),
-      });
+      postNotification(baseUrl, VALID_NOTIFICATION, headers);
     const first = await post({ "idempotency-key": "cluster-1" });
     expect(first.status).toBe(202);
     const { id } = (await first.json()) as { id: string };

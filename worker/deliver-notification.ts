@@ -20,7 +20,7 @@ import type { RenderedNotification } from "./templates/rendered.js";
 /** How long the queue pauses when a provider rejects our credentials: long enough not to burn jobs. */
 export const MISCONFIGURED_PAUSE_MS = 60_000;
 /** Wait after a 429 that came without a usable Retry-After (Twilio's SDK does not expose it). */
-export const DEFAULT_RATE_LIMIT_WAIT_MS = 1000;
+const DEFAULT_RATE_LIMIT_WAIT_MS = 1000;
 
 /** What the processor needs besides the job. */
 export interface DeliveryContext {

@@ -29,5 +29,3 @@ export function createProviderRateLimiter(options: {
     }
   };
 }
-
-export type AcquireProviderSlot = ReturnType<typeof createProviderRateLimiter>;
