@@ -12,8 +12,10 @@ export async function findNotification(
   id: string,
 ): Promise<{ job: Job; state: string }> {
   requireRedis(deps.redis);
-  const job = await deps.queue.getJob(id);
-  const state = job ? await job.getState() : "unknown";
-  if (!job || state === "unknown") throw new ApiError("NOT_FOUND", `No notification with id ${id}`);
+  // The state first, the job's data second: a job that finishes in between is then reported with
+  // its newer data, never as "completed" beside the channels it had before it ran.
+  const state = await deps.queue.getJobState(id);
+  const job = state === "unknown" ? undefined : await deps.queue.getJob(id);
+  if (!job) throw new ApiError("NOT_FOUND", `No notification with id ${id}`);
   return { job, state };
 }
