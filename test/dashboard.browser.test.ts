@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
 import { createApp } from "../gateway/app.js";
 import { canRunBrowser, launchChromium } from "./browser.js";
-import { twilioError } from "./fake-twilio.js";
+import { twilioError } from "./fakes/twilio.js";
 import { eventually, testLogger } from "./fixtures.js";
 import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { startWorkerHarness, type WorkerHarness, waitForFinished } from "./worker-fixture.js";

@@ -1,8 +1,8 @@
 import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, type RedisServer, startRedisServer } from "../scripts/redis-server.js";
-import { type FakeResend, startFakeResend } from "./fake-resend.js";
-import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
+import { type FakeResend, startFakeResend } from "./fakes/resend.js";
+import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { eventually } from "./fixtures.js";
 import { postNotification, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { type ServiceProcess, startService } from "./processes.js";

@@ -3,8 +3,8 @@ import { Queue } from "bullmq";
 import { type BuiltProcess, sleep, startBuilt } from "../bench/support.js";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { freePort, startRedisServer } from "../scripts/redis-server.js";
-import { startFakeResend } from "./fake-resend.js";
-import { startFakeTwilio, twilioError } from "./fake-twilio.js";
+import { startFakeResend } from "./fakes/resend.js";
+import { startFakeTwilio, twilioError } from "./fakes/twilio.js";
 
 /** What a soak run found; `ok` is true only when every check held. */
 export interface SoakResult {

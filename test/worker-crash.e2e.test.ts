@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
-import { type FakeResend, startFakeResend } from "./fake-resend.js";
-import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
+import { type FakeResend, startFakeResend } from "./fakes/resend.js";
+import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { createTestQueue, eventually, redisUrl } from "./fixtures.js";
 import { VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { type ServiceProcess, startService } from "./processes.js";

@@ -4,8 +4,8 @@ import type { Senders } from "../worker/channels/sender.js";
 import { createTwilioSmsSender } from "../worker/channels/sms.js";
 import { createNotificationWorker } from "../worker/create-worker.js";
 import { createWorkerMetrics } from "../worker/metrics.js";
-import { type FakeResend, startFakeResend } from "./fake-resend.js";
-import { type FakeTwilio, startFakeTwilio } from "./fake-twilio.js";
+import { type FakeResend, startFakeResend } from "./fakes/resend.js";
+import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { createTestQueue, eventually, testLogger, workerRedis } from "./fixtures.js";
 
 /** The email sender address tests use. */

@@ -4,7 +4,7 @@ import {
   notificationJobOptions,
   TRADE_EXECUTED_JOB,
 } from "../contract/notification-job.js";
-import { twilioError } from "../test/fake-twilio.js";
+import { twilioError } from "../test/fakes/twilio.js";
 import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";
 import {
   startWorkerHarness,

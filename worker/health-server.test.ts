@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
 import { freePort } from "../scripts/redis-server.js";
-import { twilioError } from "../test/fake-twilio.js";
+import { twilioError } from "../test/fakes/twilio.js";
 import { eventually } from "../test/fixtures.js";
 import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";
 import { startWorkerHarness, type WorkerHarness, waitForFinished } from "../test/worker-fixture.js";

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NotificationStatus } from "../../gateway/notification-status.js";
-import { twilioError } from "../../test/fake-twilio.js";
+import { twilioError } from "../../test/fakes/twilio.js";
 import { eventually } from "../../test/fixtures.js";
 import {
   gatewayOver,

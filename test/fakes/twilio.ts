@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
-import { delay, listen, ResponseScript } from "./fake-http.js";
+import { delay, listen, ResponseScript } from "./http.js";
 
 /** An SMS the fake accepted. */
 export interface FakeSms {

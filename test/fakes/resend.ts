@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Hono } from "hono";
-import { delay, listen, ResponseScript } from "./fake-http.js";
+import { delay, listen, ResponseScript } from "./http.js";
 
 /** An email the fake accepted. */
 export interface FakeEmail {

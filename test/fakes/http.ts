@@ -1,13 +1,17 @@
 import { type ServerType, serve } from "@hono/node-server";
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
 
 /** A canned answer a fake provider gives instead of its normal one. */
 export interface ScriptedResponse {
   status: number;
+  /** A JSON body, or a string sent as is with `contentType` (a proxy's HTML page, a problem+json). */
   body: unknown;
+  contentType?: string;
   headers?: Record<string, string>;
   /** Accept the message anyway before answering the error: a provider's ambiguous failure. */
   deliver?: boolean;
+  /** Answer only after this long: longer than the client's timeout, it is a timeout. */
+  delayMs?: number;
 }
 
 /**
@@ -27,6 +31,22 @@ export class ResponseScript {
   next(): ScriptedResponse | undefined {
     return this.queued.shift() ?? this.failWith?.();
   }
+}
+
+/** Sends a scripted answer, after its delay. */
+export async function answerScripted(c: Context, scripted: ScriptedResponse): Promise<Response> {
+  if (scripted.delayMs) await delay(scripted.delayMs);
+  const headers = scripted.headers ?? {};
+  if (typeof scripted.body === "string") {
+    return c.body(scripted.body, scripted.status as 400, {
+      "content-type": scripted.contentType ?? "text/html",
+      ...headers,
+    });
+  }
+  return c.json(scripted.body as object, scripted.status as 400, {
+    ...(scripted.contentType ? { "content-type": scripted.contentType } : {}),
+    ...headers,
+  });
 }
 
 /** Serves a Hono app on a free loopback port. */
