@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Queue, Worker } from "bullmq";
 import { NOTIFICATION_QUEUE, notificationJobOptions } from "../contract/notification-job.js";
+import { DEFAULT_JOB_SETTINGS } from "../lib/env.js";
 import { freePort, startRedisServer } from "../scripts/redis-server.js";
 import { startFakeResend } from "../test/fakes/resend.js";
 import { startFakeTwilio } from "../test/fakes/twilio.js";
@@ -130,7 +131,7 @@ async function workerThroughput(workers: number, jobsPerWorker: number) {
     const queue = new Queue(NOTIFICATION_QUEUE, { connection: { url: redis.url } });
     const { phone: _phone, ...emailOnly } = NOTIFICATION;
     const total = workers * jobsPerWorker;
-    const options = notificationJobOptions();
+    const options = notificationJobOptions(DEFAULT_JOB_SETTINGS);
     await queue.addBulk(
       Array.from({ length: total }, () => ({
         name: "trade.executed",

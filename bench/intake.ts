@@ -7,6 +7,7 @@ import {
   notificationJobOptions,
   TRADE_EXECUTED_JOB,
 } from "../contract/notification-job.js";
+import { DEFAULT_JOB_SETTINGS } from "../lib/env.js";
 import { freePort } from "../scripts/redis-server.js";
 import { type BuiltProcess, median, round, sleep, startBuilt } from "./support.js";
 
@@ -64,7 +65,7 @@ function postNotifications(url: string, durationS: number, overallRate?: number)
 
 /** `queue.add` from 32 concurrent loops in this process: what a backend calling BullMQ gets. */
 async function rawBullmqRate(queue: Queue, durationS: number): Promise<number> {
-  const options = notificationJobOptions();
+  const options = notificationJobOptions(DEFAULT_JOB_SETTINGS);
   const end = Date.now() + durationS * 1000;
   let added = 0;
   const started = performance.now();

@@ -151,8 +151,6 @@ export interface NotificationJobSettings {
   backoffDelayMs: number;
 }
 
-export const DEFAULT_JOB_SETTINGS: NotificationJobSettings = { attempts: 4, backoffDelayMs: 2000 };
-
 const DAY_SECONDS = 24 * 60 * 60;
 
 /**
@@ -162,9 +160,7 @@ const DAY_SECONDS = 24 * 60 * 60;
  * Finished jobs are trimmed so Redis does not grow without bound; failed ones stay a week so
  * an operator can inspect and retry them.
  */
-export function notificationJobOptions(
-  settings: NotificationJobSettings = DEFAULT_JOB_SETTINGS,
-): JobsOptions {
+export function notificationJobOptions(settings: NotificationJobSettings): JobsOptions {
   return {
     attempts: settings.attempts,
     backoff: { type: "exponential", delay: settings.backoffDelayMs },
@@ -173,42 +169,20 @@ export function notificationJobOptions(
   };
 }
 
-/** A delivery channel of a notification. */
-export const CHANNELS = ["email", "sms"] as const;
-export type Channel = (typeof CHANNELS)[number];
-
-/** What happened to one channel of a notification; the worker writes it, the gateway reports it. */
-export interface ChannelDelivery {
-  status: "pending" | "sent" | "failed" | "skipped";
-  /** Provider calls made for this channel so far. */
-  calls: number;
-  /** The provider's message id once sent (Resend email id, Twilio message SID). */
-  providerId?: string;
-  /** The last error; `permanent` errors are not retried. */
-  error?: { code: string; message: string; permanent: boolean };
-}
-
 /**
- * Per-channel delivery state, stored as the job's progress so every retry can read it.
- * `final` is set when the notification failed for good, so a manual retry knows to reopen
- * the failed channels.
+ * Existing backends add jobs with no options, which BullMQ runs once (`attempts` 0): one 503
+ * would fail the notification for good. The worker gives such a job the same retries as the
+ * gateway's jobs, before the processor runs; BullMQ decides on a retry from the job object it
+ * holds (`Job.shouldRetryJob` reads `opts.attempts` and `opts.backoff`), so this takes effect
+ * for the attempt under way, and is applied again at every attempt.
  */
-export type DeliveryReport = Record<Channel, ChannelDelivery> & { final?: boolean };
-
-/** The report a job starts with: each channel pending when its recipient is given, else skipped. */
-export function initialDeliveryReport(payload: { to?: string; phone?: string }): DeliveryReport {
-  return {
-    email: { status: payload.to === undefined ? "skipped" : "pending", calls: 0 },
-    sms: { status: payload.phone === undefined ? "skipped" : "pending", calls: 0 },
-  };
-}
-
-/** Reads a report back from job progress; anything else (a fresh job) yields `undefined`. */
-export function readDeliveryReport(progress: unknown): DeliveryReport | undefined {
-  if (typeof progress !== "object" || progress === null) return undefined;
-  const candidate = progress as Partial<DeliveryReport>;
-  if (typeof candidate.email?.status !== "string" || typeof candidate.sms?.status !== "string") {
-    return undefined;
-  }
-  return candidate as DeliveryReport;
+export function applyRetryDefaults(
+  opts: JobsOptions,
+  settings: NotificationJobSettings,
+): JobsOptions {
+  if (opts.attempts !== undefined && opts.attempts > 0) return opts;
+  const defaults = notificationJobOptions(settings);
+  opts.attempts = defaults.attempts;
+  opts.backoff = defaults.backoff;
+  return opts;
 }

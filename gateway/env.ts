@@ -1,23 +1,12 @@
 import { z } from "zod";
-import { DEFAULT_QUEUE_PREFIX } from "../contract/notification-job.js";
-import {
-  commaListSchema,
-  logLevelSchema,
-  nodeEnvSchema,
-  redisClusterSchema,
-  redisUrlSchema,
-  requireClusterHashTag,
-} from "../lib/env.js";
+import { commaListSchema, requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
 
 /** The gateway's whole configuration; parsed once at start. */
 export const gatewayEnvSchema = z
   .object({
-    NODE_ENV: nodeEnvSchema,
+    ...sharedEnvFields,
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     HOST: z.string().default("0.0.0.0"),
-    REDIS_URL: redisUrlSchema,
-    REDIS_CLUSTER: redisClusterSchema,
-    QUEUE_PREFIX: z.string().min(1).default(DEFAULT_QUEUE_PREFIX),
     /** Accepted keys, comma-separated; API_KEY_HASHES can stand in for (or add to) them. */
     API_KEYS: commaListSchema
       .pipe(z.array(z.string().min(16, "each key must be at least 16 characters")))
@@ -38,9 +27,8 @@ export const gatewayEnvSchema = z
     CLIENT_IP_HEADER: z.string().optional(),
     /** A request (a slow client trickling its body) is cut off after this long. */
     REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
-    JOB_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
-    JOB_BACKOFF_DELAY_MS: z.coerce.number().int().min(1).default(2000),
-    LOG_LEVEL: logLevelSchema,
+    /** How long SIGTERM waits for in-flight requests before the gateway exits anyway. */
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
     /** Bull Board's login at /admin/queues; the dashboard is off unless both are set. */
     ADMIN_USER: z.string().min(1).optional(),
     ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),

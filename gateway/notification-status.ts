@@ -1,21 +1,14 @@
 import { z } from "@hono/zod-openapi";
 import type { Job } from "bullmq";
-import { initialDeliveryReport, readDeliveryReport } from "../contract/notification-job.js";
+import {
+  type DeliveryReport,
+  deliveryReportSchema,
+  initialDeliveryReport,
+  readDeliveryReport,
+} from "../contract/delivery-report.js";
 
-const ChannelDelivery = z
-  .object({
-    status: z.enum(["pending", "sent", "failed", "skipped"]),
-    calls: z.number().int().describe("Provider calls made for this channel"),
-    providerId: z.string().optional().describe("Resend email id or Twilio message SID"),
-    error: z
-      .object({
-        code: z.string().describe("The provider's error code, for example 21211"),
-        message: z.string(),
-        permanent: z.boolean().describe("True when retrying cannot help"),
-      })
-      .optional(),
-  })
-  .openapi("ChannelDelivery");
+/** Each channel's report, as the API documents it (without `final`, the worker's own mark). */
+const Channels = deliveryReportSchema.omit({ final: true }).openapi("DeliveryChannels");
 
 /** The states this API reports; a retry waiting out its backoff is `delayed`. */
 export const NotificationState = z.enum(["queued", "active", "delayed", "completed", "failed"]);
@@ -30,7 +23,7 @@ export const NotificationStatus = z
     createdAt: z.string().describe("ISO 8601"),
     finishedAt: z.string().optional().describe("ISO 8601, once completed or failed"),
     failedReason: z.string().optional(),
-    channels: z.object({ email: ChannelDelivery, sms: ChannelDelivery }),
+    channels: Channels,
   })
   .openapi("NotificationStatus");
 export type NotificationStatus = z.infer<typeof NotificationStatus>;
@@ -46,14 +39,19 @@ export const STATE_BY_BULLMQ_STATE: Record<string, NotificationState> = {
   failed: "failed",
 };
 
-/** Describes a job for the API; never includes the recipient's contact details. */
-export function describeJob(job: Job, status: NotificationState): NotificationStatus {
+/** A job's delivery report: its return value once completed, its progress while under way. */
+export function reportOf(job: Job): DeliveryReport {
   const data = typeof job.data === "object" && job.data !== null ? job.data : {};
-  // A completed job's return value is its final report; progress holds it while retrying.
-  const report =
+  return (
     readDeliveryReport(job.returnvalue) ??
     readDeliveryReport(job.progress) ??
-    initialDeliveryReport(data);
+    initialDeliveryReport(data)
+  );
+}
+
+/** Describes a job for the API; never includes the recipient's contact details. */
+export function describeJob(job: Job, status: NotificationState): NotificationStatus {
+  const report = reportOf(job);
   return {
     id: String(job.id),
     status,
@@ -61,6 +59,6 @@ export function describeJob(job: Job, status: NotificationState): NotificationSt
     createdAt: new Date(job.timestamp).toISOString(),
     ...(job.finishedOn ? { finishedAt: new Date(job.finishedOn).toISOString() } : {}),
     ...(status === "failed" && job.failedReason ? { failedReason: job.failedReason } : {}),
-    channels: { email: report.email, sms: report.sms },
+    channels: Channels.parse(report),
   };
 }

@@ -1,7 +1,8 @@
 import { serve } from "@hono/node-server";
 import { Queue } from "bullmq";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
-import { loadEnvOrExit } from "../lib/env.js";
+import { jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
+import { handleShutdown } from "../lib/lifecycle.js";
 import { createLogger } from "../lib/logger.js";
 import { maskUrlPassword } from "../lib/mask.js";
 import { createProducerConnection } from "../lib/redis.js";
@@ -41,7 +42,7 @@ const app = createApp({
     authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
     clientIpHeader: env.CLIENT_IP_HEADER,
   },
-  jobSettings: { attempts: env.JOB_ATTEMPTS, backoffDelayMs: env.JOB_BACKOFF_DELAY_MS },
+  jobSettings: jobSettingsOf(env),
   ...(env.ADMIN_USER && env.ADMIN_PASSWORD
     ? { admin: { user: env.ADMIN_USER, password: env.ADMIN_PASSWORD } }
     : {}),
@@ -70,18 +71,13 @@ const server = serve(
   },
 );
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, "gateway shutting down");
+handleShutdown({
+  logger,
+  graceMs: env.SHUTDOWN_TIMEOUT_MS,
   // Stop accepting connections and let in-flight requests finish before closing Redis.
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  await queue.close();
-  await redis.quit().catch(() => redis.disconnect());
-  logger.info("gateway stopped");
-  process.exit(0);
-}
-
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+  drain: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  close: async () => {
+    await queue.close().catch(() => {});
+    await redis.quit().catch(() => redis.disconnect());
+  },
+});

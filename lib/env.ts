@@ -1,4 +1,8 @@
 import { z } from "zod";
+import {
+  DEFAULT_QUEUE_PREFIX,
+  type NotificationJobSettings,
+} from "../contract/notification-job.js";
 
 /** Thrown when the environment does not satisfy a process's schema; the message names every bad variable. */
 export class EnvError extends Error {
@@ -80,4 +84,37 @@ export const commaListSchema = z.string().transform((value) =>
     .split(",")
     .map((item) => item.trim())
     .filter((item) => item.length > 0),
+);
+
+/** Tries in all (the first included) and first backoff of every notification job. */
+const jobSettingsFields = {
+  /** 4 tries are the seed's 3 retries; exponential backoff doubles the delay: 2 s, 4 s, 8 s. */
+  JOB_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
+  JOB_BACKOFF_DELAY_MS: z.coerce.number().int().min(1).default(2000),
+};
+
+/**
+ * The fields gateway and worker both read, declared once. The worker needs the job settings
+ * too: it applies them to jobs that existing backends add without options.
+ */
+export const sharedEnvFields = {
+  NODE_ENV: nodeEnvSchema,
+  LOG_LEVEL: logLevelSchema,
+  REDIS_URL: redisUrlSchema,
+  REDIS_CLUSTER: redisClusterSchema,
+  QUEUE_PREFIX: z.string().min(1).default(DEFAULT_QUEUE_PREFIX),
+  ...jobSettingsFields,
+};
+
+/** The job settings of a parsed environment. */
+export function jobSettingsOf(env: {
+  JOB_ATTEMPTS: number;
+  JOB_BACKOFF_DELAY_MS: number;
+}): NotificationJobSettings {
+  return { attempts: env.JOB_ATTEMPTS, backoffDelayMs: env.JOB_BACKOFF_DELAY_MS };
+}
+
+/** The job settings when nothing is configured: derived from the schema, where the defaults live. */
+export const DEFAULT_JOB_SETTINGS: NotificationJobSettings = jobSettingsOf(
+  z.object(jobSettingsFields).parse({}),
 );

@@ -1,8 +1,9 @@
 import { Queue } from "bullmq";
 
-import { DEFAULT_JOB_SETTINGS, NOTIFICATION_QUEUE } from "../contract/notification-job.js";
+import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { createApp } from "../gateway/app.js";
 import type { GatewayDeps } from "../gateway/app-types.js";
+import { DEFAULT_JOB_SETTINGS } from "../lib/env.js";
 import { createProducerConnection, type RedisConnection } from "../lib/redis.js";
 import { freePort } from "../scripts/redis-server.js";
 import { createTestQueue, testLogger } from "./fixtures.js";

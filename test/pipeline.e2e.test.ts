@@ -92,7 +92,7 @@ describe("the pipeline as real processes", () => {
   it("both processes exit 0 on SIGTERM", async () => {
     expect(await worker.stop("SIGTERM")).toBe(0);
     expect(await gateway.stop("SIGTERM")).toBe(0);
-    expect(worker.lines.some((line) => line.includes("worker stopped"))).toBe(true);
+    expect(worker.lines.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
   });
 });
 

@@ -8,6 +8,24 @@ import { VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { type ServiceProcess, startService } from "./processes.js";
 import { providerEnv, waitForFinished } from "./worker-fixture.js";
 
+/** A worker on the fixture's queue with short locks, so a dead worker's job is recovered in seconds. */
+function workerEnv(
+  fixture: Awaited<ReturnType<typeof createTestQueue>>,
+  resend: FakeResend,
+  twilio: FakeTwilio,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl(),
+    QUEUE_PREFIX: fixture.prefix,
+    WORKER_LOCK_DURATION_MS: "1000",
+    WORKER_STALLED_INTERVAL_MS: "500",
+    JOB_BACKOFF_DELAY_MS: "50",
+    ...providerEnv(resend, twilio),
+    ...extra,
+  };
+}
+
 describe("a worker killed between the providers' success and the job's completion", () => {
   let resend: FakeResend;
   let twilio: FakeTwilio;
@@ -54,10 +72,10 @@ describe("a worker killed between the providers' success and the job's completio
 
     expect(await job.getState()).toBe("completed");
     expect(resend.calls).toHaveLength(2);
-    expect(resend.calls.map((call) => call.idempotencyKey)).toEqual([
-      `notification:${id}:email`,
-      `notification:${id}:email`,
-    ]);
+    // The same key both times, unique to this deployment and notification.
+    const [firstKey, secondKey] = resend.calls.map((call) => call.idempotencyKey);
+    expect(firstKey).toMatch(new RegExp(`^[0-9a-f-]{36}/${id}/\\d+/email$`));
+    expect(secondKey).toBe(firstKey);
     expect(resend.emails).toHaveLength(1);
     expect(twilio.calls).toHaveLength(1);
     expect(twilio.lookups).toHaveLength(1);
@@ -66,5 +84,82 @@ describe("a worker killed between the providers' success and the job's completio
       email: { status: "sent", providerId: resend.emails[0]?.id },
       sms: { status: "sent", providerId: twilio.messages[0]?.sid },
     });
+  });
+});
+
+describe("worker deaths and shutdowns, within the retry budget", () => {
+  let resend: FakeResend;
+  let twilio: FakeTwilio;
+  let fixture: Awaited<ReturnType<typeof createTestQueue>>;
+  const workers: ServiceProcess[] = [];
+
+  afterEach(async () => {
+    await Promise.all(workers.map((worker) => worker.stop("SIGKILL")));
+    workers.length = 0;
+    await Promise.all([resend.close(), twilio.close(), fixture.cleanup()]);
+  });
+
+  it("survives two workers killed with its SMS in flight, and sends the SMS once (still queued at Twilio)", async () => {
+    resend = await startFakeResend();
+    // Twilio accepts at once but answers after 30 s, and keeps the SMS queued (1 per 100 s).
+    twilio = await startFakeTwilio({ latencyMs: 30_000, sendRatePerSecond: 0.01 });
+    fixture = await createTestQueue();
+    const env = workerEnv(fixture, resend, twilio);
+    const { to: _to, ...smsOnly } = VALID_NOTIFICATION;
+    const id = randomUUID();
+    await fixture.queue.add(TRADE_EXECUTED_JOB, smsOnly, {
+      ...notificationJobOptions({ attempts: 4, backoffDelayMs: 50 }),
+      jobId: id,
+    });
+    for (let death = 1; death <= 2; death++) {
+      const doomed = startService("worker", env);
+      workers.push(doomed);
+      // Each worker gets as far as Twilio (a look-up first from the second on), then dies.
+      await eventually(
+        () => expect(twilio.calls.length + twilio.lookups.length).toBeGreaterThanOrEqual(death),
+        { timeout: 20_000 },
+      );
+      expect(await doomed.stop("SIGKILL")).toBeNull();
+    }
+    twilio.state.latencyMs = 0;
+    const survivor = startService("worker", env);
+    workers.push(survivor);
+    const job = await waitForFinished(fixture.queue, id, 20_000);
+    expect(await job.getState()).toBe("completed");
+    expect(twilio.calls).toHaveLength(1);
+    expect(twilio.messages).toHaveLength(1);
+    expect(job.returnvalue).toMatchObject({
+      sms: { status: "sent", providerId: twilio.messages[0]?.sid },
+    });
+  });
+
+  it("exits within WORKER_SHUTDOWN_TIMEOUT_MS + 2 s of SIGTERM while a provider hangs, and another worker finishes the job without a second SMS", async () => {
+    resend = await startFakeResend();
+    twilio = await startFakeTwilio({ latencyMs: 60_000 });
+    fixture = await createTestQueue();
+    const env = workerEnv(fixture, resend, twilio, { WORKER_SHUTDOWN_TIMEOUT_MS: "1000" });
+    const hung = startService("worker", env);
+    workers.push(hung);
+    await hung.waitForLine(/worker ready/);
+    const { to: _to, ...smsOnly } = VALID_NOTIFICATION;
+    const id = randomUUID();
+    await fixture.queue.add(TRADE_EXECUTED_JOB, smsOnly, {
+      ...notificationJobOptions({ attempts: 4, backoffDelayMs: 50 }),
+      jobId: id,
+    });
+    await eventually(() => expect(twilio.calls).toHaveLength(1));
+    const signalled = performance.now();
+    // Not 0: the SMS in flight was abandoned, not finished.
+    expect(await hung.stop("SIGTERM")).toBe(1);
+    expect(performance.now() - signalled).toBeLessThan(1000 + 2000);
+    expect(hung.lines.some((line) => line.includes("in-flight work did not finish in time"))).toBe(
+      true,
+    );
+
+    twilio.state.latencyMs = 0;
+    workers.push(startService("worker", env));
+    const job = await waitForFinished(fixture.queue, id, 20_000);
+    expect(await job.getState()).toBe("completed");
+    expect(twilio.messages).toHaveLength(1);
   });
 });

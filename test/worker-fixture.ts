@@ -1,9 +1,11 @@
 import type { Job, Queue } from "bullmq";
-import { createResendEmailSender } from "../worker/channels/email.js";
-import type { Senders } from "../worker/channels/sender.js";
-import { createTwilioSmsSender } from "../worker/channels/sms.js";
+import type { NotificationJobSettings } from "../contract/notification-job.js";
+import type { ChannelRegistry } from "../worker/channels/registry.js";
+import { createResendEmailAdapter } from "../worker/channels/resend-email.js";
+import { createTwilioSmsAdapter } from "../worker/channels/twilio-sms.js";
 import { createNotificationWorker } from "../worker/create-worker.js";
 import { createWorkerMetrics } from "../worker/metrics.js";
+import type { WaitReason } from "../worker/provider-gate.js";
 import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { createTestQueue, eventually, testLogger, workerRedis } from "./fixtures.js";
@@ -13,24 +15,33 @@ export const TEST_EMAIL_FROM = "Exchange <notifications@example.com>";
 /** The Twilio number tests send from. */
 export const TEST_SMS_FROM = "+15005550006";
 
-/** Real Resend and Twilio SDK senders pointed at the given fakes. */
-export function sendersFor(resend: FakeResend, twilio: FakeTwilio, timeoutMs = 5000): Senders {
+/** The real Resend and Twilio SDK adapters pointed at the given fakes. */
+export function registryFor(
+  resend: FakeResend,
+  twilio: FakeTwilio,
+  options: { timeoutMs?: number; emailPerSecond?: number; smsPerSecond?: number } = {},
+): ChannelRegistry {
+  const timeoutMs = options.timeoutMs ?? 5000;
   return {
-    emailProvider: "resend",
-    smsProvider: "twilio",
-    sendEmail: createResendEmailSender({
-      apiKey: resend.apiKey,
-      from: TEST_EMAIL_FROM,
-      baseUrl: resend.url,
-      timeoutMs,
-    }),
-    sendSms: createTwilioSmsSender({
-      accountSid: twilio.accountSid,
-      authToken: twilio.authToken,
-      from: TEST_SMS_FROM,
-      apiBaseUrl: twilio.url,
-      timeoutMs,
-    }),
+    adapters: {
+      email: createResendEmailAdapter({
+        apiKey: resend.apiKey,
+        from: TEST_EMAIL_FROM,
+        baseUrl: resend.url,
+        timeoutMs,
+      }),
+      sms: createTwilioSmsAdapter({
+        accountSid: twilio.accountSid,
+        authToken: twilio.authToken,
+        from: TEST_SMS_FROM,
+        apiBaseUrl: twilio.url,
+        timeoutMs,
+      }),
+    },
+    providerRatePerSecond: {
+      resend: options.emailPerSecond ?? 0,
+      twilio: options.smsPerSecond ?? 0,
+    },
   };
 }
 
@@ -44,27 +55,35 @@ export async function startWorkerHarness(
     concurrency?: number;
     emailPerSecond?: number;
     smsPerSecond?: number;
+    /** Retries given to jobs that carry none; fast by default so tests are quick. */
+    jobSettings?: NotificationJobSettings;
+    waitMs?: Partial<Record<WaitReason, number>>;
+    timeoutMs?: number;
+    lockDurationMs?: number;
+    resend?: Parameters<typeof startFakeResend>[0];
+    twilio?: Parameters<typeof startFakeTwilio>[0];
+    /** Fakes another harness owns (a second deployment on the same provider accounts). */
+    fakes?: { resend: FakeResend; twilio: FakeTwilio };
   } = {},
 ) {
   const fixture = await createTestQueue();
-  const resend = await startFakeResend();
-  const twilio = await startFakeTwilio();
+  const resend = options.fakes?.resend ?? (await startFakeResend(options.resend));
+  const twilio = options.fakes?.twilio ?? (await startFakeTwilio(options.twilio));
   const connection = workerRedis();
   const metrics = createWorkerMetrics();
-  const worker = createNotificationWorker({
+  const worker = await createNotificationWorker({
     connection,
     prefix: fixture.prefix,
-    senders: sendersFor(resend, twilio),
+    registry: registryFor(resend, twilio, options),
     logger: testLogger(),
     concurrency: options.concurrency ?? 5,
     ratePerSecond: options.ratePerSecond ?? 1000,
-    providerRatePerSecond: {
-      email: options.emailPerSecond ?? 1000,
-      sms: options.smsPerSecond ?? 1000,
-    },
-    lockDurationMs: 30_000,
+    jobSettings: options.jobSettings ?? { attempts: 4, backoffDelayMs: 20 },
+    lockDurationMs: options.lockDurationMs ?? 30_000,
     stalledIntervalMs: 30_000,
+    drainDelaySeconds: 5,
     metrics,
+    waitMs: { rate_limited: 1000, quota: 60_000, misconfigured: 60_000, ...options.waitMs },
   });
   return {
     ...fixture,
@@ -76,7 +95,7 @@ export async function startWorkerHarness(
     async stop() {
       await worker.close();
       await connection.quit();
-      await Promise.all([resend.close(), twilio.close()]);
+      if (!options.fakes) await Promise.all([resend.close(), twilio.close()]);
       await fixture.cleanup();
     },
   };

@@ -1,69 +1,121 @@
+import { randomUUID } from "node:crypto";
 import { Worker } from "bullmq";
 import {
-  type Channel,
   NOTIFICATION_QUEUE,
+  type NotificationJobSettings,
   notificationJobOptions,
 } from "../contract/notification-job.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
-import type { Senders } from "./channels/sender.js";
-import { deliverNotification } from "./deliver-notification.js";
+import type { ChannelRegistry } from "./channels/registry.js";
 import type { WorkerMetrics } from "./metrics.js";
-import { createProviderRateLimiter } from "./provider-rate-limit.js";
+import { processNotification } from "./processor.js";
+import { createProviderGate, type WaitReason } from "./provider-gate.js";
 
 /** Settings of a notification worker; `index.ts` reads them from the environment. */
 export interface NotificationWorkerOptions {
   connection: RedisConnection;
   prefix: string;
-  senders: Senders;
+  registry: ChannelRegistry;
   logger: Logger;
   concurrency: number;
   /** Jobs per second across every worker replica (BullMQ's limiter is global). */
   ratePerSecond: number;
-  /** Provider calls per second across every replica, per channel. */
-  providerRatePerSecond: Record<Channel, number>;
+  /** Retries of jobs that carry none (existing backends'); also how many crashes a job survives. */
+  jobSettings: NotificationJobSettings;
   lockDurationMs: number;
   stalledIntervalMs: number;
   /** How long an idle worker's blocking wait for a job lasts (one Redis command each). */
-  drainDelaySeconds?: number;
+  drainDelaySeconds: number;
   metrics: WorkerMetrics;
-  /** Wait after a provider's 429 without Retry-After. */
-  rateLimitWaitMs?: number;
+  /** How long a provider waits after each kind of trouble that names no Retry-After. */
+  waitMs: Record<WaitReason, number>;
   /** Overrides the queue name; tests use a private one. */
   queueName?: string;
 }
 
+/** How long the provider-id → notification index keeps an entry: as long as failed jobs are kept. */
+const PROVIDER_ID_TTL_SECONDS = 7 * 24 * 60 * 60;
+
+/**
+ * Records `providerId` as `notificationId`'s message unless another notification holds it.
+ * One command: SET NX GET answers the holder when there is one.
+ */
+async function claimProviderId(
+  redis: RedisConnection,
+  key: string,
+  notificationId: string,
+): Promise<boolean> {
+  const holder = (await redis.call(
+    "SET",
+    key,
+    notificationId,
+    "NX",
+    "GET",
+    "EX",
+    PROVIDER_ID_TTL_SECONDS,
+  )) as string | null;
+  return holder === null || holder === notificationId;
+}
+
+/**
+ * A random id kept in Redis beside the queue, made by the first worker that starts on it.
+ * Provider idempotency keys carry it, so two deployments sharing a Resend team, or one whose
+ * Redis was reset (job ids start again at 1), never share a key.
+ */
+async function deploymentIdOf(redis: RedisConnection, key: string): Promise<string> {
+  await redis.set(key, randomUUID(), "NX");
+  const id = await redis.get(key);
+  if (!id) throw new Error(`could not read ${key}`);
+  return id;
+}
+
 /** Starts a BullMQ worker that delivers notifications. */
-export function createNotificationWorker(options: NotificationWorkerOptions): Worker {
-  const { logger } = options;
+export async function createNotificationWorker(
+  options: NotificationWorkerOptions,
+): Promise<Worker> {
+  const { logger, connection } = options;
   // Applied to jobs whose producer set no retention (existing backends adding jobs directly).
-  const { removeOnComplete, removeOnFail } = notificationJobOptions();
+  const { removeOnComplete, removeOnFail } = notificationJobOptions(options.jobSettings);
   const queueName = options.queueName ?? NOTIFICATION_QUEUE;
-  const acquireSlot = createProviderRateLimiter({
-    redis: options.connection,
-    keyPrefix: `${options.prefix}:${queueName}`,
-    perSecond: options.providerRatePerSecond,
-    onWait: (channel) => options.metrics.recordLocalRateLimitWait(channel),
+  const keyPrefix = `${options.prefix}:${queueName}`;
+  const deploymentId = await deploymentIdOf(connection, `${keyPrefix}:deployment-id`);
+  const gate = createProviderGate({
+    redis: connection,
+    keyPrefix,
+    perSecond: options.registry.providerRatePerSecond,
+    onSlotWait: (provider) => options.metrics.recordLocalRateLimitWait(provider),
+    onWait: (provider, wait) => options.metrics.recordProviderWait(provider, wait),
   });
+  const deps = {
+    adapters: options.registry.adapters,
+    gate,
+    claimProviderId: (provider: string, providerId: string, notificationId: string) =>
+      claimProviderId(
+        connection,
+        `${keyPrefix}:provider-id:${provider}:${providerId}`,
+        notificationId,
+      ),
+    deploymentId,
+    jobSettings: options.jobSettings,
+    waitMs: options.waitMs,
+    logger,
+    metrics: options.metrics,
+  };
   const worker: Worker = new Worker(
     queueName,
-    (job) =>
-      deliverNotification(job, {
-        senders: options.senders,
-        logger,
-        acquireSlot,
-        pauseQueue: (ms) => worker.rateLimit(ms),
-        metrics: options.metrics,
-        rateLimitWaitMs: options.rateLimitWaitMs,
-      }),
+    (job, token) => processNotification(job, token, deps),
     {
-      connection: options.connection,
+      connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
       limiter: { max: options.ratePerSecond, duration: 1000 },
       lockDuration: options.lockDurationMs,
       stalledInterval: options.stalledIntervalMs,
-      drainDelay: options.drainDelaySeconds ?? 60,
+      // A worker that dies (OOM, kill -9, a hung shutdown) leaves its jobs stalled; each one
+      // survives as many such deaths as it has attempts, instead of BullMQ's default of one.
+      maxStalledCount: options.jobSettings.attempts,
+      drainDelay: options.drainDelaySeconds,
       removeOnComplete: removeOnComplete as { age: number; count: number },
       removeOnFail: removeOnFail as { age: number; count: number },
     },
@@ -74,8 +126,8 @@ export function createNotificationWorker(options: NotificationWorkerOptions): Wo
     logger.info({ notificationId: job.id, attempt: job.attemptsMade }, "notification delivered");
   });
   worker.on("failed", (job, err) => {
-    const attempts = job?.opts.attempts ?? 1;
-    const final = !job || job.attemptsMade >= attempts || err.name === "UnrecoverableError";
+    // BullMQ sets finishedOn only when it moves the job to failed for good.
+    const final = !job || Boolean(job.finishedOn);
     options.metrics.recordJob(final ? "failed" : "retrying");
     logger[final ? "error" : "warn"](
       { notificationId: job?.id, attempt: job?.attemptsMade, final, reason: err.message },

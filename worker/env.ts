@@ -1,23 +1,12 @@
 import { z } from "zod";
-import { DEFAULT_QUEUE_PREFIX } from "../contract/notification-job.js";
-import {
-  logLevelSchema,
-  nodeEnvSchema,
-  redisClusterSchema,
-  redisUrlSchema,
-  requireClusterHashTag,
-} from "../lib/env.js";
+import { requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
 
 const positiveInt = z.coerce.number().int().positive();
 
 /** The worker's whole configuration; parsed once at start. */
 export const workerEnvSchema = z
   .object({
-    NODE_ENV: nodeEnvSchema,
-    LOG_LEVEL: logLevelSchema,
-    REDIS_URL: redisUrlSchema,
-    REDIS_CLUSTER: redisClusterSchema,
-    QUEUE_PREFIX: z.string().min(1).default(DEFAULT_QUEUE_PREFIX),
+    ...sharedEnvFields,
 
     RESEND_API_KEY: z.string().optional(),
     EMAIL_FROM: z.string().optional(),
@@ -27,8 +16,12 @@ export const workerEnvSchema = z
     TWILIO_FROM: z.string().optional(),
     TWILIO_API_BASE_URL: z.url().optional(),
     PROVIDER_TIMEOUT_MS: positiveInt.default(10_000),
-    /** How long the queue waits after a provider's 429 that names no Retry-After (Twilio's). */
+    /** How long a provider's channel waits after its 429 names no usable Retry-After (Twilio's). */
     PROVIDER_RATE_LIMIT_WAIT_MS: positiveInt.default(1000),
+    /** How long a provider's channel waits after it refused our credentials or sender. */
+    PROVIDER_MISCONFIGURED_WAIT_MS: positiveInt.default(60_000),
+    /** How long a provider's channel waits after a quota error that names no Retry-After. */
+    PROVIDER_QUOTA_WAIT_MS: positiveInt.default(3_600_000),
 
     WORKER_CONCURRENCY: positiveInt.default(5),
     RATE_LIMIT_PER_SECOND: positiveInt.default(10),
@@ -45,6 +38,8 @@ export const workerEnvSchema = z
     WORKER_SHUTDOWN_TIMEOUT_MS: positiveInt.default(30_000),
     /** /healthz and /metrics; 0 picks a free port (tests). */
     WORKER_HEALTH_PORT: z.coerce.number().int().min(0).max(65535).default(9091),
+    /** Interface of the health port: all by default, so the platform's checker reaches it. */
+    WORKER_HEALTH_HOST: z.string().default("0.0.0.0"),
 
     DEV_OUTBOX_DIR: z.string().default(".dev/outbox"),
   })

@@ -24,7 +24,7 @@ function sample(text: string, name: string): number | undefined {
 describe("the worker's health port", () => {
   it("answers /healthz 200 while the worker runs with Redis connected", async () => {
     harness = await startWorkerHarness();
-    const app = createHealthApp(harness);
+    const app = createHealthApp({ ...harness, worker: () => harness?.worker });
     await harness.worker.waitUntilReady();
     const response = await app.request("/healthz");
     expect(response.status).toBe(200);
@@ -40,7 +40,7 @@ describe("the worker's health port", () => {
     worker.on("error", () => {});
     try {
       const response = await createHealthApp({
-        worker,
+        worker: () => worker,
         connection,
         metrics: createWorkerMetrics(),
       }).request("/healthz");
@@ -61,7 +61,7 @@ describe("the worker's health port", () => {
     const ok = await harness.queue.add(TRADE_EXECUTED_JOB, VALID_NOTIFICATION, options);
     await waitForFinished(harness.queue, String(ok.id));
 
-    const app = createHealthApp(harness);
+    const app = createHealthApp({ ...harness, worker: () => harness?.worker });
     // The worker's completed/failed events fire just after Redis shows the job finished.
     const text = await eventually(async () => {
       const response = await app.request("/metrics");

@@ -1,16 +1,18 @@
-import { Queue } from "bullmq";
+import { Queue, type Worker } from "bullmq";
+import { CHANNELS } from "../contract/channels.js";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
-import { loadEnvOrExit } from "../lib/env.js";
+import { jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
+import { handleShutdown } from "../lib/lifecycle.js";
 import { createLogger } from "../lib/logger.js";
 import { maskUrlPassword } from "../lib/mask.js";
 import { registerQueueGauges } from "../lib/queue-metrics.js";
-import { createWorkerConnection } from "../lib/redis.js";
+import { createProducerConnection, createWorkerConnection } from "../lib/redis.js";
 import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
+import { buildChannelRegistry } from "./channels/registry.js";
 import { createNotificationWorker } from "./create-worker.js";
 import { workerEnvSchema } from "./env.js";
 import { createHealthApp, startHealthServer } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
-import { buildSenders } from "./senders.js";
 
 const env = loadEnvOrExit(workerEnvSchema);
 const logger = createLogger({
@@ -20,35 +22,28 @@ const logger = createLogger({
 });
 
 // The development outbox prints messages in full on purpose: it is a local preview only.
-const senders = buildSenders(env, (line) => process.stdout.write(`${line}\n`));
-const connection = createWorkerConnection({ url: env.REDIS_URL, cluster: env.REDIS_CLUSTER });
+const registry = buildChannelRegistry(env, (line) => process.stdout.write(`${line}\n`));
+const redisTarget = { url: env.REDIS_URL, cluster: env.REDIS_CLUSTER };
+const connection = createWorkerConnection(redisTarget);
 connection.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
+// /metrics reads queue depth on a connection that fails fast: with Redis down it must answer
+// (queue_metrics_up 0) instead of waiting for a reconnect as the worker's own commands do.
+const metricsConnection = createProducerConnection(redisTarget);
+metricsConnection.on("error", () => {}); // reported through the worker connection's errors
 
 const metrics = createWorkerMetrics();
 // Queue depth on the worker's /metrics too: the gateway scales to zero, workers keep running.
-const metricsQueue = new Queue(NOTIFICATION_QUEUE, { connection, prefix: env.QUEUE_PREFIX });
-registerQueueGauges({ registry: metrics.registry, queue: metricsQueue, cacheMs: 5000, logger });
-const worker = createNotificationWorker({
-  connection,
+const metricsQueue = new Queue(NOTIFICATION_QUEUE, {
+  connection: metricsConnection,
   prefix: env.QUEUE_PREFIX,
-  senders,
-  logger,
-  concurrency: env.WORKER_CONCURRENCY,
-  ratePerSecond: env.RATE_LIMIT_PER_SECOND,
-  providerRatePerSecond: {
-    email: env.EMAIL_RATE_LIMIT_PER_SECOND,
-    sms: env.SMS_RATE_LIMIT_PER_SECOND,
-  },
-  lockDurationMs: env.WORKER_LOCK_DURATION_MS,
-  stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
-  drainDelaySeconds: env.WORKER_DRAIN_DELAY_SECONDS,
-  metrics,
-  rateLimitWaitMs: env.PROVIDER_RATE_LIMIT_WAIT_MS,
 });
+metricsQueue.on("error", () => {});
+registerQueueGauges({ registry: metrics.registry, queue: metricsQueue, cacheMs: 5000, logger });
 
+let worker: Worker | undefined;
 const healthServer = startHealthServer(
-  createHealthApp({ worker, connection, metrics }),
-  env.WORKER_HEALTH_PORT,
+  createHealthApp({ worker: () => worker, connection, metrics }),
+  { port: env.WORKER_HEALTH_PORT, host: env.WORKER_HEALTH_HOST },
   (port) => logger.info({ port }, "worker health and metrics listening"),
 );
 
@@ -57,47 +52,51 @@ connection.once("ready", async () => {
   if (warning) logger.warn(warning);
 });
 
-worker.on("ready", () => {
+worker = await createNotificationWorker({
+  connection,
+  prefix: env.QUEUE_PREFIX,
+  registry,
+  logger,
+  concurrency: env.WORKER_CONCURRENCY,
+  ratePerSecond: env.RATE_LIMIT_PER_SECOND,
+  jobSettings: jobSettingsOf(env),
+  lockDurationMs: env.WORKER_LOCK_DURATION_MS,
+  stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+  drainDelaySeconds: env.WORKER_DRAIN_DELAY_SECONDS,
+  metrics,
+  waitMs: {
+    rate_limited: env.PROVIDER_RATE_LIMIT_WAIT_MS,
+    quota: env.PROVIDER_QUOTA_WAIT_MS,
+    misconfigured: env.PROVIDER_MISCONFIGURED_WAIT_MS,
+  },
+});
+const running = worker;
+running.on("ready", () => {
   logger.info(
     {
       redis: maskUrlPassword(env.REDIS_URL),
-      email: senders.emailProvider,
-      sms: senders.smsProvider,
+      providers: Object.fromEntries(
+        CHANNELS.map((channel) => [channel, registry.adapters[channel].provider]),
+      ),
       concurrency: env.WORKER_CONCURRENCY,
       ratePerSecond: env.RATE_LIMIT_PER_SECOND,
-      emailPerSecond: env.EMAIL_RATE_LIMIT_PER_SECOND,
-      smsPerSecond: env.SMS_RATE_LIMIT_PER_SECOND,
+      providerRatePerSecond: registry.providerRatePerSecond,
     },
     "worker ready",
   );
 });
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, "worker shutting down: finishing in-flight jobs");
-  // close() stops fetching new jobs and waits for the active ones to finish; past the grace time
-  // the rest are abandoned: their locks lapse and another worker takes them over.
-  const finished = await Promise.race([
-    worker.close().then(() => true),
-    new Promise<false>((resolve) =>
-      setTimeout(() => resolve(false), env.WORKER_SHUTDOWN_TIMEOUT_MS).unref(),
-    ),
-  ]);
-  if (!finished) {
-    logger.error(
-      { graceMs: env.WORKER_SHUTDOWN_TIMEOUT_MS },
-      "in-flight jobs did not finish in time",
-    );
-    await worker.close(true);
-  }
-  healthServer.close();
-  await metricsQueue.close();
-  await connection.quit().catch(() => connection.disconnect());
-  logger.info("worker stopped");
-  process.exit(finished ? 0 : 1);
-}
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
-process.on("unhandledRejection", (reason) => logger.error({ reason }, "unhandled rejection"));
+handleShutdown({
+  logger,
+  graceMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
+  // close() stops fetching new jobs and waits for the active ones to finish.
+  drain: () => running.close(),
+  close: async (drained) => {
+    healthServer.close();
+    await metricsQueue.close().catch(() => {});
+    metricsConnection.disconnect();
+    // After an abandoned drain Redis may be what hangs: drop the connection, do not QUIT.
+    if (drained) await connection.quit().catch(() => connection.disconnect());
+    else connection.disconnect();
+  },
+});

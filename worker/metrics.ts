@@ -1,14 +1,10 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
-import type { Channel } from "../contract/notification-job.js";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Channel } from "../contract/channels.js";
+import type { FailureKind } from "../contract/delivery-report.js";
+import type { ProviderWait } from "./provider-gate.js";
 
 /** How a provider call ended, as counted in `notification_channel_sends_total`. */
-export type SendOutcome =
-  | "sent"
-  | "recovered"
-  | "permanent"
-  | "transient"
-  | "rate_limited"
-  | "misconfigured";
+export type SendOutcome = "sent" | "recovered" | FailureKind;
 
 /**
  * The worker's Prometheus metrics, served on WORKER_HEALTH_PORT: what each channel did, how long
@@ -38,9 +34,24 @@ export function createWorkerMetrics() {
   });
   const rateLimitWaits = new Counter({
     name: "notification_rate_limit_waits_total",
-    help: "Times a send waited for a rate limit: ours per provider (local) or the provider's 429 (provider)",
-    labelNames: ["channel", "source"],
+    help: "Times a send waited for its provider's slot under our own per-provider limit (a provider's 429 is counted in notification_channel_sends_total{outcome=\"rate_limited\"})",
+    labelNames: ["provider"],
     registers: [registry],
+  });
+  // Waits this process learned of (its own calls' errors, or the shared gate's answer): read
+  // from memory, so /metrics never needs Redis.
+  const waits = new Map<string, ProviderWait>();
+  new Gauge({
+    name: "notification_provider_wait_seconds",
+    help: "Seconds left in a provider's wait (429, quota, refused credentials) as last seen by this worker; 0 when none",
+    labelNames: ["provider", "reason"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [provider, wait] of waits) {
+        this.set({ provider, reason: wait.reason }, Math.max(0, (wait.until - Date.now()) / 1000));
+      }
+    },
   });
 
   return {
@@ -48,10 +59,17 @@ export function createWorkerMetrics() {
     recordSend(channel: Channel, outcome: SendOutcome, seconds: number): void {
       sends.inc({ channel, outcome });
       duration.observe({ channel, outcome }, seconds);
-      if (outcome === "rate_limited") rateLimitWaits.inc({ channel, source: "provider" });
     },
-    recordLocalRateLimitWait(channel: Channel): void {
-      rateLimitWaits.inc({ channel, source: "local" });
+    recordLocalRateLimitWait(provider: string): void {
+      rateLimitWaits.inc({ provider });
+    },
+    recordProviderWait(provider: string, wait: ProviderWait): void {
+      waits.set(provider, wait);
+    },
+    /** Provider waits still running, for the health endpoint. */
+    providerWaits(): Record<string, ProviderWait> {
+      const now = Date.now();
+      return Object.fromEntries([...waits].filter(([, wait]) => wait.until > now));
     },
     recordJob(outcome: "completed" | "failed" | "retrying"): void {
       jobs.inc({ outcome });

@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { anyChannelStarted } from "../../contract/delivery-report.js";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { ApiError } from "../errors.js";
 import { findNotification } from "../find-notification.js";
-import { STATE_BY_BULLMQ_STATE } from "../notification-status.js";
+import { reportOf, STATE_BY_BULLMQ_STATE } from "../notification-status.js";
 import { errorResponses, NotificationId } from "../openapi-schemas.js";
 
 const Cancelled = z
@@ -32,11 +33,12 @@ export function registerCancelNotification(app: GatewayApp, deps: GatewayDeps): 
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const { job, state } = await findNotification(deps, id);
-    // A delayed job that already ran once is a retry: a channel may have been sent.
-    if (!CANCELLABLE.has(state) || job.attemptsMade > 0) {
+    // A job that already ran (a retry, or one waiting for a provider) may have sent a channel.
+    const started = job.attemptsMade > 0 || anyChannelStarted(reportOf(job));
+    if (!CANCELLABLE.has(state) || started) {
       const shown =
-        job.attemptsMade > 0 && state === "delayed"
-          ? "retrying"
+        started && CANCELLABLE.has(state)
+          ? "partly sent or retrying"
           : (STATE_BY_BULLMQ_STATE[state] ?? state);
       throw new ApiError(
         "CONFLICT",

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_JOB_SETTINGS, TRADE_EXECUTED_JOB } from "../../contract/notification-job.js";
+import { TRADE_EXECUTED_JOB } from "../../contract/notification-job.js";
+import { DEFAULT_JOB_SETTINGS } from "../../lib/env.js";
 import {
   createTestGateway,
   createUnreachableGateway,

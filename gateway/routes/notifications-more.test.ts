@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { resendError } from "../../test/fakes/resend.js";
 import { eventually } from "../../test/fixtures.js";
 import {
   gatewayOver,
@@ -146,6 +147,23 @@ describe("scheduling and cancelling", () => {
     expect((await json<{ error: { message: string } }>(response)).error.message).toBe(
       "Only notifications not sent yet can be cancelled; this one is completed",
     );
+  });
+
+  it("answers 409 to cancelling a notification whose SMS went out while its email waits for Resend", async () => {
+    harness.resend.script.failNext(resendError("daily_quota_exceeded"));
+    const { id } = await json<{ id: string }>(
+      await request("POST", "/notifications", VALID_NOTIFICATION),
+    );
+    await eventually(async () => {
+      expect(harness.twilio.messages).toHaveLength(1);
+      expect(await (await harness.queue.getJob(id))?.getState()).toBe("delayed");
+    });
+    const response = await request("DELETE", `/notifications/${id}`);
+    expect(response.status).toBe(409);
+    expect((await json<{ error: { message: string } }>(response)).error.message).toBe(
+      "Only notifications not sent yet can be cancelled; this one is partly sent or retrying",
+    );
+    expect(await (await harness.queue.getJob(id))?.getState()).toBe("delayed");
   });
 
   it.each([

@@ -1,110 +1,707 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
-import { delay, listen, ResponseScript } from "./http.js";
+import { answerScripted, delay, listen, ResponseScript, type ScriptedResponse } from "./http.js";
 
-/** An SMS the fake accepted. */
+/**
+ * A stand-in for Twilio's Programmable Messaging REST API (2010-04-01), reached by the real
+ * `twilio` SDK through a RequestClient that rewrites `https://api.twilio.com`. It is as unkind
+ * as Twilio where that matters to a sender: an accepted message is only `queued`, and leaves
+ * its sender's queue at the sender's pace; the list filters by GMT day, not by instant; the list
+ * pages; Twilio's own validation errors come back as Twilio sends them.
+ *
+ * Sources, cited next to each behaviour below:
+ * - Message resource: https://www.twilio.com/docs/messaging/api/message-resource
+ * - Twilio's OpenAPI description of it (request parameters, list parameters, response examples):
+ *   https://github.com/twilio/twilio-oai/blob/main/spec/yaml/twilio_api_v2010.yaml
+ * - Responses, errors and paging: https://www.twilio.com/docs/usage/twilios-response
+ */
+
+/** The magic sender of Twilio's test credentials, and this fake's one owned number by default. */
+export const TWILIO_TEST_FROM = "+15005550006";
+/**
+ * The one number in every Messaging Service's sender pool here (Twilio's documentation example
+ * number); a message sent with a MessagingServiceSid goes out from it.
+ */
+export const MESSAGING_SERVICE_POOL_NUMBER = "+15017122661";
+
+/** An SMS the fake accepted: what the customer will get (in `messages`). */
 export interface FakeSms {
   sid: string;
   to: string;
+  /** The number it goes out from (the pool number when sent through a Messaging Service). */
   from: string;
   body: string;
+  /** When Twilio accepted it (its `date_created`). */
   receivedAt: number;
+  /** The Messaging Service it was sent through, or null when sent with `From`. */
+  messagingServiceSid: string | null;
+  numSegments: number;
+  /** When it leaves its sender's queue (its `date_sent`); until then it is `queued`. */
+  sentAt: number;
+  /** When it turns `delivered`, or null when it stays `sent` (no delivery receipt). */
+  deliveredAt: number | null;
 }
 
+/** Every Message resource the fake holds, including ones that failed after creation. */
+interface MessageRecord extends FakeSms {
+  /** Creation order, the tie-break of the list's order. */
+  seq: number;
+  /** Set when the message failed after creation (a Messaging Service queue overflow). */
+  failure: { code: number; message: string } | null;
+}
+
+export interface FakeTwilioOptions {
+  accountSid?: string;
+  authToken?: string;
+  /** Answer every accepted message this late (after accepting it). */
+  latencyMs?: number;
+  /**
+   * Segments per second each sender (a From number, or a Messaging Service) sends. Twilio's US
+   * long codes send 1 segment per second; the default is fast so tests are not paced by it.
+   */
+  sendRatePerSecond?: number;
+  /** A sent message turns `delivered` this long after it left; unset, it stays `sent`. */
+  deliveryDelayMs?: number;
+  /**
+   * Segments a sender may hold queued (not yet left) before Twilio refuses more with 21611.
+   * Default: 10 hours' worth at `sendRatePerSecond`.
+   */
+  maxQueuedPerSender?: number;
+  /** The account's senders besides TWILIO_TEST_FROM and the pool number. */
+  ownedNumbers?: string[];
+  /** The account's Messaging Services; unset, any well-formed `MG…` SID is one. */
+  messagingServiceSids?: string[];
+  /** Numbers that replied STOP to every sender of the account. */
+  optedOut?: string[];
+  /** The fake's clock (default Date.now), to make queue departures and dates deterministic. */
+  now?: () => number;
+}
+
+const API_VERSION = "2010-04-01";
 /**
- * A stand-in for Twilio's Messages API, reached by the real `twilio` SDK through the worker's
- * rebasing HTTP client: `POST /2010-04-01/Accounts/{sid}/Messages.json` (form-encoded).
+ * Twilio holds a queued message for its validity period, 36,000 s (10 hours) at most, and
+ * refuses a sender more than that much queue with 21611.
+ * https://www.twilio.com/docs/errors/21611 (the `ValidityPeriod` parameter in the OpenAPI
+ * description above: "Accepted values are integers from 1 to 36000. Default value is 36000").
  */
-export async function startFakeTwilio(
-  options: { accountSid?: string; authToken?: string; latencyMs?: number } = {},
-) {
+const MAX_QUEUE_SECONDS = 36_000;
+const E164 = /^\+[1-9]\d{1,14}$/;
+const MESSAGING_SERVICE_SID = /^MG[0-9a-fA-F]{32}$/;
+/** Letters, digits and spaces, at most 11, at least one letter: an alphanumeric sender ID. */
+const ALPHANUMERIC_SENDER = /^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$/;
+
+export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   const accountSid = options.accountSid ?? `AC${"0".repeat(32)}`;
   const authToken = options.authToken ?? "twilio_test_token";
+  const clock = options.now ?? Date.now;
   const script = new ResponseScript();
-  const calls: Array<{ to: string; at: number }> = [];
-  /** Message list look-ups (the worker's check before re-sending an SMS). */
-  const lookups: Array<{ to: string; at: number }> = [];
+  /** Every create call, accepted or not. */
+  const calls: Array<{ to: string; from: string; body: string; at: number }> = [];
+  /** Every list request (each page is one), e.g. the worker's check before re-sending an SMS. */
+  const lookups: Array<{ to: string; at: number; params: Record<string, string> }> = [];
+  /** Messages Twilio accepted and will send: what the customers get. */
   const messages: FakeSms[] = [];
-  const state = { latencyMs: options.latencyMs ?? 0 };
+  /** Every Message resource, as the list and fetch endpoints see them. */
+  const records: MessageRecord[] = [];
+  const state = {
+    latencyMs: options.latencyMs ?? 0,
+    sendRatePerSecond: options.sendRatePerSecond ?? 1000,
+    deliveryDelayMs: options.deliveryDelayMs,
+    maxQueuedPerSender: options.maxQueuedPerSender,
+  };
+  const owned = new Set([
+    TWILIO_TEST_FROM,
+    MESSAGING_SERVICE_POOL_NUMBER,
+    ...(options.ownedNumbers ?? []),
+  ]);
+  /** `to` opted out of every sender (`*`) or of one sender (a From number or an MG SID). */
+  const optOuts = new Set((options.optedOut ?? []).map((number) => `${number}|*`));
+  /** When each sender's queue is next free. */
+  const queueFreeAt = new Map<string, number>();
+  let seq = 0;
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString("base64")}`;
+  const messagesPath = `/2010-04-01/Accounts/${accountSid}/Messages`;
 
   const app = new Hono();
+
+  // Twilio answers any unknown resource with a 404 and code 20404, its message naming the path.
+  // https://www.twilio.com/docs/errors/20404 (body as seen in
+  // https://github.com/TwilioDevEd/clicktocall-node/issues/13).
+  app.notFound((c) => c.json(notFoundBody(c.req.path), 404));
+
+  // HTTP Basic authentication with the Account SID and Auth Token; anything else is a 401 with
+  // code 20003 "Authenticate". Valid credentials of one account used on another account's path
+  // get the same 401: the 20003 page lists "Using the wrong combination of Account SID and Auth
+  // Token" and "Using subaccount credentials to access master account" among its causes.
+  // https://www.twilio.com/docs/errors/20003
   app.use("/2010-04-01/Accounts/:sid/*", async (c, next) => {
     if (c.req.header("authorization") !== expectedAuth || c.req.param("sid") !== accountSid) {
-      return c.json({ code: 20003, message: "Authenticate", status: 401 }, 401);
+      return c.json(twilioError(401, 20003, "Authenticate").body as object, 401);
     }
     await next();
   });
-  // The list the SDK's messages.list() reads: filtered by To, one page.
+
+  // Read multiple Message resources: GET /2010-04-01/Accounts/{AccountSid}/Messages.json.
+  // https://www.twilio.com/docs/messaging/api/message-resource#read-multiple-message-resources
   app.get("/2010-04-01/Accounts/:sid/Messages.json", (c) => {
-    const to = c.req.query("To") ?? "";
-    lookups.push({ to, at: Date.now() });
-    // Newest first, one page of PageSize, as Twilio lists them.
-    const pageSize = Number(c.req.query("PageSize") ?? 50);
-    const found = messages
-      .filter((message) => message.to === to)
-      .slice(-pageSize)
-      .reverse()
-      .map((message) => messageJson(message));
-    return c.json({
-      messages: found,
-      page: 0,
-      page_size: pageSize,
-      first_page_uri: c.req.path,
-      next_page_uri: null,
-      previous_page_uri: null,
-      uri: c.req.path,
-      start: 0,
-      end: found.length,
-    });
-  });
-  app.post("/2010-04-01/Accounts/:sid/Messages.json", async (c) => {
-    const form = await c.req.parseBody();
-    const to = String(form.To ?? "");
-    calls.push({ to, at: Date.now() });
-    const scripted = script.next();
-    const message = {
-      sid: `SM${randomBytes(16).toString("hex")}`,
-      to,
-      from: String(form.From ?? form.MessagingServiceSid ?? ""),
-      body: String(form.Body ?? ""),
-      receivedAt: Date.now(),
-    };
-    if (!scripted || scripted.deliver) messages.push(message);
-    // Accepted first, answered late: a caller that gives up (or dies) meanwhile leaves the SMS sent.
-    if (state.latencyMs > 0) await delay(state.latencyMs);
-    if (scripted) {
-      return c.json(scripted.body as object, scripted.status as 400, scripted.headers ?? {});
-    }
-    return c.json(messageJson(message), 201);
+    const params = c.req.query();
+    lookups.push({ to: params.To ?? "", at: clock(), params });
+    const page = listPage(params, clock());
+    if (page.error) return c.json(page.error.body as object, 400);
+    return c.json(page.body);
   });
 
-  function messageJson(message: FakeSms) {
+  // Fetch a Message resource: GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json;
+  // an unknown SID is a 404 with code 20404.
+  // https://www.twilio.com/docs/messaging/api/message-resource#fetch-a-message-resource
+  app.get("/2010-04-01/Accounts/:sid/Messages/:file", (c) => {
+    const sid = c.req.param("file").replace(/\.json$/, "");
+    const record = records.find((candidate) => candidate.sid === sid);
+    if (!record || !c.req.param("file").endsWith(".json")) {
+      return c.json(notFoundBody(c.req.path), 404);
+    }
+    return c.json(render(record, clock()));
+  });
+
+  // Create a Message resource: POST /2010-04-01/Accounts/{AccountSid}/Messages.json, form-encoded.
+  // https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource
+  app.post("/2010-04-01/Accounts/:sid/Messages.json", async (c) => {
+    const form = await c.req.parseBody();
+    const input = {
+      to: String(form.To ?? ""),
+      from: String(form.From ?? ""),
+      messagingServiceSid: String(form.MessagingServiceSid ?? ""),
+      body: String(form.Body ?? ""),
+    };
+    calls.push({ to: input.to, from: input.from, body: input.body, at: clock() });
+    const scripted = script.next();
+    if (scripted && !scripted.deliver) return answerScripted(c, scripted);
+    if (scripted) {
+      // Accepted first, then the scripted error (after its delay): an ambiguous failure that
+      // leaves the SMS sent. A scripted answer stands in for Twilio's own checks.
+      accept(input);
+      return answerScripted(c, scripted);
+    }
+    const refused = validate(input);
+    if (refused) return c.json(refused.body as object, refused.status as 400);
+    const record = accept(input);
+    // Accepted first, answered late: a caller that gives up (or dies) meanwhile leaves the SMS sent.
+    if (state.latencyMs > 0) await delay(state.latencyMs);
+    return c.json(render(record, clock(), { asCreated: true }), 201);
+  });
+
+  /** Twilio's own refusals of a create, in the order this fake checks them. */
+  function validate(input: {
+    to: string;
+    from: string;
+    messagingServiceSid: string;
+    body: string;
+  }): ScriptedResponse | undefined {
+    const { to, body } = input;
+    // 21604 "A 'To' phone number is required"; 21603 "A 'From' or 'MessagingServiceSid'
+    // parameter is required"; 21602 "Message body is required" (Body or MediaUrl).
+    // https://www.twilio.com/docs/errors/21604 https://www.twilio.com/docs/errors/21603
+    // https://www.twilio.com/docs/errors/21602
+    if (!to) return twilioError(400, 21604, "A 'To' phone number is required.");
+    const service = serviceOf(input);
+    if (!input.from && !service) {
+      return twilioError(
+        400,
+        21603,
+        "A 'From' or 'MessagingServiceSid' parameter is required to send a message.",
+      );
+    }
+    if (!body) return twilioError(400, 21602, "Message body is required.");
+    // 21211: To must be E.164 ("+" country code and subscriber number, no separators; a US
+    // number has 10 digits after +1), must not be the From number itself, and the test number
+    // +15005550001 is invalid. https://www.twilio.com/docs/errors/21211
+    // https://www.twilio.com/docs/iam/test-credentials (magic To numbers)
+    if (!isValidNumber(to) || to === "+15005550001" || to === input.from) {
+      return twilioError(400, 21211, `The 'To' number ${to} is not a valid phone number.`);
+    }
+    if (service !== undefined) {
+      // 21705: a MessagingServiceSid that is not a valid MG SID (or not the account's).
+      // https://www.twilio.com/docs/api/errors/21705
+      const known = options.messagingServiceSids;
+      if (!MESSAGING_SERVICE_SID.test(service) || (known && !known.includes(service))) {
+        return twilioError(400, 21705, "The Messaging Service is invalid.");
+      }
+    } else {
+      const from = input.from;
+      // 21212: a From that is neither a phone number, a short code nor an alphanumeric sender
+      // ID; the test number +15005550001 is invalid. https://www.twilio.com/docs/errors/21212
+      if (
+        from === "+15005550001" ||
+        !(E164.test(from) || /^\d{5,6}$/.test(from) || ALPHANUMERIC_SENDER.test(from))
+      ) {
+        return twilioError(
+          400,
+          21212,
+          `The 'From' number ${from} is not a valid phone number, shortcode, or alphanumeric sender ID.`,
+        );
+      }
+      // 21606: a From that is not one of the account's message-capable numbers (the test number
+      // +15005550007 and "All Others" on the test-credentials page).
+      // https://www.twilio.com/docs/errors/21606 https://www.twilio.com/docs/iam/test-credentials
+      if (!owned.has(from) || from === "+15005550007") {
+        return twilioError(
+          400,
+          21606,
+          "The 'From' phone number provided is not a valid message-capable Twilio phone number for this destination/account",
+        );
+      }
+    }
+    // 21617: Body is at most 1,600 characters; characters beyond GSM-7 (emoji) count double, as
+    // UTF-16 code units do. https://www.twilio.com/docs/errors/21617
+    if (body.length > 1600) {
+      return twilioError(
+        400,
+        21617,
+        "The concatenated message body exceeds the 1600 character limit",
+      );
+    }
+    // The test-credentials page's magic To numbers: unroutable (21612), no geo permission
+    // (21408), blocked (21610), not SMS-capable (21614).
+    // https://www.twilio.com/docs/iam/test-credentials
+    const magicTo: Record<string, [number, string]> = {
+      "+15005550002": [21612, "Twilio cannot route to this number."],
+      "+15005550003": [
+        21408,
+        "Your account doesn't have the international permissions necessary to SMS this number.",
+      ],
+      "+15005550004": [21610, "Attempt to send to unsubscribed recipient"],
+      "+15005550009": [21614, "'To' number is not a valid mobile number"],
+    };
+    const magic = magicTo[to];
+    if (magic) return twilioError(400, magic[0], magic[1]);
+    // 21610: the recipient replied STOP to this sender (or to the Messaging Service, whose
+    // senders all stop then); they must reply START first. https://www.twilio.com/docs/errors/21610
+    if (isOptedOut(to, input)) {
+      return twilioError(400, 21610, "Attempt to send to unsubscribed recipient");
+    }
+    // 21611: more than 10 hours' worth of queue at the sender's rate (or the test number
+    // +15005550008, whose queue is always full). With a Messaging Service Twilio accepts the
+    // message instead and fails it after creation with 30001 (see accept).
+    // https://www.twilio.com/docs/errors/21611 https://www.twilio.com/docs/iam/test-credentials
+    if (
+      service === undefined &&
+      (input.from === "+15005550008" ||
+        queuedSegments(input.from, clock()) + segmentsOf(body) > maxQueued())
+    ) {
+      return twilioError(
+        400,
+        21611,
+        "This 'From' number has exceeded the maximum number of queued messages",
+      );
+    }
+    return undefined;
+  }
+
+  /** Creates the Message resource and puts it in its sender's queue. */
+  function accept(input: {
+    to: string;
+    from: string;
+    messagingServiceSid: string;
+    body: string;
+  }): MessageRecord {
+    const now = clock();
+    const service = serviceOf(input) ?? null;
+    const sender = service ?? input.from;
+    const numSegments = segmentsOf(input.body);
+    // With a Messaging Service, a full queue fails the message after creation with 30001
+    // "Queue overflow" instead of refusing it. https://www.twilio.com/docs/errors/21611
+    // https://www.twilio.com/docs/errors/30001
+    const overflow =
+      service !== null && queuedSegments(sender, now) + numSegments > maxQueued()
+        ? { code: 30001, message: "Queue overflow" }
+        : null;
+    // Each sender sends `sendRatePerSecond` segments a second, one message after another: a
+    // message leaves (date_sent) once its last segment has gone. Twilio counts throughput in
+    // segments per second per sender. https://www.twilio.com/docs/errors/21611
+    // https://www.twilio.com/en-us/blog/what-the-heck-is-a-segment-html
+    let sentAt = Number.POSITIVE_INFINITY;
+    if (!overflow) {
+      sentAt =
+        Math.max(now, queueFreeAt.get(sender) ?? 0) +
+        (1000 / state.sendRatePerSecond) * numSegments;
+      queueFreeAt.set(sender, sentAt);
+    }
+    const record: MessageRecord = {
+      sid: `SM${randomBytes(16).toString("hex")}`,
+      to: input.to,
+      // A Messaging Service picks the sender from its pool (one number here); `From` may also
+      // name a Messaging Service SID. https://www.twilio.com/docs/errors/21603
+      from: service ? MESSAGING_SERVICE_POOL_NUMBER : input.from,
+      body: input.body,
+      receivedAt: now,
+      messagingServiceSid: service,
+      numSegments,
+      sentAt,
+      deliveredAt:
+        !overflow && state.deliveryDelayMs !== undefined ? sentAt + state.deliveryDelayMs : null,
+      seq: seq++,
+      failure: overflow,
+    };
+    records.push(record);
+    if (!overflow) messages.push(toFakeSms(record));
+    return record;
+  }
+
+  function serviceOf(input: { from: string; messagingServiceSid: string }): string | undefined {
+    if (input.messagingServiceSid) return input.messagingServiceSid;
+    return input.from.startsWith("MG") ? input.from : undefined;
+  }
+
+  function isOptedOut(to: string, input: { from: string; messagingServiceSid: string }): boolean {
+    const service = serviceOf(input);
+    const senders = service ? [service, MESSAGING_SERVICE_POOL_NUMBER] : [input.from];
+    return optOuts.has(`${to}|*`) || senders.some((sender) => optOuts.has(`${to}|${sender}`));
+  }
+
+  function maxQueued(): number {
+    return state.maxQueuedPerSender ?? MAX_QUEUE_SECONDS * state.sendRatePerSecond;
+  }
+
+  /** Segments of the sender's messages that have not left yet. */
+  function queuedSegments(sender: string, now: number): number {
+    let total = 0;
+    for (const record of records) {
+      const key = record.messagingServiceSid ?? record.from;
+      if (key === sender && !record.failure && record.sentAt > now) total += record.numSegments;
+    }
+    return total;
+  }
+
+  /**
+   * A Message resource as Twilio renders it at `now`. Fields and example values:
+   * https://www.twilio.com/docs/messaging/api/message-resource#message-properties
+   * Status values: https://www.twilio.com/docs/messaging/api/message-resource#message-status-values
+   */
+  function render(record: MessageRecord, now: number, opts: { asCreated?: boolean } = {}) {
+    let status: string;
+    let dateSent: number | null = null;
+    let dateUpdated = record.receivedAt;
+    let from: string | null = record.from;
+    if (opts.asCreated) {
+      // The create response shows the initial status: `queued` without a Messaging Service,
+      // `accepted` with one (Twilio has not picked the sender yet: `from` is null, as in the
+      // OpenAPI example "createWithMessagingService").
+      // https://www.twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks
+      status = record.messagingServiceSid ? "accepted" : "queued";
+      if (record.messagingServiceSid) from = null;
+    } else if (record.failure) {
+      status = "failed";
+    } else if (now < record.sentAt) {
+      // Still in the sender's queue: `queued`, and `date_sent` is null until it leaves.
+      status = "queued";
+    } else if (record.deliveredAt !== null && now >= record.deliveredAt) {
+      status = "delivered";
+      dateSent = record.sentAt;
+      dateUpdated = record.deliveredAt;
+    } else {
+      status = "sent";
+      dateSent = record.sentAt;
+      dateUpdated = record.sentAt;
+    }
+    const uri = `${messagesPath}/${record.sid}.json`;
     return {
-      sid: message.sid,
       account_sid: accountSid,
-      to: message.to,
-      from: message.from,
-      body: message.body,
-      status: "queued",
-      date_created: new Date(message.receivedAt).toUTCString(),
-      date_sent: new Date(message.receivedAt).toUTCString(),
-      num_segments: "1",
+      api_version: API_VERSION,
+      body: record.body,
+      date_created: rfc2822(record.receivedAt),
+      date_sent: dateSent === null ? null : rfc2822(dateSent),
+      date_updated: rfc2822(dateUpdated),
       direction: "outbound-api",
-      uri: `/2010-04-01/Accounts/${accountSid}/Messages/${message.sid}.json`,
+      error_code: !opts.asCreated && record.failure ? record.failure.code : null,
+      error_message: !opts.asCreated && record.failure ? record.failure.message : null,
+      from,
+      messaging_service_sid: record.messagingServiceSid,
+      num_media: "0",
+      num_segments: String(record.numSegments),
+      price: null,
+      price_unit: "USD",
+      sid: record.sid,
+      status,
+      subresource_uris: { media: `${messagesPath}/${record.sid}/Media.json` },
+      to: record.to,
+      uri,
     };
   }
 
+  /** When the message left, or null while it has not (queued, or failed). */
+  function dateSentOf(record: MessageRecord, now: number): number | null {
+    return !record.failure && now >= record.sentAt ? record.sentAt : null;
+  }
+
+  /**
+   * Newest first. Twilio documents the list as sorted by DateSent, most recent first; it does
+   * not say where messages without a date_sent go: here they come first (they are the newest),
+   * in creation order, newest first. Ties break by creation order.
+   * https://www.twilio.com/docs/messaging/api/message-resource#read-multiple-message-resources
+   */
+  function comesBefore(a: MessageRecord, b: MessageRecord, now: number): boolean {
+    const aSent = dateSentOf(a, now) ?? Number.POSITIVE_INFINITY;
+    const bSent = dateSentOf(b, now) ?? Number.POSITIVE_INFINITY;
+    if (aSent !== bSent) return aSent > bSent;
+    return a.seq > b.seq;
+  }
+
+  /**
+   * One page of the list. Filters To, From and DateSent (=, `DateSent<` for on-or-before,
+   * `DateSent>` for on-or-after) at GMT-day granularity; paging with PageSize (default 50, at
+   * most 1000), Page (the client's own page number) and PageToken (`PA<sid>`: the page after
+   * that message; `PB<sid>`: the page before it), as in the OpenAPI description's list
+   * parameters and its "readFullPage1" example response.
+   */
+  function listPage(params: Record<string, string>, now: number) {
+    const dateFilters: Array<{ key: "DateSent" | "DateSent<" | "DateSent>"; day: number }> = [];
+    for (const key of ["DateSent", "DateSent<", "DateSent>"] as const) {
+      const value = params[key];
+      if (value === undefined) continue;
+      const day = parseGmtDay(value);
+      // An unreadable date: 400, code 20001 "Invalid date value" (as reported in
+      // https://github.com/twilio/twilio-cli/issues/99 for DateSent=">=2019-08-08").
+      if (day === undefined) return { error: twilioError(400, 20001, "Invalid date value.") };
+      dateFilters.push({ key, day });
+    }
+    const pageSize = Math.min(Math.max(Number.parseInt(params.PageSize ?? "", 10) || 50, 1), 1000);
+    const pageNumber = Math.max(Number.parseInt(params.Page ?? "", 10) || 0, 0);
+    const matching = records
+      .filter((record) => {
+        if (params.To !== undefined && record.to !== params.To) return false;
+        if (params.From !== undefined && record.from !== params.From) return false;
+        if (dateFilters.length === 0) return true;
+        // A message with no date_sent (still queued) matches no DateSent filter.
+        const sent = dateSentOf(record, now);
+        if (sent === null) return false;
+        const sentDay = gmtMidnight(sent);
+        return dateFilters.every(({ key, day }) =>
+          key === "DateSent" ? sentDay === day : key === "DateSent<" ? sentDay <= day : sent >= day,
+        );
+      })
+      .sort((a, b) => (a === b ? 0 : comesBefore(a, b, now) ? -1 : 1));
+
+    let items: MessageRecord[];
+    const token = params.PageToken;
+    const anchor = token ? records.find((record) => record.sid === token.slice(2)) : undefined;
+    if (token && (!anchor || !/^P[AB]/.test(token))) {
+      return { error: twilioError(400, 20001, "Invalid PageToken") };
+    }
+    if (anchor && token?.startsWith("PA")) {
+      items = matching.filter((record) => comesBefore(anchor, record, now)).slice(0, pageSize);
+    } else if (anchor) {
+      items = matching.filter((record) => comesBefore(record, anchor, now)).slice(-pageSize);
+    } else {
+      // Without a PageToken, Page does not move the window: "This value is simply for client
+      // state." (OpenAPI description of Page).
+      items = matching.slice(0, pageSize);
+    }
+    const first = items[0];
+    const last = items.at(-1);
+    const hasAfter = last ? matching.some((record) => comesBefore(last, record, now)) : false;
+    const hasBefore = first ? matching.some((record) => comesBefore(record, first, now)) : false;
+    const start = pageNumber * pageSize;
+    const body = {
+      end: items.length > 0 ? start + items.length - 1 : start,
+      first_page_uri: listUri(params, pageSize, 0),
+      messages: items.map((record) => render(record, now)),
+      next_page_uri:
+        last && hasAfter ? listUri(params, pageSize, pageNumber + 1, `PA${last.sid}`) : null,
+      page: pageNumber,
+      page_size: pageSize,
+      previous_page_uri:
+        first && hasBefore && pageNumber > 0
+          ? listUri(params, pageSize, pageNumber - 1, `PB${first.sid}`)
+          : null,
+      start,
+      uri: listUri(params, pageSize, pageNumber, token),
+    };
+    return { error: undefined, body };
+  }
+
+  /**
+   * A list URI as Twilio writes them: the filters, then PageSize, Page and PageToken,
+   * form-encoded (`To=%2B123456789&DateSent%3E=2008-01-02&PageSize=2&Page=1&PageToken=PA…`).
+   */
+  function listUri(
+    params: Record<string, string>,
+    pageSize: number,
+    page: number,
+    token?: string,
+  ): string {
+    const query = new URLSearchParams();
+    for (const key of ["To", "From", "DateSent", "DateSent<", "DateSent>"]) {
+      const value = params[key];
+      if (value !== undefined) query.append(key, value);
+    }
+    query.append("PageSize", String(pageSize));
+    query.append("Page", String(page));
+    if (token) query.append("PageToken", token);
+    return `${messagesPath}.json?${query.toString()}`;
+  }
+
+  function notFoundBody(path: string) {
+    return twilioError(404, 20404, `The requested resource ${path} was not found`).body;
+  }
+
   const server = await listen(app);
-  return { ...server, accountSid, authToken, script, calls, lookups, messages, state };
+  return {
+    ...server,
+    accountSid,
+    authToken,
+    script,
+    calls,
+    lookups,
+    messages,
+    state,
+    /**
+     * The number replies STOP: Twilio refuses further messages to it with 21610, from `sender`
+     * (a From number or a Messaging Service SID) or, without one, from every sender.
+     * https://www.twilio.com/docs/errors/21610
+     */
+    optOut(number: string, sender?: string) {
+      optOuts.add(`${number}|${sender ?? "*"}`);
+    },
+    /** The number replies START: messages to it are allowed again. */
+    optIn(number: string, sender?: string) {
+      optOuts.delete(`${number}|${sender ?? "*"}`);
+    },
+    /** A message's status now (`queued`, `sent`, `delivered`, `failed`), or undefined. */
+    status(sid: string): string | undefined {
+      const record = records.find((candidate) => candidate.sid === sid);
+      return record ? render(record, clock()).status : undefined;
+    },
+    /** The Message resource as a fetch would answer it now, or undefined. */
+    resource(sid: string) {
+      const record = records.find((candidate) => candidate.sid === sid);
+      return record ? render(record, clock()) : undefined;
+    },
+  };
 }
 
-/** A Twilio error body as Twilio sends it. */
-export function twilioError(status: number, code: number, message: string) {
+function toFakeSms(record: MessageRecord): FakeSms {
+  const { seq: _seq, failure: _failure, ...sms } = record;
+  return sms;
+}
+
+/**
+ * A Twilio error body as Twilio's REST API sends it (the SDK throws a RestException with
+ * `.status`, `.code`, `.message`, `.moreInfo`).
+ * https://www.twilio.com/docs/usage/twilios-response
+ */
+export function twilioError(status: number, code: number, message: string): ScriptedResponse {
   return {
     status,
     body: { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status },
   };
+}
+
+/**
+ * A Twilio error in the RFC 9457 problem-details shape newer Twilio APIs send, as
+ * `application/problem+json`: `type`, `title`, `status` (a number) and `code` (a number) are what
+ * twilio-node's TwilioServiceException.isRFC9457Response requires before it throws a
+ * TwilioServiceException instead of a RestException (create, fetch, update and delete; a list
+ * page's error is always a RestException).
+ * https://www.rfc-editor.org/rfc/rfc9457 https://github.com/twilio/twilio-node/pull/1164
+ */
+export function twilioProblem(
+  status: number,
+  code: number,
+  detail: string,
+  extra: { title?: string; instance?: string } = {},
+): ScriptedResponse {
+  return {
+    status,
+    contentType: "application/problem+json",
+    body: {
+      type: `https://www.twilio.com/docs/api/errors/${code}`,
+      title: extra.title ?? STATUS_TITLES[status] ?? "Error",
+      status,
+      code,
+      detail,
+      ...(extra.instance ? { instance: extra.instance } : {}),
+    },
+  };
+}
+
+const STATUS_TITLES: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  409: "Conflict",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+};
+
+/** Twilio's dates: RFC 2822 in GMT, e.g. `Thu, 24 Aug 2023 05:01:45 +0000`. */
+function rfc2822(ms: number): string {
+  return new Date(ms).toUTCString().replace(/GMT$/, "+0000");
+}
+
+function gmtMidnight(ms: number): number {
+  const date = new Date(ms);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate());
+}
+
+/**
+ * The GMT day a DateSent filter names, as midnight GMT. Twilio documents only `YYYY-MM-DD`
+ * ("Accepts GMT dates in the following formats: YYYY-MM-DD, <=YYYY-MM-DD, >=YYYY-MM-DD"), but
+ * twilio-node sends a full timestamp (`serialize.iso8601DateTime`: `2024-05-01T13:45:00Z`) and
+ * Twilio accepts it (https://github.com/twilio/twilio-oai/issues/21: "I've tested various formats
+ * and they all work"; Twilio's answer: use YYYY-MM-DD). Whether Twilio honours the time of day is
+ * not documented; this fake keeps the day only, so `dateSentAfter: 13:45` still finds a message
+ * sent at 09:00 that day. Other date forms Date.parse reads give their GMT day.
+ */
+function parseGmtDay(value: string): number | undefined {
+  const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (day) return Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3]));
+  // Date.parse reads almost anything (even ">=2019-08-08"); take only what starts like a date.
+  if (!/^(\d|[A-Za-z]{3},? )/.test(value)) return undefined;
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? undefined : gmtMidnight(parsed);
+}
+
+/**
+ * E.164 ("+", country code, subscriber number, at most 15 digits), and for North America
+ * (+1) exactly 10 digits whose area code and exchange do not start with 0 or 1.
+ * https://www.twilio.com/docs/errors/21211
+ */
+function isValidNumber(number: string): boolean {
+  if (!E164.test(number)) return false;
+  if (number.startsWith("+1")) return /^\+1[2-9]\d{2}[2-9]\d{6}$/.test(number);
+  return number.length >= 8;
+}
+
+/** GSM 03.38 basic character set, and its extension table (each of those costs two septets). */
+const GSM7_BASIC = new Set(
+  "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà",
+);
+const GSM7_EXTENDED = new Set("^{}\\[~]|€\f");
+
+/**
+ * Segments of an SMS body. GSM-7: 160 septets in one segment, 153 in each of several (the rest
+ * of the 140 bytes carries the concatenation header); any character outside GSM-7 makes the
+ * whole body UCS-2: 70 characters in one segment, 67 in each of several.
+ * https://www.twilio.com/en-us/blog/what-the-heck-is-a-segment-html
+ * https://www.twilio.com/docs/glossary/what-is-gsm-7-character-encoding
+ */
+export function segmentsOf(body: string): number {
+  let septets = 0;
+  let gsm7 = true;
+  for (const char of body) {
+    if (GSM7_BASIC.has(char)) septets += 1;
+    else if (GSM7_EXTENDED.has(char)) septets += 2;
+    else {
+      gsm7 = false;
+      break;
+    }
+  }
+  if (gsm7) return septets <= 160 ? 1 : Math.ceil(septets / 153);
+  // UCS-2 counts UTF-16 code units (an emoji outside the BMP takes two).
+  return body.length <= 70 ? 1 : Math.ceil(body.length / 67);
 }
 
 export type FakeTwilio = Awaited<ReturnType<typeof startFakeTwilio>>;

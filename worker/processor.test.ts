@@ -1,9 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  type DeliveryReport,
-  notificationJobOptions,
-  TRADE_EXECUTED_JOB,
-} from "../contract/notification-job.js";
+import type { DeliveryReport } from "../contract/delivery-report.js";
+import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
 import { twilioError } from "../test/fakes/twilio.js";
 import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";
 import {
@@ -30,7 +27,7 @@ async function addNotification(data: object = VALID_NOTIFICATION, id = crypto.ra
   return id;
 }
 
-describe("deliverNotification", () => {
+describe("processNotification through the real SDKs", () => {
   it("sends one email through Resend and one SMS through Twilio, and completes", async () => {
     const id = await addNotification({ ...VALID_NOTIFICATION, side: "buy" });
     const job = await waitForFinished(harness.queue, id);
@@ -53,7 +50,10 @@ describe("deliverNotification", () => {
       ].join("\n"),
     );
     expect(email?.html).toContain("<strong>order-id-123</strong>");
-    expect(email?.idempotencyKey).toBe(`notification:${id}:email`);
+    // Unique per deployment and notification: the deployment's id, the job's id and creation time.
+    const deploymentId = await harness.redis.get(`${harness.prefix}:notifications:deployment-id`);
+    expect(deploymentId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(email?.idempotencyKey).toBe(`${deploymentId}/${id}/${job.timestamp}/email`);
 
     expect(harness.twilio.messages).toHaveLength(1);
     const sms = harness.twilio.messages[0];
@@ -146,6 +146,7 @@ describe("deliverNotification", () => {
         code: "21211",
         message: "The 'To' number is not a valid phone number.",
         permanent: true,
+        kind: "permanent",
       },
     });
   });
@@ -165,7 +166,12 @@ describe("deliverNotification", () => {
     expect((job.progress as DeliveryReport).email).toEqual({
       status: "failed",
       calls: 4,
-      error: { code: "internal_server_error", message: "down", permanent: false },
+      error: {
+        code: "internal_server_error",
+        message: "down",
+        permanent: false,
+        kind: "transient",
+      },
     });
   });
 

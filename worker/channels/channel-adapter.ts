@@ -1,0 +1,53 @@
+import type { Channel } from "../../contract/channels.js";
+import type { ChannelDelivery } from "../../contract/delivery-report.js";
+import type { RenderedNotification } from "../templates/rendered.js";
+
+/** One send of one channel of one notification, as the processor hands it to an adapter. */
+export interface SendRequest {
+  /**
+   * Unique per deployment and notification, the same on every try: the adapter derives its
+   * provider idempotency key from it.
+   */
+  notificationKey: string;
+  /** The notification's job id, for logs and the provider-id index. */
+  notificationId: string;
+  /** The channel's recipient (an email address, an E.164 number). */
+  recipient: string;
+  /** The notification rendered for every channel; the adapter takes its part. */
+  content: RenderedNotification;
+  /** What earlier tries recorded for this channel (calls made, a call in flight). */
+  previous: ChannelDelivery;
+  /**
+   * Records that the provider's message `providerId` belongs to this notification. Answers false
+   * when another notification holds it already: a look-alike that is not ours to report.
+   */
+  claim(providerId: string): Promise<boolean>;
+}
+
+/** What a successful send returns. */
+export interface SendResult {
+  /** The provider's id for the message. */
+  providerId: string;
+  /** True when an earlier try's message was found at the provider and not sent again. */
+  recovered?: boolean;
+}
+
+/**
+ * Everything the worker knows about one channel through one provider: how it sends, how it keeps
+ * a retry from sending twice, and how it classifies the provider's errors (every failure leaves
+ * `send` as a ChannelError). The processor knows none of this; it loops over the registry.
+ */
+export interface ChannelAdapter {
+  readonly channel: Channel;
+  /** `resend`, `twilio`, `dev-outbox`: the provider whose limits and waits apply. */
+  readonly provider: string;
+  /**
+   * True for a provider without idempotency keys: the processor records `inFlightSince` before
+   * each call, so a later try knows an earlier one may have sent the message and must look first.
+   */
+  readonly recordsCallsBeforeSending: boolean;
+  /** The recipient as logs show it: enough to tell recipients apart, not to contact them. */
+  maskRecipient(recipient: string): string;
+  /** Sends, or finds an earlier try's message; throws ChannelError. */
+  send(request: SendRequest): Promise<SendResult>;
+}

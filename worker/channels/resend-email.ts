@@ -1,0 +1,91 @@
+import { type ErrorResponse, Resend } from "resend";
+import { maskEmail } from "../../lib/mask.js";
+import type { ChannelAdapter } from "./channel-adapter.js";
+import { ChannelError, parseRetryAfter } from "./channel-error.js";
+
+/**
+ * Resend's errors (https://resend.com/docs/api-reference/errors) as the queue treats them. The
+ * status decides where a name is shared: `validation_error` is a 403 for an unverified domain or
+ * test mode (our configuration) and a 422 for a bad field (this message).
+ */
+const KIND_BY_NAME: Record<string, ChannelError["kind"]> = {
+  rate_limit_exceeded: "rate_limited",
+  daily_quota_exceeded: "quota",
+  monthly_quota_exceeded: "quota",
+  // Our sender: every email would be refused the same way until the operator fixes it.
+  invalid_from_address: "misconfigured",
+  invalid_api_key: "misconfigured",
+  missing_api_key: "misconfigured",
+  restricted_api_key: "misconfigured",
+  // Another request with the same idempotency key is still running: ask again later.
+  concurrent_idempotent_requests: "transient",
+  // The same key with another body: an earlier try sent something under it; never send again.
+  invalid_idempotent_request: "permanent",
+};
+
+/**
+ * Classifies a Resend error for the queue: the only place that knows Resend's errors. The SDK
+ * reports a failed connection, an aborted request or an answer without a JSON error body
+ * (a proxy's 502) with no usable status: all transient.
+ */
+export function classifyResendError(
+  error: ErrorResponse,
+  headers: Record<string, string> | null,
+): ChannelError {
+  const status = typeof error.statusCode === "number" ? error.statusCode : null;
+  const code = error.name ?? String(status ?? "network_error");
+  const message = error.message ?? "Resend request failed";
+  const retryAfterMs = parseRetryAfter(headers?.["retry-after"]);
+  const named = KIND_BY_NAME[code];
+  if (named) return new ChannelError(named, code, message, { retryAfterMs });
+  if (status === 429) return new ChannelError("rate_limited", code, message, { retryAfterMs });
+  if (status === 401 || status === 403) return new ChannelError("misconfigured", code, message);
+  if (status === null || status >= 500) {
+    return new ChannelError("transient", code, message, { mayHaveSent: true });
+  }
+  return new ChannelError("permanent", code, message);
+}
+
+/**
+ * Email through Resend. Its dedup rule: the idempotency key, the same on every try of the same
+ * notification, so Resend answers a repeat with the first email's id for 24 hours
+ * (https://resend.com/docs/dashboard/emails/idempotency-keys); no look-up is needed.
+ */
+export function createResendEmailAdapter(options: {
+  apiKey: string;
+  from: string;
+  /** Where the SDK sends requests; tests and proxies point it elsewhere. */
+  baseUrl?: string;
+  timeoutMs: number;
+}): ChannelAdapter {
+  const resend = new Resend(options.apiKey, options.baseUrl ? { baseUrl: options.baseUrl } : {});
+  return {
+    channel: "email",
+    provider: "resend",
+    maskRecipient: maskEmail,
+    recordsCallsBeforeSending: false,
+    async send(request) {
+      const { data, error, headers } = await resend.emails.send(
+        {
+          from: options.from,
+          to: request.recipient,
+          subject: request.content.subject,
+          html: request.content.html,
+          text: request.content.text,
+        },
+        {
+          idempotencyKey: `${request.notificationKey}/email`,
+          signal: AbortSignal.timeout(options.timeoutMs),
+        },
+      );
+      if (error) throw classifyResendError(error, headers);
+      // A 5xx with a JSON `null` body reaches us as neither data nor error: it may have sent.
+      if (!data) {
+        throw new ChannelError("transient", "empty_response", "Resend answered without a body", {
+          mayHaveSent: true,
+        });
+      }
+      return { providerId: data.id };
+    },
+  };
+}

@@ -1,0 +1,206 @@
+import { createRequire } from "node:module";
+import twilio from "twilio";
+import type RequestClient from "twilio/lib/base/RequestClient.js";
+import type { MessageInstance } from "twilio/lib/rest/api/v2010/account/message.js";
+import { maskPhone } from "../../lib/mask.js";
+import type { ChannelAdapter, SendRequest, SendResult } from "./channel-adapter.js";
+import { ChannelError } from "./channel-error.js";
+
+const TWILIO_API = "https://api.twilio.com";
+// twilio-node does not re-export it; required as CommonJS so every loader sees the same class.
+const TwilioServiceException: typeof import("twilio/lib/base/TwilioServiceException.js").default =
+  createRequire(import.meta.url)("twilio/lib/base/TwilioServiceException.js").default;
+
+/**
+ * Twilio error codes (https://www.twilio.com/docs/api/errors) that are not "retry later".
+ * Misconfigured: our account, sender or region settings; every SMS would fail alike, so the
+ * channel waits for the operator. Permanent: this recipient or this message.
+ */
+const KIND_BY_CODE: Record<number, ChannelError["kind"]> = {
+  20003: "misconfigured", // authentication failed
+  20404: "misconfigured", // resource not found: the account SID in the URL is not ours
+  21212: "misconfigured", // invalid 'From' number
+  21606: "misconfigured", // 'From' is not a valid, SMS-capable number of this account
+  21659: "misconfigured", // 'From' is not a Twilio number
+  21611: "rate_limited", // the sender's queue is full: it empties at the sender's pace
+  20429: "rate_limited",
+  21211: "permanent", // invalid 'To' number
+  21408: "permanent", // sending to this region is not enabled
+  21608: "permanent", // trial account: 'To' not verified
+  21610: "permanent", // the recipient replied STOP
+  21612: "permanent", // 'To' cannot be reached from this sender
+  21614: "permanent", // 'To' is not a mobile number
+  21617: "permanent", // body too long
+  21635: "permanent", // 'To' is a landline
+};
+
+/** Connection errors after which the request cannot have reached Twilio. */
+const NEVER_SENT_NETWORK_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
+
+/**
+ * Classifies a Twilio SDK error for the queue: the only place that knows Twilio's errors. The
+ * SDK throws RestException for Twilio's classic JSON errors and TwilioServiceException for
+ * RFC 9457 problem bodies (twilio-node 6.x); both carry `status` and `code`.
+ */
+export function classifyTwilioError(error: unknown): ChannelError {
+  if (error instanceof twilio.RestException || error instanceof TwilioServiceException) {
+    const status = error.status;
+    const code = error.code;
+    const codeText = String(code ?? status);
+    const message =
+      (error instanceof TwilioServiceException ? (error.detail ?? error.title) : error.message) ||
+      `Twilio answered ${status}`;
+    const named = code === undefined ? undefined : KIND_BY_CODE[code];
+    if (named) return new ChannelError(named, codeText, message);
+    if (status === 429) return new ChannelError("rate_limited", codeText, message);
+    if (status === 401 || status === 403) {
+      return new ChannelError("misconfigured", codeText, message);
+    }
+    // A 5xx after Twilio may have queued the message: look before sending again.
+    if (status >= 500)
+      return new ChannelError("transient", codeText, message, { mayHaveSent: true });
+    return new ChannelError("permanent", codeText, message);
+  }
+  // No answer: a refused connection never reached Twilio; a reset or our timeout may have.
+  const code = (error as { code?: string }).code ?? "network_error";
+  const message = error instanceof Error ? error.message : String(error);
+  return new ChannelError("transient", code, message, {
+    mayHaveSent: !NEVER_SENT_NETWORK_CODES.has(code),
+  });
+}
+
+/**
+ * The Twilio SDK has no base URL option; this client rewrites `https://api.twilio.com`
+ * so tests and proxies can stand in for Twilio while the real SDK builds every request.
+ */
+class RebasedRequestClient extends twilio.RequestClient {
+  constructor(
+    private readonly baseUrl: string,
+    timeoutMs: number,
+  ) {
+    super({ timeout: timeoutMs });
+  }
+
+  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
+    const uri = opts.uri.startsWith(TWILIO_API)
+      ? this.baseUrl.replace(/\/$/, "") + opts.uri.slice(TWILIO_API.length)
+      : opts.uri;
+    return super.request<TData>({ ...opts, uri });
+  }
+}
+
+/**
+ * Twilio stamps `date_created` to the second, with its own clock: an earlier try's message can
+ * carry a time up to this much before the moment we recorded the call.
+ */
+const CLOCK_MARGIN_MS = 10_000;
+/** Pages of the message list read when looking for an earlier try's message. */
+const LOOKUP_PAGE_SIZE = 200;
+const LOOKUP_MAX_PAGES = 5;
+/** Twilio statuses of a message that never left: sending it again is no duplicate. */
+const NOT_SENT = new Set(["failed", "undelivered", "canceled"]);
+
+/**
+ * SMS through Twilio. `from` is a phone number or a Messaging Service SID (`MG…`).
+ *
+ * Its dedup rule: Twilio has no idempotency key, so the processor records each call before it is
+ * made (`inFlightSince`). A try that finds such a record looks for the earlier try's own message
+ * before sending: one to this number, from our sender, with this body, created since that call,
+ * not yet claimed by another notification. Queued messages count: Twilio keeps an accepted
+ * message `queued`, with no `date_sent`, until the sender gets to it, so no `DateSent` filter is
+ * used. See docs/delivery-guarantees.md for the window this leaves.
+ */
+export function createTwilioSmsAdapter(options: {
+  accountSid: string;
+  authToken: string;
+  from: string;
+  /** Replaces `https://api.twilio.com`; tests and proxies point it elsewhere. */
+  apiBaseUrl?: string;
+  timeoutMs: number;
+  /** Called when a look-up could not read back far enough and the SMS is sent anyway. */
+  onLookupIncomplete?: (notificationId: string) => void;
+}): ChannelAdapter {
+  const client = twilio(options.accountSid, options.authToken, {
+    timeout: options.timeoutMs,
+    ...(options.apiBaseUrl
+      ? { httpClient: new RebasedRequestClient(options.apiBaseUrl, options.timeoutMs) }
+      : {}),
+  });
+  const viaService = options.from.startsWith("MG");
+  const sender = viaService ? { messagingServiceSid: options.from } : { from: options.from };
+  const fromUs = (message: MessageInstance) =>
+    viaService ? message.messagingServiceSid === options.from : message.from === options.from;
+
+  async function findEarlierTry(request: SendRequest, since: number): Promise<string | undefined> {
+    const windowStart = since - CLOCK_MARGIN_MS;
+    const matches: MessageInstance[] = [];
+    let page: { instances: MessageInstance[]; nextPage(): Promise<unknown> | undefined } =
+      await client.messages.page({
+        to: request.recipient,
+        ...(viaService ? {} : { from: options.from }),
+        pageSize: LOOKUP_PAGE_SIZE,
+      });
+    for (let read = 1; ; read++) {
+      let reachedOlder = false;
+      for (const message of page.instances) {
+        // Listed newest first: once a message was sent before the window, every later one
+        // was created before it too, whichever of the two dates Twilio sorts by.
+        if (message.dateSent && message.dateSent.getTime() < windowStart) reachedOlder = true;
+        if (
+          message.dateCreated.getTime() >= windowStart &&
+          message.body === request.content.sms &&
+          fromUs(message) &&
+          !NOT_SENT.has(message.status)
+        ) {
+          matches.push(message);
+        }
+      }
+      if (reachedOlder) break;
+      const next = (read < LOOKUP_MAX_PAGES ? await page.nextPage() : undefined) as
+        | typeof page
+        | undefined;
+      if (!next) {
+        if (read >= LOOKUP_MAX_PAGES) options.onLookupIncomplete?.(request.notificationId);
+        break;
+      }
+      page = next;
+    }
+    // Oldest first: our earliest call's message, unless another notification holds it.
+    matches.sort((a, b) => a.dateCreated.getTime() - b.dateCreated.getTime());
+    for (const match of matches) {
+      const claimed = await request.claim(match.sid).catch((error: unknown) => {
+        // The earlier message may well be ours: never send again on an unanswered claim.
+        throw new ChannelError("transient", "claim_failed", String(error), { mayHaveSent: true });
+      });
+      if (claimed) return match.sid;
+    }
+    return undefined;
+  }
+
+  return {
+    channel: "sms",
+    provider: "twilio",
+    maskRecipient: maskPhone,
+    recordsCallsBeforeSending: true,
+    async send(request): Promise<SendResult> {
+      try {
+        const since = request.previous.inFlightSince;
+        if (since !== undefined) {
+          const earlier = await findEarlierTry(request, since);
+          if (earlier) return { providerId: earlier, recovered: true };
+        }
+        const sent = await client.messages.create({
+          to: request.recipient,
+          body: request.content.sms,
+          ...sender,
+        });
+        // Sent for sure: a failed claim only leaves the index short; a later look-up claims it.
+        await request.claim(sent.sid).catch(() => false);
+        return { providerId: sent.sid };
+      } catch (error) {
+        if (error instanceof ChannelError) throw error;
+        throw classifyTwilioError(error);
+      }
+    },
+  };
+}

@@ -1,0 +1,203 @@
+import { DelayedError, type Job, UnrecoverableError } from "bullmq";
+import { CHANNELS, type Channel, recipientOf } from "../contract/channels.js";
+import {
+  type DeliveryReport,
+  initialDeliveryReport,
+  readDeliveryReport,
+} from "../contract/delivery-report.js";
+import {
+  applyRetryDefaults,
+  type NotificationJobSettings,
+  type NotificationPayload,
+  notificationPayloadSchema,
+} from "../contract/notification-job.js";
+import type { Logger } from "../lib/logger.js";
+import type { ChannelAdapter } from "./channels/channel-adapter.js";
+import { ChannelError } from "./channels/channel-error.js";
+import {
+  type ChannelOutcome,
+  decide,
+  markInFlight,
+  nextChannelState,
+  reopenAfterFinalFailure,
+} from "./delivery-steps.js";
+import type { WorkerMetrics } from "./metrics.js";
+import type { ProviderGate, WaitReason } from "./provider-gate.js";
+import { renderNotification } from "./templates/index.js";
+import type { RenderedNotification } from "./templates/rendered.js";
+
+/** What the processor needs besides the job; built once per worker. */
+export interface ProcessorDeps {
+  adapters: Record<Channel, ChannelAdapter>;
+  gate: ProviderGate;
+  /** Records provider id → notification id; false when another notification holds it. */
+  claimProviderId(provider: string, providerId: string, notificationId: string): Promise<boolean>;
+  /** Unique per deployment: with the job's id and timestamp it keys provider idempotency. */
+  deploymentId: string;
+  jobSettings: NotificationJobSettings;
+  /** How long a provider waits after each kind of trouble that names no Retry-After. */
+  waitMs: Record<WaitReason, number>;
+  logger: Logger;
+  metrics: Pick<WorkerMetrics, "recordSend">;
+}
+
+/**
+ * Processes one try of a notification: sends each channel still pending through its adapter and
+ * records per channel what happened, in the job's progress.
+ *
+ * Why per-channel state on the job (and not one queue per channel): a retry re-runs the whole
+ * processor, so without it a failed SMS would send the email again. With it, a retry sends only
+ * the channels still pending; each adapter's own dedup rule covers a worker dying between the
+ * provider's answer and the state write. One job per notification keeps Redis commands per
+ * notification low, which is what Upstash bills.
+ */
+export async function processNotification(
+  job: Job,
+  token: string | undefined,
+  deps: ProcessorDeps,
+): Promise<DeliveryReport> {
+  applyRetryDefaults(job.opts, deps.jobSettings);
+  const payload = parsePayload(job, deps.logger);
+  const stored = readDeliveryReport(job.progress);
+  const report = stored ? reopenAfterFinalFailure(stored) : initialDeliveryReport(payload);
+  const content = renderNotification(payload);
+  const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
+
+  const reservations = await Promise.all(
+    pending.map((channel) => deps.gate.reserve(deps.adapters[channel].provider)),
+  );
+  const outcomes: Partial<Record<Channel, ChannelOutcome>> = {};
+  const going: Channel[] = [];
+  pending.forEach((channel, index) => {
+    const reservation = reservations[index];
+    if (reservation && !reservation.go)
+      outcomes[channel] = { type: "waiting", wait: reservation.wait };
+    else going.push(channel);
+  });
+
+  // Providers without idempotency keys: record the call before making it, so a try after a
+  // crash or an unanswered call knows to look for the message before sending again.
+  const calledAt = Date.now();
+  const recordFirst = going.filter((channel) => deps.adapters[channel].recordsCallsBeforeSending);
+  if (recordFirst.length > 0) {
+    const marked = { ...report };
+    for (const channel of recordFirst) marked[channel] = markInFlight(report[channel], calledAt);
+    await job.updateProgress(marked);
+  }
+
+  await Promise.all(
+    going.map(async (channel) => {
+      outcomes[channel] = await sendChannel(job, channel, payload, content, report, deps);
+    }),
+  );
+  const after = { ...report };
+  for (const channel of pending) {
+    const outcome = outcomes[channel];
+    if (!outcome) continue;
+    const { recordsCallsBeforeSending } = deps.adapters[channel];
+    after[channel] = nextChannelState(
+      report[channel],
+      outcome,
+      calledAt,
+      recordsCallsBeforeSending,
+    );
+  }
+
+  const { report: final, verdict } = decide(after, outcomes, isLastAttempt(job));
+  switch (verdict.type) {
+    case "completed":
+      // The report becomes the job's return value; the gateway reads that first.
+      return final;
+    case "retry":
+      await job.updateProgress(final);
+      throw new Error(verdict.reason);
+    case "wait":
+      await job.updateProgress(final);
+      // Back in the delayed set until the provider's wait ends; BullMQ counts no attempt.
+      await job.moveToDelayed(verdict.until, token);
+      throw new DelayedError();
+    case "failed":
+      await job.updateProgress(final);
+      throw new UnrecoverableError(verdict.reason);
+  }
+}
+
+/** True when a failure of this try is the job's last: BullMQ will not retry it. */
+export function isLastAttempt(job: Job): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+/** The channel's send through its adapter, turned into an outcome; provider waits are set here. */
+async function sendChannel(
+  job: Job,
+  channel: Channel,
+  payload: NotificationPayload,
+  content: RenderedNotification,
+  report: DeliveryReport,
+  deps: ProcessorDeps,
+): Promise<ChannelOutcome> {
+  const adapter = deps.adapters[channel];
+  const notificationId = String(job.id);
+  const recipient = recipientOf(payload, channel) ?? "";
+  const log = {
+    notificationId,
+    channel,
+    provider: adapter.provider,
+    attempt: job.attemptsMade + 1,
+    to: adapter.maskRecipient(recipient),
+  };
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  try {
+    const result = await adapter.send({
+      notificationKey: `${deps.deploymentId}/${notificationId}/${job.timestamp}`,
+      notificationId,
+      recipient,
+      content,
+      previous: report[channel],
+      claim: (providerId) => deps.claimProviderId(adapter.provider, providerId, notificationId),
+    });
+    const recovered = result.recovered === true;
+    deps.metrics.recordSend(channel, recovered ? "recovered" : "sent", seconds());
+    deps.logger.info(
+      { ...log, providerId: result.providerId, ...(recovered ? { recovered } : {}) },
+      "sent",
+    );
+    return { type: "sent", providerId: result.providerId, recovered };
+  } catch (thrown) {
+    const error =
+      thrown instanceof ChannelError
+        ? thrown
+        : new ChannelError("transient", "internal_error", String(thrown), { mayHaveSent: true });
+    deps.metrics.recordSend(channel, error.kind, seconds());
+    const details = { ...log, code: error.code, kind: error.kind, err: error.message };
+    if (error.kind === "permanent" || error.kind === "transient") {
+      deps.logger.warn(details, "send failed");
+      return { type: "failed", error };
+    }
+    const waitMs = error.retryAfterMs ?? deps.waitMs[error.kind];
+    const wait = await deps.gate.hold(adapter.provider, waitMs, error.kind, error.code);
+    const message =
+      error.kind === "rate_limited"
+        ? "provider rate limit: this provider's sends wait"
+        : error.kind === "quota"
+          ? "provider quota used up: this provider's sends wait until it resets"
+          : "provider refused our credentials, account or sender: fix the configuration; this provider's sends wait";
+    deps.logger[error.kind === "rate_limited" ? "warn" : "error"](
+      { ...details, waitMs: wait.until - Date.now() },
+      message,
+    );
+    return { type: "waiting", wait, error };
+  }
+}
+
+/** A payload that fails the schema cannot get better with retries: fail the job at once. */
+function parsePayload(job: Job, logger: Logger): NotificationPayload {
+  const parsed = notificationPayloadSchema.safeParse(job.data);
+  if (parsed.success) return parsed.data;
+  const reason = parsed.error.issues
+    .map((issue) => `${issue.path.join(".") || "payload"}: ${issue.message}`)
+    .join("; ");
+  logger.error({ notificationId: job.id, reason }, "invalid job payload, not retried");
+  throw new UnrecoverableError(`Invalid notification payload: ${reason}`);
+}

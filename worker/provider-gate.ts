@@ -1,0 +1,103 @@
+import type { RedisConnection } from "../lib/redis.js";
+
+/**
+ * Reserves the provider's next free call slot, unless the provider is in a wait (a 429, a quota,
+ * refused credentials): one atomic command per call, shared by every replica, on Redis's clock.
+ * Slots are spaced evenly (a GCRA with no burst), so no window of one second ever holds more
+ * than the limit, wherever the window starts: a fixed window let twice the limit through at a
+ * boundary. Times are whole milliseconds: Redis turns Lua numbers into strings with 14 digits.
+ */
+const RESERVE_SLOT = `
+local wait = redis.call('GET', KEYS[2])
+if wait then return {-1, wait, redis.call('PTTL', KEYS[2])} end
+local spacing = tonumber(ARGV[1])
+if spacing <= 0 then return {0} end
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+redis.call('SET', KEYS[1], slot + spacing, 'PX', slot + spacing - now + 1000)
+return {slot - now}`;
+
+/**
+ * Slots are 10 % wider than the limit needs: requests cross the network with jitter, and a
+ * provider that counts strictly per second would refuse two calls that left on time but arrived
+ * closer together.
+ */
+const SPACING_GUARD = 1.1;
+
+/** Why a provider's channel is waiting. */
+export type WaitReason = "rate_limited" | "quota" | "misconfigured";
+
+/** A provider in a wait: until when, and why. */
+export interface ProviderWait {
+  until: number;
+  reason: WaitReason;
+  code: string;
+}
+
+/** What a reservation answered: go (after the slot's delay, already waited), or the wait. */
+export type Reservation = { go: true } | { go: false; wait: ProviderWait };
+
+/**
+ * The gate every provider call passes: the provider's own per-second limit, and the waits that a
+ * provider's 429, quota or credential error set. A wait holds back that provider only: the other
+ * channels of the same notification still go out.
+ */
+export function createProviderGate(options: {
+  redis: RedisConnection;
+  /** Redis key prefix (the queue's, so keys share its cluster hash tag). */
+  keyPrefix: string;
+  /** Calls per second per provider across replicas; 0 or absent: no limit. */
+  perSecond: Record<string, number>;
+  /** Called when a call had to wait for its slot. */
+  onSlotWait?: (provider: string) => void;
+  /** Called whenever this process learns of a provider's wait. */
+  onWait?: (provider: string, wait: ProviderWait) => void;
+}) {
+  const scheduleKey = (provider: string) => `${options.keyPrefix}:provider:${provider}:schedule`;
+  const waitKey = (provider: string) => `${options.keyPrefix}:provider:${provider}:wait`;
+
+  return {
+    /** Waits for the provider's next slot, or answers the wait it is in. */
+    async reserve(provider: string): Promise<Reservation> {
+      const limit = options.perSecond[provider] ?? 0;
+      const spacing = limit > 0 ? Math.ceil((1000 * SPACING_GUARD) / limit) : 0;
+      const answer = (await options.redis.eval(
+        RESERVE_SLOT,
+        2,
+        scheduleKey(provider),
+        waitKey(provider),
+        spacing,
+      )) as [number, string?, number?];
+      const [delayMs, record, ttl] = answer;
+      if (delayMs < 0) {
+        const [reason, code] = (record ?? "rate_limited|").split("|") as [WaitReason, string];
+        const wait = { until: Date.now() + Math.max(1, ttl ?? 1), reason, code: code ?? "" };
+        options.onWait?.(provider, wait);
+        return { go: false, wait };
+      }
+      if (delayMs > 0) {
+        options.onSlotWait?.(provider);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+      return { go: true };
+    },
+
+    /** Holds every call to `provider` back for `ms`, on every replica. */
+    async hold(
+      provider: string,
+      ms: number,
+      reason: WaitReason,
+      code: string,
+    ): Promise<ProviderWait> {
+      // Redis refuses PX 0: a `Retry-After: 0` still waits a millisecond.
+      const duration = Math.max(1, Math.ceil(ms));
+      await options.redis.set(waitKey(provider), `${reason}|${code}`, "PX", duration);
+      const wait = { until: Date.now() + duration, reason, code };
+      options.onWait?.(provider, wait);
+      return wait;
+    },
+  };
+}
+
+export type ProviderGate = ReturnType<typeof createProviderGate>;
