@@ -3,8 +3,14 @@ import { Queue } from "bullmq";
 import { type BuiltProcess, sleep, startBuilt } from "../bench/support.js";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { freePort, startRedisServer } from "../scripts/redis-server.js";
-import { startFakeResend } from "./fakes/resend.js";
-import { startFakeTwilio, twilioError } from "./fakes/twilio.js";
+import { proxyError, resendError, startFakeResend } from "./fakes/resend.js";
+import { startFakeTwilio, twilioError, twilioProblem } from "./fakes/twilio.js";
+
+/**
+ * The worker's provider timeout in the soak: some scripted answers come later than this. Long
+ * enough that a loaded 2-core machine's ordinary answers never exceed it.
+ */
+const TIMEOUT_MS = 2000;
 
 /** What a soak run found; `ok` is true only when every check held. */
 export interface SoakResult {
@@ -18,6 +24,9 @@ export interface SoakResult {
     duplicates: number;
     failedCalls: number;
     rateLimited: number;
+    concurrent: number;
+    /** Calls by the status the fake answered. */
+    statuses: Record<string, number>;
   };
   sms: {
     calls: number;
@@ -33,7 +42,7 @@ export interface SoakResult {
 
 /**
  * `count` notifications (email + SMS) through a real gateway and worker, with fake providers
- * that fail 10 % of calls with a 5xx and answer 2 % with 429: at the end every notification must
+ * that fail 10 % of calls (some after accepting the message, some past our timeout), answer 2 % with 429 and 0.5 % of emails with a quota error, and keep SMS queued: at the end every notification must
  * be delivered exactly once per channel, and the worker's /metrics must agree with the fakes.
  */
 export async function runSoak(options: {
@@ -43,34 +52,43 @@ export async function runSoak(options: {
   const started = performance.now();
   const redis = await startRedisServer();
   const resend = await startFakeResend();
-  const twilio = await startFakeTwilio();
+  // Twilio keeps each SMS queued at the sender's pace (50 segments/s here), so every look-up
+  // after an ambiguous failure has to find a message that has no date_sent yet.
+  const twilio = await startFakeTwilio({ sendRatePerSecond: 50 });
   const tally = { emailFailed: 0, emailLimited: 0, smsFailed: 0, smsLimited: 0 };
+  // 10 % of calls fail: half plainly (nothing accepted), a quarter after the provider accepted
+  // (answered 500), a quarter answered after our timeout (accepted too). 2 % are rate-limited and
+  // 0.5 % of emails hit the daily quota. Twilio answers half its errors as RFC 9457 problems.
+  const roll = () => Math.random();
   resend.script.failWith = () => {
-    const roll = Math.random();
-    if (roll < 0.1) {
+    const r = roll();
+    if (r < 0.1) {
       tally.emailFailed += 1;
-      return {
-        status: 500,
-        body: { statusCode: 500, name: "internal_server_error", message: "soak" },
-      };
+      if (r < 0.05) return proxyError(503, "json");
+      if (r < 0.075) return resendError("internal_server_error", { deliver: true });
+      return { status: 200, body: {}, deliver: true, delayMs: TIMEOUT_MS + 300 };
     }
-    if (roll < 0.12) {
+    if (r < 0.12) {
       tally.emailLimited += 1;
-      return {
-        status: 429,
-        body: { statusCode: 429, name: "rate_limit_exceeded", message: "soak" },
-        headers: { "retry-after": "0.05" },
-      };
+      return resendError("rate_limit_exceeded", { headers: { "retry-after": "0.05" } });
+    }
+    if (r < 0.125) {
+      tally.emailLimited += 1;
+      return resendError("daily_quota_exceeded");
     }
     return undefined;
   };
   twilio.script.failWith = () => {
-    const roll = Math.random();
-    if (roll < 0.1) {
+    const r = roll();
+    if (r < 0.1) {
       tally.smsFailed += 1;
-      return twilioError(503, 20503, "soak");
+      const shape = r < 0.05 ? twilioError : twilioProblem;
+      const part = (r % 0.05) / 0.05;
+      if (part < 0.5) return shape(503, 20503, "soak");
+      if (part < 0.75) return { ...shape(500, 20500, "soak"), deliver: true };
+      return { status: 201, body: {}, deliver: true, delayMs: TIMEOUT_MS + 300 };
     }
-    if (roll < 0.12) {
+    if (r < 0.12) {
       tally.smsLimited += 1;
       return twilioError(429, 20429, "soak");
     }
@@ -108,6 +126,8 @@ export async function runSoak(options: {
           EMAIL_RATE_LIMIT_PER_SECOND: "0",
           SMS_RATE_LIMIT_PER_SECOND: "0",
           PROVIDER_RATE_LIMIT_WAIT_MS: "50",
+          PROVIDER_QUOTA_WAIT_MS: "200",
+          PROVIDER_TIMEOUT_MS: String(TIMEOUT_MS),
           RESEND_API_KEY: resend.apiKey,
           RESEND_BASE_URL: resend.url,
           EMAIL_FROM: "Soak <soak@example.com>",
@@ -149,27 +169,20 @@ export async function runSoak(options: {
       }),
     );
 
+    // Done when every job has finished: a provider's count can run ahead of the worker (a call
+    // accepted but answered after our timeout), and nothing can send once no job is left.
+    const queue = new Queue(NOTIFICATION_QUEUE, { connection: { url: redis.url } });
+    const states = ["waiting", "active", "delayed", "failed", "completed", "prioritized"] as const;
+    let jobs = await queue.getJobCounts(...states);
     const deadline = Date.now() + Math.max(60_000, options.count * 20);
-    while (resend.emails.length < ids.length || twilio.messages.length < ids.length) {
+    while ((jobs.completed ?? 0) + (jobs.failed ?? 0) < ids.length) {
       if (Date.now() > deadline) {
-        problems.push(
-          `timed out: ${resend.emails.length} emails, ${twilio.messages.length} SMS of ${ids.length}`,
-        );
+        problems.push(`timed out: ${JSON.stringify(jobs)} of ${ids.length}`);
         break;
       }
       await sleep(50);
+      jobs = await queue.getJobCounts(...states);
     }
-    await sleep(500); // room for a duplicate to show up
-
-    const queue = new Queue(NOTIFICATION_QUEUE, { connection: { url: redis.url } });
-    const jobs = await queue.getJobCounts(
-      "waiting",
-      "active",
-      "delayed",
-      "failed",
-      "completed",
-      "prioritized",
-    );
     await queue.close();
     const metricsText = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
     const metric = (name: string) =>
@@ -190,6 +203,9 @@ export async function runSoak(options: {
         duplicates: resend.emails.length - emailKeys.size,
         failedCalls: tally.emailFailed,
         rateLimited: tally.emailLimited,
+        // A retry that arrives while the timed-out call is still running: Resend answers 409.
+        concurrent: resend.calls.filter((call) => call.status === 409).length,
+        statuses: countBy(resend.calls.map((call) => String(call.status))),
       },
       sms: {
         calls: twilio.calls.length,
@@ -241,4 +257,10 @@ async function waitForOk(url: string): Promise<void> {
     await sleep(20);
   }
   throw new Error(`${url} did not come up`);
+}
+
+function countBy(values: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const value of values) counts[value] = (counts[value] ?? 0) + 1;
+  return counts;
 }
