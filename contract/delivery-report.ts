@@ -53,11 +53,10 @@ export type DeliveryReport = z.infer<typeof deliveryReportSchema>;
 
 /** The report a job starts with: each channel pending when its recipient is given, else skipped. */
 export function initialDeliveryReport(payload: object): DeliveryReport {
-  const fields = payload as Record<string, string | undefined>;
   const report = Object.fromEntries(
     CHANNELS.map((channel) => [
       channel,
-      { status: recipientOf(fields, channel) === undefined ? "skipped" : "pending", calls: 0 },
+      { status: recipientOf(payload, channel) === undefined ? "skipped" : "pending", calls: 0 },
     ]),
   );
   return report as unknown as DeliveryReport;

@@ -4,6 +4,7 @@
  */
 import type { JobsOptions } from "bullmq";
 import { z } from "zod";
+import { hasRecipient, recipientFields } from "./channels.js";
 
 /** The BullMQ queue name; existing producers add to it directly, so it never changes. */
 export const NOTIFICATION_QUEUE = "notifications";
@@ -16,9 +17,6 @@ export const DEFAULT_QUEUE_PREFIX = "bull";
  * worker goes by the payload's `type`, so existing producers can keep their own job names.
  */
 export const TRADE_EXECUTED_JOB = "trade.executed";
-
-/** E.164: a plus, a country code that does not start with 0, at most 15 digits in all. */
-const E164 = /^\+[1-9]\d{6,14}$/;
 
 /** Kinds of notification; each has its own email and SMS template in worker/templates/. */
 export const NOTIFICATION_TYPES = [
@@ -34,12 +32,7 @@ const notificationFields = {
     .enum(NOTIFICATION_TYPES)
     .default("trade.executed")
     .describe("What happened; trade.executed when omitted (the payload existing backends send)."),
-  to: z.email().max(254).optional().describe("Recipient email address."),
-  phone: z
-    .string()
-    .regex(E164, "must be an E.164 phone number such as +12025550143")
-    .optional()
-    .describe("Recipient phone number in E.164 form; with it an SMS is sent too."),
+  ...recipientFields,
   asset: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,19}$/, "must be 1-20 letters, digits or . _ / -")
@@ -62,14 +55,11 @@ const notificationFields = {
     .describe("Currency of `amount`; USD when omitted."),
 };
 
+const recipientNames = Object.keys(recipientFields);
 const atLeastOneRecipient = {
-  message: "at least one of to or phone is required",
-  path: ["to"],
+  message: `at least one of ${recipientNames.join(" or ")} is required`,
+  path: [recipientNames[0] ?? "to"],
 };
-
-function hasRecipient(payload: { to?: string; phone?: string }): boolean {
-  return payload.to !== undefined || payload.phone !== undefined;
-}
 
 /**
  * A notification payload as the worker accepts it from the queue. Unknown fields are ignored

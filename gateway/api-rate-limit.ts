@@ -7,7 +7,7 @@ import { ApiError } from "./errors.js";
 /**
  * Requests per API key and minute, counted in Redis so every gateway replica shares the budget.
  * Answers with the IETF RateLimit-* headers, and 429 with Retry-After past the limit. When Redis
- * cannot count, the request goes on: the route itself then answers 503.
+ * cannot count, the request could not be queued either: the error handler answers 503 at once.
  */
 export function limitPerApiKey(options: {
   redis: RedisConnection;
@@ -19,8 +19,7 @@ export function limitPerApiKey(options: {
       options.redis,
       `${options.keyPrefix}:api-limit:${c.get("apiKeyId")}`,
       60_000,
-    ).catch(() => undefined);
-    if (!window) return next();
+    );
     const resetSeconds = String(Math.ceil(window.resetMs / 1000));
     const headers = {
       "RateLimit-Limit": String(options.perMinute),

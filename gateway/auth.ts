@@ -69,6 +69,7 @@ export function requireApiKey(
     if (!match || !accepted) {
       if (failures) {
         const key = `${failures.keyPrefix}:auth-failures:${client}`;
+        // A wrong key is a 401 whatever Redis does: a failure that cannot be counted is not one.
         const window = await countInWindow(failures.redis, key, 60_000).catch(() => undefined);
         // The failure that reaches the limit is still a 401; the client's next request is a 429.
         if (window && window.count >= failures.perMinute)

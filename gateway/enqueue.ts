@@ -4,7 +4,6 @@ import type { GatewayDeps } from "./app-types.js";
 import { ApiError } from "./errors.js";
 import { createIdempotencyStore, fingerprintOf, notificationIdFor } from "./idempotency.js";
 import { jobFromRequest, type NotificationJob } from "./job-from-request.js";
-import { queueUnavailable } from "./require-redis.js";
 
 /** One notification to queue, with the caller's idempotency key when it sent one. */
 export interface EnqueueItem {
@@ -25,15 +24,11 @@ export function createEnqueuer(deps: GatewayDeps) {
 
   async function addAll(jobs: NotificationJob[]): Promise<void> {
     if (jobs.length === 0) return;
-    try {
-      // One job: a single command. Several: addBulk, one round trip (MULTI/EXEC around the adds).
-      const [only] = jobs;
-      if (jobs.length === 1 && only) await deps.queue.add(only.name, only.data, only.opts);
-      else await deps.queue.addBulk(jobs);
-    } catch (err) {
-      deps.logger.error({ err, count: jobs.length }, "enqueue failed");
-      throw queueUnavailable();
-    }
+    // One job: a single command. Several: addBulk, one round trip (MULTI/EXEC around the adds).
+    // A Redis failure reaches the error handler, which answers it (infrastructure-errors.ts).
+    const [only] = jobs;
+    if (jobs.length === 1 && only) await deps.queue.add(only.name, only.data, only.opts);
+    else await deps.queue.addBulk(jobs);
   }
 
   return async function enqueue(scope: string, items: EnqueueItem[]): Promise<EnqueueOutcome[]> {
@@ -50,9 +45,7 @@ export function createEnqueuer(deps: GatewayDeps) {
       const fingerprint = fingerprintOf(request);
       // Derived from the key: even a crash between add and confirm cannot make a second job.
       const id = notificationIdFor(scope, idempotencyKey);
-      const claim = await store.claim(scope, idempotencyKey, fingerprint, id).catch(() => {
-        throw queueUnavailable();
-      });
+      const claim = await store.claim(scope, idempotencyKey, fingerprint, id);
       if (claim.kind === "new") {
         jobs.push(jobFromRequest(request, id, deps.jobSettings));
         claimed.push({ key: idempotencyKey, fingerprint, id });

@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
 import type { Logger } from "../lib/logger.js";
+import { infrastructureError } from "./infrastructure-errors.js";
 
 /** Every error code the API returns; drives the status mapping, `ApiError` and the OpenAPI schema. */
 export const ErrorCode = z.enum([
@@ -105,7 +106,14 @@ export function createErrorHandler(logger: Logger) {
       const message = err.status === 401 ? "Unauthorized" : err.message || "Request failed";
       return errorJson(c, codeForStatus(err.status), message, headers);
     }
-    // Anything else is a bug or an outage: log it whole, tell the caller nothing internal.
+    // Redis down or paused, a BullMQ state race: 503 or 409, decided in one place. Only the
+    // message is logged: an ioredis error carries the command's arguments (contact details).
+    const infrastructure = infrastructureError(err);
+    if (infrastructure) {
+      logger.warn({ requestId: c.get("requestId"), err: err.message }, "infrastructure error");
+      return errorJson(c, infrastructure.code, infrastructure.message, infrastructure.headers);
+    }
+    // Anything else is a bug: log it whole, tell the caller nothing internal.
     logger.error({ err, requestId: c.get("requestId") }, "unhandled error");
     return errorJson(c, "INTERNAL_SERVER_ERROR", "Internal server error");
   };

@@ -1,17 +1,15 @@
 import type { Job } from "bullmq";
 import type { GatewayDeps } from "./app-types.js";
 import { ApiError } from "./errors.js";
-import { requireRedis } from "./require-redis.js";
 
 /**
  * The job of a notification and its BullMQ state, for the routes that read or act on one:
- * 503 while Redis is unreachable, 404 for an unknown id (or a job already removed).
+ * 404 for an unknown id (or a job already removed); Redis failures go to the error handler.
  */
 export async function findNotification(
   deps: GatewayDeps,
   id: string,
 ): Promise<{ job: Job; state: string }> {
-  requireRedis(deps.redis);
   // The state first, the job's data second: a job that finishes in between is then reported with
   // its newer data, never as "completed" beside the channels it had before it ran.
   const state = await deps.queue.getJobState(id);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
+import { checkProviderEnv, providerEnvFields } from "./channels/registry.js";
 
 const positiveInt = z.coerce.number().int().positive();
 
@@ -8,13 +9,7 @@ export const workerEnvSchema = z
   .object({
     ...sharedEnvFields,
 
-    RESEND_API_KEY: z.string().optional(),
-    EMAIL_FROM: z.string().optional(),
-    RESEND_BASE_URL: z.url().optional(),
-    TWILIO_ACCOUNT_SID: z.string().startsWith("AC", "must start with AC").optional(),
-    TWILIO_AUTH_TOKEN: z.string().optional(),
-    TWILIO_FROM: z.string().optional(),
-    TWILIO_API_BASE_URL: z.url().optional(),
+    ...providerEnvFields,
     PROVIDER_TIMEOUT_MS: positiveInt.default(10_000),
     /** How long a provider's channel waits after its 429 names no usable Retry-After (Twilio's). */
     PROVIDER_RATE_LIMIT_WAIT_MS: positiveInt.default(1000),
@@ -25,9 +20,6 @@ export const workerEnvSchema = z
 
     WORKER_CONCURRENCY: positiveInt.default(5),
     RATE_LIMIT_PER_SECOND: positiveInt.default(10),
-    /** Provider calls per second across replicas; 0 turns the limit off (and its Redis command). */
-    EMAIL_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(2),
-    SMS_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(10),
     WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
     // Idle cost (measured, gateway + one worker): BullMQ's defaults (5 s, 30 s) send about 1,560
     // commands an hour; 60 s and 60 s send about 180. See README "Redis commands when idle".
@@ -44,28 +36,12 @@ export const workerEnvSchema = z
     DEV_OUTBOX_DIR: z.string().default(".dev/outbox"),
   })
   .superRefine((env, ctx) => {
-    const require = (name: keyof typeof env, why: string) => {
-      if (env[name] === undefined) ctx.addIssue({ code: "custom", path: [name], message: why });
-    };
     requireClusterHashTag(env, ctx);
-    const production = env.NODE_ENV === "production";
-    if (production || env.RESEND_API_KEY !== undefined) {
-      require("RESEND_API_KEY", "is required in production");
-      require("EMAIL_FROM", production
-        ? "is required in production"
-        : "is required with RESEND_API_KEY");
-    }
-    const twilioSet = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM].some(
-      (value) => value !== undefined,
-    );
-    if (production || twilioSet) {
-      const why = production
-        ? "is required in production"
-        : "is required when any TWILIO_ variable is set";
-      require("TWILIO_ACCOUNT_SID", why);
-      require("TWILIO_AUTH_TOKEN", why);
-      require("TWILIO_FROM", why);
-    }
+    checkProviderEnv(env, env.NODE_ENV === "production", (name, why) => {
+      if (env[name as keyof typeof env] === undefined) {
+        ctx.addIssue({ code: "custom", path: [name], message: why });
+      }
+    });
   });
 
 export type WorkerEnv = z.output<typeof workerEnvSchema>;

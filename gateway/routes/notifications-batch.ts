@@ -5,7 +5,6 @@ import { bodySizeLimit } from "../body-size-limit.js";
 import { createEnqueuer, type EnqueueItem } from "../enqueue.js";
 import { ErrorCode, formatZodError } from "../errors.js";
 import { errorResponses } from "../openapi-schemas.js";
-import { requireRedis } from "../require-redis.js";
 
 /** At most this many notifications per batch. */
 export const MAX_BATCH = 100;
@@ -91,7 +90,6 @@ export function registerBatchNotifications(app: GatewayApp, deps: GatewayDeps): 
 
   app.openapi(route, async (c) => {
     const { notifications } = c.req.valid("json");
-    requireRedis(deps.redis);
     const results: Array<z.infer<typeof BatchResult>> = [];
     const items: EnqueueItem[] = [];
     const itemIndexes: number[] = [];

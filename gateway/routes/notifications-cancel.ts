@@ -45,15 +45,8 @@ export function registerCancelNotification(app: GatewayApp, deps: GatewayDeps): 
         `Only notifications not sent yet can be cancelled; this one is ${shown}`,
       );
     }
-    // remove() refuses a job a worker has just locked: then it is being sent.
-    try {
-      await job.remove();
-    } catch {
-      throw new ApiError(
-        "CONFLICT",
-        "The notification is being sent and can no longer be cancelled",
-      );
-    }
+    // remove() refuses a job a worker has just locked: the error handler answers that 409.
+    await job.remove();
     deps.logger.info(
       { notificationId: id, requestId: c.get("requestId") },
       "notification cancelled",

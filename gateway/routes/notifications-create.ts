@@ -5,8 +5,8 @@ import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { bodySizeLimit } from "../body-size-limit.js";
 import { createEnqueuer } from "../enqueue.js";
 import { IDEMPOTENCY_TTL_SECONDS } from "../idempotency.js";
+import { queueUnavailable } from "../infrastructure-errors.js";
 import { errorResponses } from "../openapi-schemas.js";
-import { queueUnavailable, requireRedis } from "../require-redis.js";
 
 /** Requests are tiny JSON objects; anything bigger is a mistake or an attack. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -66,7 +66,6 @@ export function registerCreateNotification(app: GatewayApp, deps: GatewayDeps): 
   app.openapi(route, async (c) => {
     const request = c.req.valid("json");
     const idempotencyKey = c.req.valid("header")["idempotency-key"];
-    requireRedis(deps.redis);
     const [outcome] = await enqueue(c.get("apiKeyId"), [{ request, idempotencyKey }]);
     if (!outcome || "error" in outcome) throw outcome?.error ?? queueUnavailable();
     if (outcome.replayed) c.header("Idempotent-Replayed", "true");

@@ -1,9 +1,36 @@
+import type { z } from "zod";
 import type { Channel } from "../../contract/channels.js";
-import type { WorkerEnv } from "../env.js";
 import type { ChannelAdapter } from "./channel-adapter.js";
 import { createDevOutboxAdapters } from "./dev-outbox.js";
-import { createResendEmailAdapter } from "./resend-email.js";
-import { createTwilioSmsAdapter } from "./twilio-sms.js";
+import type { CommonProviderSettings } from "./provider-setup.js";
+import { resendEmailSetup } from "./resend-email.js";
+import { twilioSmsSetup } from "./twilio-sms.js";
+
+/**
+ * The one list of channels and their providers: Resend for email, Twilio for SMS. Adding a
+ * channel or swapping a provider: an adapter file beside this one and its line here.
+ */
+const PROVIDERS = { email: resendEmailSetup, sms: twilioSmsSetup } as const;
+
+/** Every provider's environment variables, merged into the worker's schema. */
+export const providerEnvFields = { ...resendEmailSetup.env, ...twilioSmsSetup.env };
+type ProviderEnv = z.output<z.ZodObject<typeof providerEnvFields>>;
+
+/** Checks that each provider is configured completely (all of it in production). */
+export function checkProviderEnv(
+  env: ProviderEnv,
+  production: boolean,
+  require: (name: string, why: string) => void,
+): void {
+  for (const setup of Object.values(PROVIDERS)) {
+    // Each setup reads only its own fields of the merged environment.
+    (setup.check as (e: ProviderEnv, p: boolean, r: typeof require) => void)(
+      env,
+      production,
+      require,
+    );
+  }
+}
 
 /** The adapters the worker sends through, one per channel, with their providers' limits. */
 export interface ChannelRegistry {
@@ -13,47 +40,30 @@ export interface ChannelRegistry {
 }
 
 /**
- * The one list of channels and providers: Resend for email and Twilio for SMS where their
- * credentials are set, the development outbox for the rest (never in production: the env schema
- * refuses a production start without credentials). Adding a channel or a provider: an adapter
- * file beside this one and a line here.
+ * The configured providers' adapters; the development outbox for a channel whose provider is not
+ * configured (never in production: the env schema refuses a production start without them).
  */
 export function buildChannelRegistry(
-  env: WorkerEnv,
+  env: ProviderEnv & { PROVIDER_TIMEOUT_MS: number; DEV_OUTBOX_DIR: string },
   print: (line: string) => void,
 ): ChannelRegistry {
-  const timeoutMs = env.PROVIDER_TIMEOUT_MS;
+  const common: CommonProviderSettings = { timeoutMs: env.PROVIDER_TIMEOUT_MS };
   let outbox: ReturnType<typeof createDevOutboxAdapters> | undefined;
-  const devOutbox = () => {
-    outbox ??= createDevOutboxAdapters(env.DEV_OUTBOX_DIR, print);
-    return outbox;
-  };
-
-  const email =
-    env.RESEND_API_KEY && env.EMAIL_FROM
-      ? createResendEmailAdapter({
-          apiKey: env.RESEND_API_KEY,
-          from: env.EMAIL_FROM,
-          baseUrl: env.RESEND_BASE_URL,
-          timeoutMs,
-        })
-      : devOutbox().email;
-  const sms =
-    env.TWILIO_ACCOUNT_SID && env.TWILIO_AUTH_TOKEN && env.TWILIO_FROM
-      ? createTwilioSmsAdapter({
-          accountSid: env.TWILIO_ACCOUNT_SID,
-          authToken: env.TWILIO_AUTH_TOKEN,
-          from: env.TWILIO_FROM,
-          apiBaseUrl: env.TWILIO_API_BASE_URL,
-          timeoutMs,
-        })
-      : devOutbox().sms;
-
-  return {
-    adapters: { email, sms },
-    providerRatePerSecond: {
-      [email.provider]: email.provider === "dev-outbox" ? 0 : env.EMAIL_RATE_LIMIT_PER_SECOND,
-      [sms.provider]: sms.provider === "dev-outbox" ? 0 : env.SMS_RATE_LIMIT_PER_SECOND,
-    },
-  };
+  const adapters = {} as Record<Channel, ChannelAdapter>;
+  const providerRatePerSecond: Record<string, number> = {};
+  for (const channel of Object.keys(PROVIDERS) as Channel[]) {
+    const setup = PROVIDERS[channel] as unknown as {
+      build(e: ProviderEnv, c: CommonProviderSettings): ChannelAdapter | undefined;
+      ratePerSecond(e: ProviderEnv): number;
+    };
+    const adapter = setup.build(env, common);
+    if (adapter) {
+      adapters[channel] = adapter;
+      providerRatePerSecond[adapter.provider] = setup.ratePerSecond(env);
+    } else {
+      outbox ??= createDevOutboxAdapters(env.DEV_OUTBOX_DIR, print);
+      adapters[channel] = outbox[channel];
+    }
+  }
+  return { adapters, providerRatePerSecond };
 }

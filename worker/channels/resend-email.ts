@@ -1,7 +1,9 @@
 import { type ErrorResponse, Resend } from "resend";
+import { z } from "zod";
 import { maskEmail } from "../../lib/mask.js";
 import type { ChannelAdapter } from "./channel-adapter.js";
 import { ChannelError, parseRetryAfter } from "./channel-error.js";
+import type { ProviderSetup } from "./provider-setup.js";
 
 /**
  * Resend's errors (https://resend.com/docs/api-reference/errors) as the queue treats them. The
@@ -89,3 +91,35 @@ export function createResendEmailAdapter(options: {
     },
   };
 }
+
+const resendEnv = {
+  RESEND_API_KEY: z.string().optional(),
+  /** A sender on a domain verified in Resend. */
+  EMAIL_FROM: z.string().optional(),
+  /** Where the SDK sends requests; for proxies and tests. */
+  RESEND_BASE_URL: z.url().optional(),
+  /** Resend calls per second across replicas (Resend's default team limit is 2); 0: no limit. */
+  EMAIL_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(2),
+};
+
+/** Resend's configuration and adapter, as the registry lists it. */
+export const resendEmailSetup: ProviderSetup<typeof resendEnv> = {
+  env: resendEnv,
+  check(env, production, require) {
+    if (!production && env.RESEND_API_KEY === undefined) return;
+    require("RESEND_API_KEY", "is required in production");
+    require("EMAIL_FROM", production
+      ? "is required in production"
+      : "is required with RESEND_API_KEY");
+  },
+  build(env, common) {
+    if (!env.RESEND_API_KEY || !env.EMAIL_FROM) return undefined;
+    return createResendEmailAdapter({
+      apiKey: env.RESEND_API_KEY,
+      from: env.EMAIL_FROM,
+      baseUrl: env.RESEND_BASE_URL,
+      timeoutMs: common.timeoutMs,
+    });
+  },
+  ratePerSecond: (env) => env.EMAIL_RATE_LIMIT_PER_SECOND,
+};

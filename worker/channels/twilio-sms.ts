@@ -2,9 +2,11 @@ import { createRequire } from "node:module";
 import twilio from "twilio";
 import type RequestClient from "twilio/lib/base/RequestClient.js";
 import type { MessageInstance } from "twilio/lib/rest/api/v2010/account/message.js";
+import { z } from "zod";
 import { maskPhone } from "../../lib/mask.js";
 import type { ChannelAdapter, SendRequest, SendResult } from "./channel-adapter.js";
 import { ChannelError } from "./channel-error.js";
+import type { ProviderSetup } from "./provider-setup.js";
 
 const TWILIO_API = "https://api.twilio.com";
 // twilio-node does not re-export it; required as CommonJS so every loader sees the same class.
@@ -204,3 +206,45 @@ export function createTwilioSmsAdapter(options: {
     },
   };
 }
+
+const twilioEnv = {
+  TWILIO_ACCOUNT_SID: z.string().startsWith("AC", "must start with AC").optional(),
+  TWILIO_AUTH_TOKEN: z.string().optional(),
+  /** A Twilio number in E.164 form, or a Messaging Service SID (`MG…`). */
+  TWILIO_FROM: z.string().optional(),
+  /** Replaces https://api.twilio.com; for proxies and tests. */
+  TWILIO_API_BASE_URL: z.url().optional(),
+  /**
+   * Twilio calls per second across replicas: the sender's throughput (a US long code sends about
+   * 1 segment a second; toll-free, short codes and Messaging Service pools more); 0: no limit.
+   */
+  SMS_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(10),
+};
+
+/** Twilio's configuration and adapter, as the registry lists it. */
+export const twilioSmsSetup: ProviderSetup<typeof twilioEnv> = {
+  env: twilioEnv,
+  check(env, production, require) {
+    const anySet = [env.TWILIO_ACCOUNT_SID, env.TWILIO_AUTH_TOKEN, env.TWILIO_FROM].some(
+      (value) => value !== undefined,
+    );
+    if (!production && !anySet) return;
+    const why = production
+      ? "is required in production"
+      : "is required when any TWILIO_ variable is set";
+    require("TWILIO_ACCOUNT_SID", why);
+    require("TWILIO_AUTH_TOKEN", why);
+    require("TWILIO_FROM", why);
+  },
+  build(env, common) {
+    if (!env.TWILIO_ACCOUNT_SID || !env.TWILIO_AUTH_TOKEN || !env.TWILIO_FROM) return undefined;
+    return createTwilioSmsAdapter({
+      accountSid: env.TWILIO_ACCOUNT_SID,
+      authToken: env.TWILIO_AUTH_TOKEN,
+      from: env.TWILIO_FROM,
+      apiBaseUrl: env.TWILIO_API_BASE_URL,
+      timeoutMs: common.timeoutMs,
+    });
+  },
+  ratePerSecond: (env) => env.SMS_RATE_LIMIT_PER_SECOND,
+};
