@@ -9,7 +9,8 @@ import {
 } from "../contract/notification-job.js";
 import { DEFAULT_JOB_SETTINGS } from "../lib/env.js";
 import { freePort } from "../scripts/redis-server.js";
-import { type BuiltProcess, median, round, sleep, startBuilt } from "./support.js";
+import { waitForHttpOk } from "../test/support/wait.js";
+import { type BuiltProcess, median, round, startBuilt } from "./support.js";
 
 export const BENCH_API_KEY = "bench-key-0123456789abcdef";
 export const NOTIFICATION = {
@@ -36,19 +37,14 @@ export async function startGateway(redisUrl: string, env: Record<string, string>
   return { gateway, url };
 }
 
-/** Polls a readiness URL until it answers 200. */
-export async function waitUntilReady(url: string, process: BuiltProcess, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (process.child.exitCode !== null) throw new Error(`exited:\n${process.lines.join("\n")}`);
-    try {
-      if ((await fetch(url)).status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(10);
-  }
-  throw new Error(`${url} not ready in ${timeoutMs} ms`);
+/** Waits until a readiness URL answers 200; fails at once if the process died. */
+export function waitUntilReady(url: string, process: BuiltProcess, timeoutMs = 15_000) {
+  return waitForHttpOk(url, {
+    timeout: timeoutMs,
+    stillRunning: () => {
+      if (process.child.exitCode !== null) throw new Error(`exited:\n${process.lines.join("\n")}`);
+    },
+  });
 }
 
 function postNotifications(url: string, durationS: number, overallRate?: number) {

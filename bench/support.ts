@@ -1,83 +1,27 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import {
+  PRODUCTION_NODE_OPTIONS,
+  type ServiceProcess,
+  startNodeProcess,
+} from "../test/support/processes.js";
 
-/** The NODE_OPTIONS the Dockerfile gives production processes, so the bench measures the same. */
-export const PRODUCTION_NODE_OPTIONS =
-  /^ENV NODE_OPTIONS=(.+)$/m.exec(readFileSync("Dockerfile", "utf8"))?.[1]?.trim() ?? "";
+/** A process started for a measurement: the harness's one spawner, with production defaults. */
+export type BuiltProcess = ServiceProcess;
 
-/** A process of the production build (dist/), started for a measurement. */
-export interface BuiltProcess {
-  child: ChildProcess;
-  lines: string[];
-  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** Resident memory in MiB, from /proc. */
-  rssMiB(): number;
-  stop(): Promise<void>;
-}
-
-/** Starts `node <file>` with exactly `env` (plus PATH); `nodeArgs` such as ["--import", "tsx"]. */
+/**
+ * Starts `node <file>` in production (warn-level logs; the Dockerfile's NODE_OPTIONS for the
+ * build in dist/) with `env` on top; `nodeArgs` such as ["--import", "tsx"] run sources.
+ */
 export function startBuilt(
   file: string,
   env: Record<string, string>,
   nodeArgs: string[] = [],
 ): BuiltProcess {
-  const child = spawn(process.execPath, [...nodeArgs, file], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      NODE_ENV: "production",
-      LOG_LEVEL: "warn",
-      ...(file.startsWith("dist/") ? { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS } : {}),
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "pipe"],
+  return startNodeProcess(file, [...nodeArgs, file], {
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+    ...(file.startsWith("dist/") ? { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS } : {}),
+    ...env,
   });
-  const lines: string[] = [];
-  const waiters: Array<() => void> = [];
-  for (const stream of [child.stdout, child.stderr]) {
-    let partial = "";
-    stream?.on("data", (chunk: Buffer) => {
-      const parts = (partial + chunk.toString()).split("\n");
-      partial = parts.pop() ?? "";
-      lines.push(...parts);
-      for (const wake of waiters.splice(0)) wake();
-    });
-  }
-  return {
-    child,
-    lines,
-    waitForLine(pattern, timeoutMs = 15_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () =>
-            reject(new Error(`${file} did not print ${pattern}:\n${lines.slice(-10).join("\n")}`)),
-          timeoutMs,
-        );
-        const check = () => {
-          const line = lines.find((candidate) => pattern.test(candidate));
-          if (line) {
-            clearTimeout(timer);
-            resolve(line);
-          } else if (child.exitCode !== null) {
-            clearTimeout(timer);
-            reject(new Error(`${file} exited:\n${lines.join("\n")}`));
-          } else waiters.push(check);
-        };
-        check();
-      });
-    },
-    rssMiB() {
-      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
-      const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return Math.round((kib / 1024) * 10) / 10;
-    },
-    stop() {
-      return new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      });
-    },
-  };
 }
 
 export function sleep(ms: number): Promise<void> {

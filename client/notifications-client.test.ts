@@ -33,11 +33,16 @@ describe("the typed client against a running gateway", () => {
   });
 
   it("sends, reads the outcome, and repeats idempotently", async () => {
+    const jobs = () =>
+      harness.queue.getJobCountByTypes("waiting", "active", "delayed", "completed", "failed");
+    const before = await jobs();
     const sent = await client.send(VALID_NOTIFICATION, { idempotencyKey: "client-1" });
     expect(sent.status).toBe("queued");
     expect((await client.send(VALID_NOTIFICATION, { idempotencyKey: "client-1" })).id).toBe(
       sent.id,
     );
+    // The repeat queued nothing.
+    expect((await jobs()) - before).toBe(1);
     const status = await eventually(async () => {
       const current = await client.get(sent.id);
       expect(current.status).toBe("completed");

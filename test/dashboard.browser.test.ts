@@ -1,4 +1,3 @@
-import { type ServerType, serve } from "@hono/node-server";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
@@ -7,13 +6,14 @@ import { canRunBrowser, launchChromium } from "./browser.js";
 import { twilioError } from "./fakes/twilio.js";
 import { eventually, testLogger } from "./fixtures.js";
 import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
+import { listen } from "./support/listen.js";
 import { startWorkerHarness, type WorkerHarness, waitForFinished } from "./worker-fixture.js";
 
 const ADMIN = { username: "ops", password: "correct horse battery staple" };
 
 describe.runIf(canRunBrowser)("the queue dashboard in a browser", () => {
   let harness: WorkerHarness;
-  let server: ServerType;
+  let server: Awaited<ReturnType<typeof listen>> | undefined;
   let baseUrl: string;
   let browser: Browser;
   let failedId: string;
@@ -28,12 +28,8 @@ describe.runIf(canRunBrowser)("the queue dashboard in a browser", () => {
       logger: testLogger(),
       admin: { user: ADMIN.username, password: ADMIN.password },
     });
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) =>
-        resolve(info.port),
-      );
-    });
-    baseUrl = `http://127.0.0.1:${port}`;
+    server = await listen(app);
+    baseUrl = server.url;
     // One notification whose SMS fails for good; its email goes out.
     harness.twilio.script.failNext(twilioError(400, 21211, "Invalid 'To' Phone Number"));
     failedId = crypto.randomUUID();
@@ -47,7 +43,7 @@ describe.runIf(canRunBrowser)("the queue dashboard in a browser", () => {
 
   afterAll(async () => {
     await browser?.close();
-    server?.close();
+    await server?.close();
     await harness?.stop();
   });
 

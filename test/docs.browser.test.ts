@@ -1,28 +1,24 @@
-import { type ServerType, serve } from "@hono/node-server";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canRunBrowser, launchChromium } from "./browser.js";
 import { createTestGateway, type TestGateway } from "./gateway-fixture.js";
+import { listen } from "./support/listen.js";
 
 describe.runIf(canRunBrowser)("the API reference at /docs in a browser", () => {
   let gateway: TestGateway;
-  let server: ServerType;
+  let server: Awaited<ReturnType<typeof listen>> | undefined;
   let baseUrl: string;
   let browser: Browser;
 
   beforeAll(async () => {
     gateway = await createTestGateway();
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: gateway.app.fetch, port: 0, hostname: "127.0.0.1" }, (info) =>
-        resolve(info.port),
-      );
-    });
-    baseUrl = `http://127.0.0.1:${port}`;
+    server = await listen(gateway.app);
+    baseUrl = server.url;
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    server?.close();
+    await server?.close();
     await gateway?.cleanup();
   });
 

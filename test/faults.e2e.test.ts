@@ -10,7 +10,7 @@ import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { createTestQueue, eventually, redisUrl } from "./fixtures.js";
 import { postNotification, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
-import { type ServiceProcess, startService } from "./processes.js";
+import { type ServiceProcess, startService } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -296,12 +296,19 @@ describe("faults, with real gateway, worker and redis-server processes", () => {
       body: { statusCode: 503, name: "internal_server_error", message: "down" },
     };
 
-    // Down for two seconds, then back: every notification is delivered.
+    // Down for a while, then back: every notification is delivered.
     resend.script.failWith = () => down;
     const patient = await Promise.all(
       Array.from({ length: 10 }, (_, index) => send(`outage-${index}`)),
     );
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // Down until every notification has failed twice (a retry came and failed too), then back.
+    await eventually(
+      () =>
+        expect(resend.calls.filter((call) => call.status === 503).length).toBeGreaterThanOrEqual(
+          20,
+        ),
+      { timeout: 15_000 },
+    );
     resend.script.failWith = undefined;
     await eventually(() => expect(resend.emails).toHaveLength(10), { timeout: 15_000 });
     // The outage was real: calls were answered 503 before the emails went out.

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { inject, vi } from "vitest";
+import { inject } from "vitest";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { createLogger, type Logger } from "../lib/logger.js";
 import { createProducerConnection } from "../lib/redis.js";
@@ -50,13 +50,4 @@ export function workerRedis(): Redis {
   return new Redis(redisUrl(), { maxRetriesPerRequest: null });
 }
 
-/**
- * Waits until `check` stops throwing and returns its value: vi.waitFor with room for a busy CI
- * machine (10 s) instead of its 1 s default. A wait for a condition, never a fixed sleep.
- */
-export function eventually<T>(
-  check: () => T | Promise<T>,
-  options: { timeout?: number; interval?: number } = {},
-): Promise<T> {
-  return vi.waitFor(check, { timeout: 10_000, interval: 20, ...options });
-}
+export { eventually } from "./support/wait.js";

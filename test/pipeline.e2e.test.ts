@@ -4,56 +4,76 @@ import { freePort } from "../scripts/redis-server.js";
 import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { eventually, redisUrl } from "./fixtures.js";
-import { postNotification, TEST_API_KEY } from "./gateway-fixture.js";
-import { type ServiceProcess, startService } from "./processes.js";
+import { postNotification, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
+import { startService } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
-describe("the pipeline as real processes", () => {
-  let resend: FakeResend;
-  let twilio: FakeTwilio;
-  let gateway: ServiceProcess;
-  let worker: ServiceProcess;
-  let baseUrl: string;
-
-  beforeAll(async () => {
-    resend = await startFakeResend();
-    twilio = await startFakeTwilio();
-    const port = await freePort();
-    baseUrl = `http://127.0.0.1:${port}`;
-    const shared = {
-      REDIS_URL: redisUrl(),
-      QUEUE_PREFIX: `e2e-${randomUUID()}`,
-      LOG_LEVEL: "info",
-    };
-    gateway = startService("gateway", {
-      ...shared,
-      PORT: String(port),
-      API_KEYS: `other-key-0123456789abcdef,${TEST_API_KEY}`,
-    });
-    worker = startService("worker", { ...shared, ...providerEnv(resend, twilio) });
-    await gateway.waitForLine(/gateway listening/);
-    await worker.waitForLine(/worker ready/);
+/** A gateway and a worker on a private queue prefix, with fake providers. */
+async function startPipeline() {
+  const resend = await startFakeResend();
+  const twilio = await startFakeTwilio();
+  const port = await freePort();
+  const shared = {
+    REDIS_URL: redisUrl(),
+    QUEUE_PREFIX: `e2e-${randomUUID()}`,
+    LOG_LEVEL: "info",
+  };
+  const gateway = startService("gateway", {
+    ...shared,
+    PORT: String(port),
+    API_KEYS: `other-key-0123456789abcdef,${TEST_API_KEY}`,
   });
+  const worker = startService("worker", { ...shared, ...providerEnv(resend, twilio) });
+  await gateway.waitForLine(/gateway listening/);
+  await worker.waitForLine(/worker ready/);
+  return {
+    resend,
+    twilio,
+    gateway,
+    worker,
+    baseUrl: `http://127.0.0.1:${port}`,
+    async stop() {
+      await Promise.all([gateway.stop("SIGKILL"), worker.stop("SIGKILL")]);
+      await Promise.all([resend.close(), twilio.close()]);
+    },
+  };
+}
 
+/** Posts a notification with its own order id and waits until both providers got it. */
+async function deliverOne(pipeline: Awaited<ReturnType<typeof startPipeline>>) {
+  const order = randomUUID();
+  const response = await postNotification(pipeline.baseUrl, { ...VALID_NOTIFICATION, order });
+  expect(response.status).toBe(202);
+  const { id } = (await response.json()) as { id: string };
+  const email = await eventually(() => {
+    const found = pipeline.resend.emails.find((candidate) => candidate.text.includes(order));
+    expect(found).toBeDefined();
+    return found;
+  });
+  const sms = await eventually(() => {
+    const found = pipeline.twilio.messages.find((candidate) => candidate.body.includes(order));
+    expect(found).toBeDefined();
+    return found;
+  });
+  return { id, email, sms };
+}
+
+// Each test sends what it checks, so they pass in any order (and shuffled).
+describe("the pipeline as real processes", () => {
+  let pipeline: Awaited<ReturnType<typeof startPipeline>>;
+  beforeAll(async () => {
+    pipeline = await startPipeline();
+  });
   afterAll(async () => {
-    await Promise.all([gateway?.stop(), worker?.stop()]);
-    await Promise.all([resend?.close(), twilio?.close()]);
+    await pipeline?.stop();
   });
 
   it("delivers a POSTed notification by email and SMS and reports it completed", async () => {
-    const response = await postNotification(baseUrl);
-    expect(response.status).toBe(202);
-    const { id } = (await response.json()) as { id: string };
-
-    await eventually(() => {
-      expect(resend.emails).toHaveLength(1);
-      expect(twilio.messages).toHaveLength(1);
-    });
-    expect(resend.emails[0]?.to).toBe("user@example.com");
-    expect(twilio.messages[0]?.to).toBe("+12025550143");
-
+    const { id, email, sms } = await deliverOne(pipeline);
+    expect(email?.to).toBe("user@example.com");
+    expect(sms?.to).toBe("+12025550143");
     const status = await eventually(async () => {
-      const res = await fetch(`${baseUrl}/notifications/${id}`, {
+      const res = await fetch(`${pipeline.baseUrl}/notifications/${id}`, {
         headers: { authorization: `Bearer ${TEST_API_KEY}` },
       });
       const body = (await res.json()) as { status: string };
@@ -62,37 +82,56 @@ describe("the pipeline as real processes", () => {
     });
     expect(status).toMatchObject({
       channels: {
-        email: { status: "sent", providerId: resend.emails[0]?.id },
-        sms: { status: "sent", providerId: twilio.messages[0]?.sid },
+        email: { status: "sent", providerId: email?.id },
+        sms: { status: "sent", providerId: sms?.sid },
       },
     });
   });
 
-  it("logs one JSON line per request with route, status and duration, and no API key", async () => {
-    await fetch(`${baseUrl}/healthz`);
-    const line = await gateway.waitForLine(/"route":"\/healthz"/);
+  it("logs one JSON line per request with route, status and duration, and no API key or address", async () => {
+    await deliverOne(pipeline);
+    await fetch(`${pipeline.baseUrl}/healthz`);
+    const line = await pipeline.gateway.waitForLine(/"route":"\/healthz"/);
     const entry = JSON.parse(line) as Record<string, unknown>;
     expect(entry).toMatchObject({ method: "GET", route: "/healthz", status: 200, msg: "request" });
     expect(typeof entry.durationMs).toBe("number");
-    expect(gateway.lines.join("\n")).not.toContain(TEST_API_KEY);
-    expect(worker.lines.join("\n")).not.toContain("user@example.com");
+    expect(pipeline.gateway.lines.join("\n")).not.toContain(TEST_API_KEY);
+    await pipeline.worker.waitForLine(/"msg":"notification delivered"/);
+    expect(pipeline.worker.lines.join("\n")).not.toContain("user@example.com");
   });
 
   it("serves the worker's /healthz and /metrics on its health port", async () => {
-    const line = await worker.waitForLine(/worker health and metrics listening/);
+    const line = await pipeline.worker.waitForLine(/worker health and metrics listening/);
     const { port } = JSON.parse(line) as { port: number };
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: "ok", redis: "ready", running: true });
+    const sentMetric = 'notification_channel_sends_total{channel="email",outcome="sent"}';
+    const sentSoFar = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return Number(
+        new RegExp(`^${sentMetric.replace(/[{}]/g, "\\$&")} (\\d+)`, "m").exec(text)?.[1] ?? 0,
+      );
+    };
+    const before = await sentSoFar();
+    await deliverOne(pipeline);
+    await eventually(async () => expect(await sentSoFar()).toBe(before + 1));
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(metrics).toContain('notification_channel_sends_total{channel="email",outcome="sent"} 1');
-    expect(metrics).toContain('bullmq_job_count{queue="notifications",state="waiting"} 0');
+    expect(metrics).toContain('bullmq_job_count{queue="notifications",state="waiting"}');
   });
+});
 
-  it("both processes exit 0 on SIGTERM", async () => {
-    expect(await worker.stop("SIGTERM")).toBe(0);
-    expect(await gateway.stop("SIGTERM")).toBe(0);
-    expect(worker.lines.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
+describe("SIGTERM", () => {
+  it("both processes exit 0, the worker after saying it stopped", async () => {
+    const pipeline = await startPipeline();
+    try {
+      await deliverOne(pipeline);
+      expect(await pipeline.worker.stop("SIGTERM")).toBe(0);
+      expect(await pipeline.gateway.stop("SIGTERM")).toBe(0);
+      expect(pipeline.worker.lines.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
+    } finally {
+      await pipeline.stop();
+    }
   });
 });
 

@@ -8,7 +8,7 @@ import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { eventually, redisUrl } from "./fixtures.js";
 import { postNotification, TEST_API_KEY } from "./gateway-fixture.js";
-import { type ServiceProcess, startNodeProcess } from "./processes.js";
+import { type ServiceProcess, startNodeProcess } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
 /**

@@ -2,10 +2,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type ServerType, serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./fixtures.js";
 import { gatewayOver, TEST_API_KEY } from "./gateway-fixture.js";
+import { listen } from "./support/listen.js";
 import { startWorkerHarness, type WorkerHarness } from "./worker-fixture.js";
 
 /** Every `<!-- example: name -->` code block of the README, as the reader sees it. */
@@ -57,7 +57,7 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
 describe("the README's examples", () => {
   let harness: WorkerHarness;
-  let server: ServerType;
+  let server: Awaited<ReturnType<typeof listen>> | undefined;
   let baseUrl: string;
   let dir: string;
   const firstIds: string[] = [];
@@ -65,16 +65,12 @@ describe("the README's examples", () => {
   beforeAll(async () => {
     harness = await startWorkerHarness();
     const { app } = gatewayOver(harness);
-    const port = await new Promise<number>((resolve) => {
-      server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) =>
-        resolve(info.port),
-      );
-    });
-    baseUrl = `http://127.0.0.1:${port}`;
+    server = await listen(app);
+    baseUrl = server.url;
     dir = mkdtempSync(join(tmpdir(), "notify-examples-"));
   });
   afterAll(async () => {
-    server?.close();
+    await server?.close();
     await harness?.stop();
     rmSync(dir, { recursive: true, force: true });
   });

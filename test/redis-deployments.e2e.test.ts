@@ -5,8 +5,8 @@ import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { eventually } from "./fixtures.js";
 import { postNotification, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
-import { type ServiceProcess, startService } from "./processes.js";
 import { startRedisCluster } from "./redis-cluster.js";
+import { type ServiceProcess, startService } from "./support/processes.js";
 import { makeTlsCertificates } from "./tls-certificates.js";
 import { providerEnv } from "./worker-fixture.js";
 

@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
-import { type BuiltProcess, sleep, startBuilt } from "../bench/support.js";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { freePort, startRedisServer } from "../scripts/redis-server.js";
 import { proxyError, resendError, startFakeResend } from "./fakes/resend.js";
 import { startFakeTwilio, twilioError, twilioProblem } from "./fakes/twilio.js";
+import { type ServiceProcess, startService } from "./support/processes.js";
+import { eventually, waitForHttpOk } from "./support/wait.js";
 
 /**
  * The worker's provider timeout in the soak: some scripted answers come later than this. Long
@@ -98,49 +99,40 @@ export async function runSoak(options: {
   const port = await freePort();
   const healthPort = await freePort();
   const shared = { REDIS_URL: redis.url, NODE_ENV: "production", LOG_LEVEL: "error" };
-  const tsx = ["--import", "tsx"];
-  const processes: BuiltProcess[] = [];
+  const processes: ServiceProcess[] = [];
   const problems: string[] = [];
   try {
     processes.push(
-      startBuilt(
-        "gateway/server.ts",
-        {
-          ...shared,
-          PORT: String(port),
-          API_KEYS: "soak-key-0123456789abcdef",
-          API_RATE_LIMIT_PER_MINUTE: "0",
-          // Ten tries with a short backoff: a channel failing 10 % of the time never runs out.
-          JOB_ATTEMPTS: "10",
-          JOB_BACKOFF_DELAY_MS: "20",
-        },
-        tsx,
-      ),
-      startBuilt(
-        "worker/index.ts",
-        {
-          ...shared,
-          WORKER_HEALTH_PORT: String(healthPort),
-          WORKER_CONCURRENCY: "20",
-          RATE_LIMIT_PER_SECOND: "100000",
-          EMAIL_RATE_LIMIT_PER_SECOND: "0",
-          SMS_RATE_LIMIT_PER_SECOND: "0",
-          PROVIDER_RATE_LIMIT_WAIT_MS: "50",
-          PROVIDER_QUOTA_WAIT_MS: "200",
-          PROVIDER_TIMEOUT_MS: String(TIMEOUT_MS),
-          RESEND_API_KEY: resend.apiKey,
-          RESEND_BASE_URL: resend.url,
-          EMAIL_FROM: "Soak <soak@example.com>",
-          TWILIO_ACCOUNT_SID: twilio.accountSid,
-          TWILIO_AUTH_TOKEN: twilio.authToken,
-          TWILIO_FROM: "+15005550006",
-          TWILIO_API_BASE_URL: twilio.url,
-        },
-        tsx,
-      ),
+      startService("gateway", {
+        ...shared,
+        PORT: String(port),
+        API_KEYS: "soak-key-0123456789abcdef",
+        API_RATE_LIMIT_PER_MINUTE: "0",
+        // Ten tries with a short backoff: a channel failing 10 % of the time never runs out.
+        JOB_ATTEMPTS: "10",
+        JOB_BACKOFF_DELAY_MS: "20",
+      }),
+      startService("worker", {
+        ...shared,
+        WORKER_HEALTH_PORT: String(healthPort),
+        WORKER_CONCURRENCY: "20",
+        RATE_LIMIT_PER_SECOND: "100000",
+        EMAIL_RATE_LIMIT_PER_SECOND: "0",
+        SMS_RATE_LIMIT_PER_SECOND: "0",
+        PROVIDER_RATE_LIMIT_WAIT_MS: "50",
+        PROVIDER_QUOTA_WAIT_MS: "200",
+        PROVIDER_TIMEOUT_MS: String(TIMEOUT_MS),
+        RESEND_API_KEY: resend.apiKey,
+        RESEND_BASE_URL: resend.url,
+        EMAIL_FROM: "Soak <soak@example.com>",
+        TWILIO_ACCOUNT_SID: twilio.accountSid,
+        TWILIO_AUTH_TOKEN: twilio.authToken,
+        TWILIO_FROM: "+15005550006",
+        TWILIO_API_BASE_URL: twilio.url,
+      }),
     );
-    await waitForOk(`http://127.0.0.1:${port}/readyz`);
-    await waitForOk(`http://127.0.0.1:${healthPort}/healthz`);
+    await waitForHttpOk(`http://127.0.0.1:${port}/readyz`);
+    await waitForHttpOk(`http://127.0.0.1:${healthPort}/healthz`);
 
     const ids: string[] = [];
     let next = 0;
@@ -174,15 +166,13 @@ export async function runSoak(options: {
     const queue = new Queue(NOTIFICATION_QUEUE, { connection: { url: redis.url } });
     const states = ["waiting", "active", "delayed", "failed", "completed", "prioritized"] as const;
     let jobs = await queue.getJobCounts(...states);
-    const deadline = Date.now() + Math.max(60_000, options.count * 20);
-    while ((jobs.completed ?? 0) + (jobs.failed ?? 0) < ids.length) {
-      if (Date.now() > deadline) {
-        problems.push(`timed out: ${JSON.stringify(jobs)} of ${ids.length}`);
-        break;
-      }
-      await sleep(50);
-      jobs = await queue.getJobCounts(...states);
-    }
+    await eventually(
+      async () => {
+        jobs = await queue.getJobCounts(...states);
+        if ((jobs.completed ?? 0) + (jobs.failed ?? 0) < ids.length) throw new Error("not yet");
+      },
+      { timeout: Math.max(60_000, options.count * 20), interval: 50 },
+    ).catch(() => problems.push(`timed out: ${JSON.stringify(jobs)} of ${ids.length}`));
     await queue.close();
     const metricsText = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
     const metric = (name: string) =>
@@ -244,19 +234,6 @@ export async function runSoak(options: {
     await Promise.all([resend.close(), twilio.close()]);
     await redis.stop();
   }
-}
-
-async function waitForOk(url: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await sleep(20);
-  }
-  throw new Error(`${url} did not come up`);
 }
 
 function countBy(values: string[]): Record<string, number> {

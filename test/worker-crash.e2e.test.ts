@@ -5,7 +5,7 @@ import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { createTestQueue, eventually, redisUrl } from "./fixtures.js";
 import { VALID_NOTIFICATION } from "./gateway-fixture.js";
-import { type ServiceProcess, startService } from "./processes.js";
+import { type ServiceProcess, startService } from "./support/processes.js";
 import { providerEnv, waitForFinished } from "./worker-fixture.js";
 
 /** A worker on the fixture's queue with short locks, so a dead worker's job is recovered in seconds. */

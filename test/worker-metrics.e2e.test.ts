@@ -3,7 +3,7 @@ import { freePort, type RedisServer, startRedisServer } from "../scripts/redis-s
 import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { eventually } from "./fixtures.js";
-import { type ServiceProcess, startService } from "./processes.js";
+import { type ServiceProcess, startService } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
 describe("the worker's /metrics with Redis down", () => {

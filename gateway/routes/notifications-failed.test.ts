@@ -36,6 +36,8 @@ describe("a notification sent twice with one Idempotency-Key", () => {
     await waitForFinished(harness.queue, first);
     const second = await send(VALID_NOTIFICATION, { "idempotency-key": "fill-1" });
     expect(second).toBe(first);
+    // One job in the queue: a repeat that queued a second one would send twice once it ran.
+    expect(await gateway.jobCount()).toBe(1);
     expect(harness.resend.emails).toHaveLength(1);
     expect(harness.twilio.messages).toHaveLength(1);
   });
@@ -50,7 +52,9 @@ describe("failed notifications", () => {
       await waitForFinished(harness.queue, id);
       ids.push(id);
     }
-    await send({ ...VALID_NOTIFICATION, phone: undefined }); // succeeds: not in the failed list
+    // Finished and completed before the list is read, so the list's total can tell it apart.
+    const succeeded = await send({ ...VALID_NOTIFICATION, phone: undefined });
+    expect(await (await waitForFinished(harness.queue, succeeded)).getState()).toBe("completed");
 
     const page1 = await gateway.get("/notifications?state=failed&pageSize=2");
     expect(page1.status).toBe(200);

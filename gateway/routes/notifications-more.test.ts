@@ -93,6 +93,8 @@ describe("POST /notifications/batch", () => {
       status: "rejected",
       error: { code: "UNPROCESSABLE_ENTITY" },
     });
+    // One job for the key, whatever the repeats: a second one would be a second email.
+    expect(await gateway.jobCount()).toBe(1);
     await eventually(() => expect(harness.resend.emails).toHaveLength(1));
   });
 

@@ -1,5 +1,6 @@
-import { type ServerType, serve } from "@hono/node-server";
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
+
+export { listen } from "../support/listen.js";
 
 /** A canned answer a fake provider gives instead of its normal one. */
 export interface ScriptedResponse {
@@ -47,25 +48,6 @@ export async function answerScripted(c: Context, scripted: ScriptedResponse): Pr
     ...(scripted.contentType ? { "content-type": scripted.contentType } : {}),
     ...headers,
   });
-}
-
-/** Serves a Hono app on a free loopback port. */
-export async function listen(app: Hono): Promise<{ url: string; close(): Promise<void> }> {
-  let server: ServerType | undefined;
-  const port = await new Promise<number>((resolve) => {
-    server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" }, (info) =>
-      resolve(info.port),
-    );
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (!server) return resolve();
-        if ("closeAllConnections" in server) server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 export function delay(ms: number): Promise<void> {

@@ -1,27 +1,30 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { eventually } from "./fixtures.js";
+import { readFileSync } from "node:fs";
+import { eventually } from "./wait.js";
 
 const ENTRIES = {
   gateway: "gateway/server.ts",
   worker: "worker/index.ts",
 } as const;
 
-/** A gateway or worker running as its own Node process, from source through tsx. */
+/** A Node process of ours (a gateway, a worker, `npm run dev`), started by the harness. */
 export interface ServiceProcess {
   child: ChildProcess;
   /** Every stdout and stderr line so far. */
   lines: string[];
-  /** Resolves with the first line matching `pattern`. */
+  /** Resolves with the first line matching `pattern`; rejects if the process exits first. */
   waitForLine(pattern: RegExp, timeout?: number): Promise<string>;
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
   /** Sends `signal` (SIGTERM by default) and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resident memory in MiB, from /proc. */
+  rssMiB(): number;
 }
 
 /**
- * Starts a service with exactly `env` (plus PATH): nothing leaks in from the test runner's
- * environment, so each test states the configuration it relies on.
+ * Starts a service from source (through tsx) with exactly `env` (plus PATH): nothing leaks in
+ * from the test runner's environment, so each test states the configuration it relies on.
  */
 export function startService(
   name: keyof typeof ENTRIES,
@@ -30,14 +33,21 @@ export function startService(
   return startNodeProcess(name, ["--import", "tsx", ENTRIES[name]], env);
 }
 
-/** Starts `node <args>` with exactly `env` (plus PATH); `startService` runs the sources this way. */
+/** The NODE_OPTIONS the Dockerfile gives production processes, so a measurement runs the same. */
+export const PRODUCTION_NODE_OPTIONS =
+  /^ENV NODE_OPTIONS=(.+)$/m.exec(readFileSync("Dockerfile", "utf8"))?.[1]?.trim() ?? "";
+
+/**
+ * Starts `node <args>` with exactly `env` (plus PATH), the harness's one spawner: tests, the
+ * soak and the benchmarks all start processes through it. A worker's health port defaults to 0
+ * (any free port) so several can run side by side.
+ */
 export function startNodeProcess(
   name: string,
   args: string[],
   env: Record<string, string>,
 ): ServiceProcess {
   const child = spawn(process.execPath, args, {
-    // A worker's health port defaults to 0 (any free port) so several can run side by side.
     env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", WORKER_HEALTH_PORT: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -61,19 +71,20 @@ export function startNodeProcess(
       eventually(
         () => {
           const line = lines.find((candidate) => pattern.test(candidate));
-          if (!line) {
-            if (child.exitCode !== null) throw new Error(`${name} exited:\n${lines.join("\n")}`);
-            throw new Error(
-              `${name} has not printed ${pattern} yet:\n${lines.slice(-5).join("\n")}`,
-            );
-          }
-          return line;
+          if (line) return line;
+          if (child.exitCode !== null) throw new Error(`${name} exited:\n${lines.join("\n")}`);
+          throw new Error(`${name} has not printed ${pattern} yet:\n${lines.slice(-5).join("\n")}`);
         },
-        { timeout, interval: 25 },
+        { timeout, interval: 10 },
       ),
     stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
+    },
+    rssMiB() {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      return Math.round((kib / 1024) * 10) / 10;
     },
   };
 }
