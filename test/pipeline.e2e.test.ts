@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/redis-server.js";
-import { type FakeResend, startFakeResend } from "./fakes/resend.js";
-import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
+import { startFakeResend } from "./fakes/resend.js";
+import { startFakeTwilio } from "./fakes/twilio.js";
 import { eventually, redisUrl } from "./fixtures.js";
 import { postNotification, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { startService } from "./support/processes.js";
