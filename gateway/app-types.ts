@@ -19,7 +19,7 @@ export interface GatewayDeps {
   warnings?: string[];
   /** Bull Board's login; without it the dashboard is off. */
   admin?: { user: string; password: string };
-  /** How long queue counts read for /metrics are reused (default 5000 ms). */
+  /** How long queue counts read for /metrics are reused (QUEUE_METRICS_CACHE_MS); 0 when unset. */
   metricsCacheMs?: number;
   logger: Logger;
 }

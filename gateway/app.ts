@@ -28,7 +28,7 @@ export function createApp(deps: GatewayDeps): GatewayApp {
 
   const metrics = createGatewayMetrics({
     queue: deps.queue,
-    cacheMs: deps.metricsCacheMs ?? 5000,
+    cacheMs: deps.metricsCacheMs ?? 0,
     logger: deps.logger,
   });
   // Security headers on every response; no CORS middleware, so browsers on other origins are refused.

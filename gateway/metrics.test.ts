@@ -1,14 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
-import {
-  createTestGateway,
-  type TestGateway,
-  VALID_NOTIFICATION,
-} from "../test/gateway-fixture.js";
+import { createTestQueue } from "../test/fixtures.js";
+import { gatewayOver, type TestGateway, VALID_NOTIFICATION } from "../test/gateway-fixture.js";
 
 let gateway: TestGateway;
 beforeEach(async () => {
-  gateway = await createTestGateway();
+  gateway = gatewayOver(await createTestQueue(), { metricsCacheMs: 5000 });
 });
 afterEach(async () => {
   await gateway.cleanup();

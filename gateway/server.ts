@@ -43,6 +43,7 @@ const app = createApp({
     clientIpHeader: env.CLIENT_IP_HEADER,
   },
   jobSettings: jobSettingsOf(env),
+  metricsCacheMs: env.QUEUE_METRICS_CACHE_MS,
   ...(env.ADMIN_USER && env.ADMIN_PASSWORD
     ? { admin: { user: env.ADMIN_USER, password: env.ADMIN_PASSWORD } }
     : {}),

@@ -51,6 +51,9 @@ describe("the production bundle", () => {
       QUEUE_PREFIX: `bundle-${crypto.randomUUID()}`,
       API_KEYS: TEST_API_KEY,
       PORT: String(port),
+      // Unwritable, as the working directory is under the image's USER node: production must
+      // never touch the development outbox.
+      DEV_OUTBOX_DIR: "/proc/no-outbox-here",
       ...providerEnv(resend, twilio),
     };
     const gateway = startNodeProcess("gateway", [join(dir, "dist/gateway/server.js")], env);
@@ -69,5 +72,9 @@ describe("the production bundle", () => {
     expect(() => JSON.parse(gateway.lines[0] ?? "")).not.toThrow();
     expect(await worker.stop("SIGTERM")).toBe(0);
     expect(await gateway.stop("SIGTERM")).toBe(0);
+    // A clean production run logs nothing at error level or above: no crash, no unhandled rejection.
+    for (const process of [gateway, worker]) {
+      expect(process.lines.filter((line) => /"level":(50|60)/.test(line))).toEqual([]);
+    }
   });
 });

@@ -38,7 +38,7 @@ const metricsQueue = new Queue(NOTIFICATION_QUEUE, {
   prefix: env.QUEUE_PREFIX,
 });
 metricsQueue.on("error", () => {});
-registerQueueGauges({ registry: metrics.registry, queue: metricsQueue, cacheMs: 5000, logger });
+registerQueueGauges({ registry: metrics.registry, queue: metricsQueue, cacheMs: env.QUEUE_METRICS_CACHE_MS, logger });
 
 let worker: Worker | undefined;
 const healthServer = startHealthServer(
