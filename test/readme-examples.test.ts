@@ -8,9 +8,9 @@ import { gatewayOver, TEST_API_KEY } from "./gateway-fixture.js";
 import { listen } from "./support/listen.js";
 import { startWorkerHarness, type WorkerHarness } from "./worker-fixture.js";
 
-/** Every `<!-- example: name -->` code block of the README, as the reader sees it. */
+/** Every `<!-- example: name -->` code block of docs/api.md, as the reader sees it. */
 function readmeExamples(): Map<string, string> {
-  const readme = readFileSync("README.md", "utf8");
+  const readme = readFileSync("docs/api.md", "utf8");
   const examples = new Map<string, string>();
   for (const match of readme.matchAll(/<!-- example: (\w+) -->\s*```\w+\n([\s\S]*?)```/g)) {
     examples.set(match[1] ?? "", match[2] ?? "");
