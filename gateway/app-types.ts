@@ -17,8 +17,8 @@ export interface GatewayDeps {
   jobSettings: NotificationJobSettings;
   /** Configuration problems found at start (for example Redis' eviction policy), shown by /readyz. */
   warnings?: string[];
-  /** Bull Board's login; without it the dashboard is off. */
-  admin?: { user: string; password: string };
+  /** Bull Board's login; without it the dashboard is off. `readOnly`: look, never act. */
+  admin?: { user: string; password: string; readOnly?: boolean };
   /** How long queue counts read for /metrics are reused (QUEUE_METRICS_CACHE_MS); 0 when unset. */
   metricsCacheMs?: number;
   logger: Logger;

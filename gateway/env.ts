@@ -32,6 +32,8 @@ export const gatewayEnvSchema = z
     /** Bull Board's login at /admin/queues; the dashboard is off unless both are set. */
     ADMIN_USER: z.string().min(1).optional(),
     ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
+    /** The dashboard shows queues and jobs but offers no action (retry, remove, add, pause). */
+    ADMIN_READ_ONLY: z.stringbool().default(false),
   })
   .superRefine((env, ctx) => {
     if ((env.ADMIN_USER === undefined) !== (env.ADMIN_PASSWORD === undefined)) {

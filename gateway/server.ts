@@ -45,7 +45,13 @@ const app = createApp({
   jobSettings: jobSettingsOf(env),
   metricsCacheMs: env.QUEUE_METRICS_CACHE_MS,
   ...(env.ADMIN_USER && env.ADMIN_PASSWORD
-    ? { admin: { user: env.ADMIN_USER, password: env.ADMIN_PASSWORD } }
+    ? {
+        admin: {
+          user: env.ADMIN_USER,
+          password: env.ADMIN_PASSWORD,
+          readOnly: env.ADMIN_READ_ONLY,
+        },
+      }
     : {}),
   logger,
   warnings,
