@@ -38,7 +38,12 @@ const metricsQueue = new Queue(NOTIFICATION_QUEUE, {
   prefix: env.QUEUE_PREFIX,
 });
 metricsQueue.on("error", () => {});
-registerQueueGauges({ registry: metrics.registry, queue: metricsQueue, cacheMs: env.QUEUE_METRICS_CACHE_MS, logger });
+registerQueueGauges({
+  registry: metrics.registry,
+  queue: metricsQueue,
+  cacheMs: env.QUEUE_METRICS_CACHE_MS,
+  logger,
+});
 
 let worker: Worker | undefined;
 const healthServer = startHealthServer(
