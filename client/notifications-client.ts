@@ -1,18 +1,25 @@
 /**
  * A typed client for the gateway's HTTP API, for TypeScript backends that prefer HTTP to adding
- * BullMQ jobs themselves. A thin wrapper over fetch: no dependency beyond the runtime.
+ * BullMQ jobs themselves. A thin wrapper over openapi-fetch: every request and response type comes
+ * from `openapi.ts`, generated from the gateway's own OpenAPI document (`npm run generate:client`).
  */
-import type { NotificationInput } from "../contract/notification-job.js";
-import type { NotificationStatus } from "../gateway/notification-status.js";
+import createClient from "openapi-fetch";
+import type { components, paths } from "./openapi.js";
 
-/** A notification as the API accepts it: the payload plus delivery options. */
-export type SendNotification = NotificationInput & {
-  priority?: "high" | "normal" | "low";
-  /** ISO 8601; at most 30 days ahead. */
-  sendAt?: string;
-};
+type Schemas = components["schemas"];
 
-export type { NotificationStatus };
+/** A notification as the API accepts it: the payload plus delivery options (`priority`, `sendAt`). */
+export type SendNotification =
+  paths["/notifications"]["post"]["requestBody"]["content"]["application/json"];
+
+/** One item of a batch: a notification, with an optional `idempotencyKey` for that item alone. */
+export type BatchNotification = SendNotification & Schemas["BatchItem"];
+
+/** The gateway's answer to one item of a batch. */
+export type BatchResult = Schemas["BatchResult"];
+
+/** A notification's state and what each channel did. */
+export type NotificationStatus = Schemas["NotificationStatus"];
 
 /** An answer outside 2xx: the API's error shape, with the HTTP status. */
 export class NotificationsApiError extends Error {
@@ -27,102 +34,71 @@ export class NotificationsApiError extends Error {
   }
 }
 
-/** The gateway's answer to one item of a batch. */
-export interface BatchResult {
-  index: number;
-  status: "queued" | "rejected";
-  id?: string;
-  replayed?: boolean;
-  error?: { code: string; message: string };
+/** The body of a 2xx answer; any other answer is thrown as a `NotificationsApiError`. */
+async function unwrap<T>(
+  pending: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<T> {
+  const { data, error, response } = await pending;
+  if (!response.ok) {
+    // The API's error shape, or whatever else answered (a proxy's page, an empty body).
+    const detail = (error as Partial<Schemas["Error"]> | null | undefined)?.error;
+    throw new NotificationsApiError(
+      response.status,
+      detail?.code ?? "UNKNOWN",
+      detail?.message ?? `HTTP ${response.status}`,
+      detail?.requestId ?? "",
+    );
+  }
+  return data as T;
 }
 
 /** Creates a client for the gateway at `baseUrl`, authenticated with `apiKey`. */
 export function createNotificationsClient(options: {
   baseUrl: string;
   apiKey: string;
+  /** Called with a `Request`; defaults to the global fetch. */
   fetch?: typeof fetch;
 }) {
-  const doFetch = options.fetch ?? fetch;
-  const base = options.baseUrl.replace(/\/$/, "");
-
-  async function call<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<T> {
-    const response = await doFetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${options.apiKey}`,
-        ...(body === undefined ? {} : { "content-type": "application/json" }),
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const payload = (await response.json().catch(() => ({}))) as
-      | T
-      | { error?: { code: string; message: string; requestId: string } };
-    if (!response.ok) {
-      const error = (payload as { error?: { code: string; message: string; requestId: string } })
-        .error;
-      throw new NotificationsApiError(
-        response.status,
-        error?.code ?? "UNKNOWN",
-        error?.message ?? `HTTP ${response.status}`,
-        error?.requestId ?? "",
-      );
-    }
-    return payload as T;
-  }
+  const api = createClient<paths>({
+    baseUrl: options.baseUrl,
+    headers: { authorization: `Bearer ${options.apiKey}` },
+    fetch: options.fetch,
+  });
 
   return {
     /** Queues one notification; with `idempotencyKey`, repeats return the first id. */
     send(notification: SendNotification, opts: { idempotencyKey?: string } = {}) {
-      const headers: Record<string, string> = opts.idempotencyKey
-        ? { "idempotency-key": opts.idempotencyKey }
-        : {};
-      return call<{ id: string; status: "queued" }>(
-        "POST",
-        "/notifications",
-        notification,
-        headers,
+      return unwrap(
+        api.POST("/notifications", {
+          body: notification,
+          params: { header: { "idempotency-key": opts.idempotencyKey || undefined } },
+        }),
       );
     },
     /** Queues up to 100 notifications in one request; each item succeeds or fails alone. */
-    sendBatch(notifications: Array<SendNotification & { idempotencyKey?: string }>) {
-      return call<{ accepted: number; rejected: number; results: BatchResult[] }>(
-        "POST",
-        "/notifications/batch",
-        { notifications },
-      );
+    sendBatch(notifications: BatchNotification[]) {
+      return unwrap(api.POST("/notifications/batch", { body: { notifications } }));
     },
     /** A notification's state and what each channel did. */
     get(id: string) {
-      return call<NotificationStatus>("GET", `/notifications/${encodeURIComponent(id)}`);
+      return unwrap(api.GET("/notifications/{id}", { params: { path: { id } } }));
     },
     /** Cancels a notification not sent yet. */
     cancel(id: string) {
-      return call<{ id: string; status: "cancelled" }>(
-        "DELETE",
-        `/notifications/${encodeURIComponent(id)}`,
-      );
+      return unwrap(api.DELETE("/notifications/{id}", { params: { path: { id } } }));
     },
     /** Retries a failed notification's failed channels. */
     retry(id: string) {
-      return call<{ id: string; status: "queued" }>(
-        "POST",
-        `/notifications/${encodeURIComponent(id)}/retry`,
-      );
+      return unwrap(api.POST("/notifications/{id}/retry", { params: { path: { id } } }));
     },
     /** One page of failed notifications, newest first. */
     listFailed(page = 1, pageSize = 20) {
-      return call<{ items: NotificationStatus[]; page: number; pageSize: number; total: number }>(
-        "GET",
-        `/notifications?state=failed&page=${page}&pageSize=${pageSize}`,
+      return unwrap(
+        api.GET("/notifications", { params: { query: { state: "failed", page, pageSize } } }),
       );
     },
   };
 }
 
+/** The client `createNotificationsClient` returns. */
 export type NotificationsClient = ReturnType<typeof createNotificationsClient>;

@@ -9,11 +9,17 @@ export interface GatewayDeps {
   queue: Queue;
   /** The connection the queue uses; its state answers readiness without sending a command. */
   redis: RedisConnection;
+  /** Accepted keys (API_KEYS); `admin:<key>` for an admin-scoped one. */
   apiKeys: readonly string[];
-  /** Accepted keys given as SHA-256 hex digests (API_KEY_HASHES). */
+  /** Accepted keys given as SHA-256 hex digests (API_KEY_HASHES); `admin:<hex>` for admin scope. */
   apiKeyHashes?: readonly string[];
   /** Requests per API key and minute (0: no limit) and failed authentications per client and minute. */
-  limits?: { perKeyPerMinute: number; authFailuresPerMinute: number; clientIpHeader?: string };
+  limits?: {
+    perKeyPerMinute: number;
+    authFailuresPerMinute: number;
+    clientIpHeader?: string;
+    trustedProxyHops?: number;
+  };
   jobSettings: NotificationJobSettings;
   /** Configuration problems found at start (for example Redis' eviction policy), shown by /readyz. */
   warnings?: string[];
@@ -30,6 +36,10 @@ export type GatewayEnv = {
     requestId: string;
     /** Set by the API key check: the first 16 hex digits of the accepted key's SHA-256. */
     apiKeyId: string;
+    /** Set by the API key check: an admin-scoped key sees every notification. */
+    apiKeyAdmin: boolean;
+    /** Set by the per-key limit: charges more notifications (a batch's items) to the key. */
+    chargeApiLimit?: (points: number) => Promise<void>;
   };
 };
 

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { acceptedKeys } from "./api-keys.js";
 import { limitPerApiKey } from "./api-rate-limit.js";
 import type { GatewayApp, GatewayDeps, GatewayEnv } from "./app-types.js";
 import { requireApiKey } from "./auth.js";
@@ -46,15 +47,13 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   // Notifications, behind API keys (checked before the body is read).
   const limits = deps.limits ?? { perKeyPerMinute: 1200, authFailuresPerMinute: 20 };
   const keyPrefix = deps.queue.qualifiedName;
-  const apiKey = requireApiKey(
-    { apiKeys: deps.apiKeys, apiKeyHashes: deps.apiKeyHashes },
-    {
-      redis: deps.redis,
-      keyPrefix,
-      perMinute: limits.authFailuresPerMinute,
-      clientIpHeader: limits.clientIpHeader,
-    },
-  );
+  const apiKey = requireApiKey(acceptedKeys(deps.apiKeys, deps.apiKeyHashes), {
+    redis: deps.redis,
+    keyPrefix,
+    perMinute: limits.authFailuresPerMinute,
+    clientIpHeader: limits.clientIpHeader,
+    trustedProxyHops: limits.trustedProxyHops,
+  });
   const perKey =
     limits.perKeyPerMinute > 0
       ? limitPerApiKey({ redis: deps.redis, keyPrefix, perMinute: limits.perKeyPerMinute })

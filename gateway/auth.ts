@@ -1,25 +1,10 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
-import { countInWindow } from "../lib/fixed-window.js";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { RedisConnection } from "../lib/redis.js";
+import { type AcceptedKey, matchKey } from "./api-keys.js";
 import type { GatewayEnv } from "./app-types.js";
 import { ApiError } from "./errors.js";
-
-function sha256(value: string): Buffer {
-  return createHash("sha256").update(value, "utf8").digest();
-}
-
-/** A stable, non-secret name for an API key: scopes idempotency keys and rate limits per caller. */
-export function apiKeyId(key: string): string {
-  return sha256(key).toString("hex").slice(0, 16);
-}
-
-/** The accepted keys: plaintext (API_KEYS) or as SHA-256 hex digests (API_KEY_HASHES). */
-export interface AcceptedKeys {
-  apiKeys: readonly string[];
-  apiKeyHashes?: readonly string[];
-}
 
 /** Brute-force protection: failed attempts per client and minute, shared through Redis. */
 export interface AuthFailureLimit {
@@ -28,70 +13,80 @@ export interface AuthFailureLimit {
   perMinute: number;
   /** A header the platform's proxy sets to the client's address (Fly: Fly-Client-IP). */
   clientIpHeader?: string;
+  /**
+   * How many proxies in front of the gateway append to that header: the client is the entry
+   * that many places from the right (the rightmost one no trusted proxy wrote). Entries further
+   * left are the client's own words and never trusted.
+   */
+  trustedProxyHops?: number;
 }
 
 const UNAUTHORIZED_HEADERS = { "WWW-Authenticate": 'Bearer realm="notifications"' };
 
 /**
- * Accepts `Authorization: Bearer <key>` when the key is one of the accepted keys.
- * Candidates are hashed first so every comparison is between equal-length digests, and every
- * accepted key is compared (no early exit): the time taken does not tell how close a guess was,
- * and keys can be stored as digests so no plaintext key needs to live in the environment.
- * Several keys are accepted at once so a key can be rotated without downtime.
- * A client with too many failures in a minute gets 429 until the minute is over.
+ * Accepts `Authorization: Bearer <key>` when the key is one of the accepted keys, and names it
+ * (`apiKeyId`, `apiKeyAdmin`) for the routes. The key is verified first, always: failed attempts
+ * can slow an attacker down, never lock out a valid key, whoever shares its address.
+ *
+ * Failures are counted per client address with rate-limiter-flexible in Redis (every replica
+ * adds to one count, keys expire with their minute); while Redis is unreachable an in-memory
+ * limiter insures the count. Over the limit, a wrong key gets 429 instead of 401.
  */
 export function requireApiKey(
-  keys: AcceptedKeys,
+  keys: readonly AcceptedKey[],
   failures?: AuthFailureLimit,
 ): MiddlewareHandler<GatewayEnv> {
-  const digests = [
-    ...keys.apiKeys.map(sha256),
-    ...(keys.apiKeyHashes ?? []).map((hex) => Buffer.from(hex, "hex")),
-  ];
-  // Clients over the failure limit, until their window ends. Failures are counted in Redis (all
-  // replicas add to one count); the block is remembered here, so a request with a good key costs
-  // no Redis round trip. A replica learns of a block at the client's next failure it sees.
-  const blocked = new Map<string, number>();
+  const limiter = failures
+    ? new RateLimiterRedis({
+        storeClient: failures.redis,
+        keyPrefix: `${failures.keyPrefix}:auth-failures`,
+        points: failures.perMinute,
+        duration: 60,
+        insuranceLimiter: new RateLimiterMemory({ points: failures.perMinute, duration: 60 }),
+      })
+    : undefined;
+
   return async (c, next) => {
-    const client = failures ? clientAddress(c, failures.clientIpHeader) : "";
-    const blockedUntil = blocked.get(client);
-    if (blockedUntil !== undefined) {
-      if (blockedUntil > Date.now()) throw tooManyFailures();
-      blocked.delete(client);
+    const match = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "");
+    const key = match?.[1] ? matchKey(keys, match[1]) : undefined;
+    if (key) {
+      c.set("apiKeyId", key.id);
+      c.set("apiKeyAdmin", key.admin);
+      return next();
     }
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer (.+)$/.exec(header);
-    const candidate = sha256(match?.[1] ?? "");
-    let accepted: Buffer | undefined;
-    for (const digest of digests) {
-      if (timingSafeEqual(candidate, digest)) accepted = digest;
-    }
-    if (!match || !accepted) {
-      if (failures) {
-        const key = `${failures.keyPrefix}:auth-failures:${client}`;
-        // A wrong key is a 401 whatever Redis does: a failure that cannot be counted is not one.
-        const window = await countInWindow(failures.redis, key, 60_000).catch(() => undefined);
-        // The failure that reaches the limit is still a 401; the client's next request is a 429.
-        if (window && window.count >= failures.perMinute)
-          blocked.set(client, Date.now() + window.resetMs);
+    if (limiter && failures) {
+      const client = clientAddress(c, failures);
+      const over = await limiter.consume(client).then(
+        () => false,
+        (rejection: unknown) => rejection instanceof RateLimiterRes,
+      );
+      if (over) {
+        throw new ApiError(
+          "TOO_MANY_REQUESTS",
+          "Too many failed authentication attempts; retry later",
+          {
+            "Retry-After": "60",
+          },
+        );
       }
-      throw new ApiError("UNAUTHORIZED", "Missing or invalid API key", UNAUTHORIZED_HEADERS);
     }
-    c.set("apiKeyId", accepted.toString("hex").slice(0, 16)); // the same as apiKeyId(key)
-    await next();
+    throw new ApiError("UNAUTHORIZED", "Missing or invalid API key", UNAUTHORIZED_HEADERS);
   };
 }
 
-function tooManyFailures(): ApiError {
-  return new ApiError("TOO_MANY_REQUESTS", "Too many failed authentication attempts; retry later", {
-    "Retry-After": "60",
-  });
-}
-
-/** The client's address: the trusted proxy header when configured, else the socket's peer. */
-function clientAddress(c: Context, header?: string): string {
-  const fromHeader = header ? c.req.header(header) : undefined;
-  if (fromHeader) return fromHeader.split(",")[0]?.trim() ?? "unknown";
+/**
+ * The client's address: with a proxy header, the entry `trustedProxyHops` places from its right
+ * end (default 1: the address the last proxy saw); else the socket's peer.
+ */
+export function clientAddress(
+  c: Context,
+  options: { clientIpHeader?: string; trustedProxyHops?: number },
+): string {
+  const fromHeader = options.clientIpHeader ? c.req.header(options.clientIpHeader) : undefined;
+  if (fromHeader) {
+    const hops = fromHeader.split(",").map((entry) => entry.trim());
+    return hops[hops.length - (options.trustedProxyHops ?? 1)] ?? hops[0] ?? "unknown";
+  }
   try {
     return getConnInfo(c).remote.address ?? "unknown";
   } catch {

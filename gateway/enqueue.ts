@@ -38,7 +38,7 @@ export function createEnqueuer(deps: GatewayDeps) {
     for (const [index, { request, idempotencyKey }] of items.entries()) {
       if (idempotencyKey === undefined) {
         const id = randomUUID();
-        jobs.push(jobFromRequest(request, id, deps.jobSettings));
+        jobs.push(jobFromRequest(request, id, deps.jobSettings, scope));
         outcomes[index] = { id, replayed: false };
         continue;
       }
@@ -46,19 +46,28 @@ export function createEnqueuer(deps: GatewayDeps) {
       // Derived from the key: even a crash between add and confirm cannot make a second job.
       const id = notificationIdFor(scope, idempotencyKey);
       const claim = await store.claim(scope, idempotencyKey, fingerprint, id);
+      const job = jobFromRequest(request, id, deps.jobSettings, scope);
       if (claim.kind === "new") {
-        jobs.push(jobFromRequest(request, id, deps.jobSettings));
+        // The key's record may have expired (24 h) while its job is still kept (a failed one, 7
+        // days): BullMQ would ignore an add under the same id, and a 202 would queue nothing.
+        const earlier = await deps.queue.getJob(id);
+        if (earlier && !sameData(earlier.data, job.data)) {
+          await store.release(scope, idempotencyKey);
+          outcomes[index] = { error: keyUsedForAnotherBody() };
+          continue;
+        }
+        if (earlier) {
+          await store.confirm(scope, idempotencyKey, fingerprint, id);
+          outcomes[index] = { id, replayed: true };
+          continue;
+        }
+        jobs.push(job);
         claimed.push({ key: idempotencyKey, fingerprint, id });
         outcomes[index] = { id, replayed: false };
       } else if (claim.kind === "replay") {
         outcomes[index] = { id: claim.id, replayed: true };
       } else if (claim.kind === "mismatch") {
-        outcomes[index] = {
-          error: new ApiError(
-            "UNPROCESSABLE_ENTITY",
-            "This Idempotency-Key was already used with a different request body",
-          ),
-        };
+        outcomes[index] = { error: keyUsedForAnotherBody() };
       } else {
         outcomes[index] = {
           error: new ApiError(
@@ -84,4 +93,16 @@ export function createEnqueuer(deps: GatewayDeps) {
     );
     return outcomes;
   };
+}
+
+function keyUsedForAnotherBody(): ApiError {
+  return new ApiError(
+    "UNPROCESSABLE_ENTITY",
+    "This Idempotency-Key was already used with a different request body",
+  );
+}
+
+/** Two jobs' data are the same notification (JSON of the same validated fields in one order). */
+function sameData(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

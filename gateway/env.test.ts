@@ -25,7 +25,7 @@ describe("the gateway's environment", () => {
     expect(issues({ ...BASE, PORT: "web", API_KEYS: "short", API_KEY_HASHES: "abc" })).toEqual([
       "PORT: Invalid input: expected number, received NaN",
       "API_KEYS.0: each key must be at least 16 characters",
-      "API_KEY_HASHES.0: each must be a SHA-256 hex digest (64 hex digits)",
+      "API_KEY_HASHES.0: each must be a SHA-256 hex digest (64 hex digits), optionally after admin:",
     ]);
   });
 

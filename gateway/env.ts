@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { commaListSchema, requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
+import { weakDigestReason, weakKeyReason } from "./api-keys.js";
 
 /** The gateway's whole configuration; parsed once at start. */
 export const gatewayEnvSchema = z
@@ -7,15 +8,32 @@ export const gatewayEnvSchema = z
     ...sharedEnvFields,
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     HOST: z.string().default("0.0.0.0"),
-    /** Accepted keys, comma-separated; API_KEY_HASHES can stand in for (or add to) them. */
+    /**
+     * Accepted keys, comma-separated; `admin:<key>` for a key that sees every notification.
+     * API_KEY_HASHES can stand in for (or add to) them.
+     */
     API_KEYS: commaListSchema
-      .pipe(z.array(z.string().min(16, "each key must be at least 16 characters")))
+      .pipe(
+        z.array(
+          z
+            .string()
+            .refine(
+              (entry) => entry.replace(/^admin:/, "").length >= 16,
+              "each key must be at least 16 characters",
+            ),
+        ),
+      )
       .default([]),
-    /** Accepted keys as SHA-256 hex digests, so plaintext keys need not live in the environment. */
+    /** Accepted keys as SHA-256 hex digests (`admin:<hex>` for admin scope), so plaintext keys need not live in the environment. */
     API_KEY_HASHES: commaListSchema
       .pipe(
         z.array(
-          z.string().regex(/^[0-9a-f]{64}$/i, "each must be a SHA-256 hex digest (64 hex digits)"),
+          z
+            .string()
+            .regex(
+              /^(admin:)?[0-9a-f]{64}$/i,
+              "each must be a SHA-256 hex digest (64 hex digits), optionally after admin:",
+            ),
         ),
       )
       .default([]),
@@ -25,6 +43,11 @@ export const gatewayEnvSchema = z
     AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
     /** A header the platform's proxy sets to the client's address (Fly.io: Fly-Client-IP). */
     CLIENT_IP_HEADER: z.string().optional(),
+    /**
+     * How many proxies append to CLIENT_IP_HEADER: the client is that many entries from its
+     * right end (1 for Fly-Client-IP, or an X-Forwarded-For written by one load balancer).
+     */
+    TRUSTED_PROXY_HOPS: z.coerce.number().int().min(1).max(10).default(1),
     /** A request (a slow client trickling its body) is cut off after this long. */
     REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     /** How long SIGTERM waits for in-flight requests before the gateway exits anyway. */
@@ -36,6 +59,7 @@ export const gatewayEnvSchema = z
     ADMIN_READ_ONLY: z.stringbool().default(false),
   })
   .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production") refuseWeakSecrets(env, ctx);
     if ((env.ADMIN_USER === undefined) !== (env.ADMIN_PASSWORD === undefined)) {
       ctx.addIssue({
         code: "custom",
@@ -54,3 +78,35 @@ export const gatewayEnvSchema = z
   });
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
+
+/** Minimum admin password length in production (12 elsewhere). */
+const PRODUCTION_ADMIN_PASSWORD_LENGTH = 16;
+
+/**
+ * Production refuses placeholder, short or low-entropy API keys (each needs 128 bits), digests
+ * of well-known keys, and short admin passwords. A digest cannot show its key's strength:
+ * API_KEY_HASHES must hash keys generated the same way (docs/security.md).
+ */
+function refuseWeakSecrets(
+  env: { API_KEYS: string[]; API_KEY_HASHES: string[]; ADMIN_PASSWORD?: string },
+  ctx: z.RefinementCtx,
+): void {
+  env.API_KEYS.forEach((entry, index) => {
+    const reason = weakKeyReason(entry);
+    if (reason) ctx.addIssue({ code: "custom", path: ["API_KEYS", index], message: reason });
+  });
+  env.API_KEY_HASHES.forEach((entry, index) => {
+    const reason = weakDigestReason(entry);
+    if (reason) ctx.addIssue({ code: "custom", path: ["API_KEY_HASHES", index], message: reason });
+  });
+  if (
+    env.ADMIN_PASSWORD !== undefined &&
+    env.ADMIN_PASSWORD.length < PRODUCTION_ADMIN_PASSWORD_LENGTH
+  ) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["ADMIN_PASSWORD"],
+      message: `must be at least ${PRODUCTION_ADMIN_PASSWORD_LENGTH} characters in production`,
+    });
+  }
+}

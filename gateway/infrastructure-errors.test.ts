@@ -4,7 +4,12 @@ import { NOTIFICATION_QUEUE, TRADE_EXECUTED_JOB } from "../contract/notification
 import { createProducerConnection, type RedisConnection } from "../lib/redis.js";
 import { type RedisServer, startRedisServer } from "../scripts/redis-server.js";
 import { createTestQueue, eventually, workerRedis } from "../test/fixtures.js";
-import { gatewayOver, TEST_API_KEY, VALID_NOTIFICATION } from "../test/gateway-fixture.js";
+import {
+  ADMIN_API_KEY,
+  gatewayOver,
+  TEST_API_KEY,
+  VALID_NOTIFICATION,
+} from "../test/gateway-fixture.js";
 import { infrastructureError } from "./infrastructure-errors.js";
 
 describe("infrastructureError", () => {
@@ -110,7 +115,7 @@ describe("routes racing each other", () => {
       [1, 2].map(async () => {
         const response = await gateway.app.request(`/notifications/${job.id}/retry`, {
           method: "POST",
-          headers: { authorization: `Bearer ${TEST_API_KEY}` },
+          headers: { authorization: `Bearer ${ADMIN_API_KEY}` },
         });
         return response.status;
       }),

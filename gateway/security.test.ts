@@ -22,10 +22,15 @@ function post(
   gateway: TestGateway,
   authorization: string | undefined,
   body: unknown = VALID_NOTIFICATION,
+  headers: Record<string, string> = {},
 ) {
   return gateway.app.request("/notifications", {
     method: "POST",
-    headers: { "content-type": "application/json", ...(authorization ? { authorization } : {}) },
+    headers: {
+      "content-type": "application/json",
+      ...(authorization ? { authorization } : {}),
+      ...headers,
+    },
     body: JSON.stringify(body),
   });
 }
@@ -61,18 +66,47 @@ describe("authentication", () => {
     expect((await post(gateway, `Bearer ${digest}`)).status).toBe(401);
   });
 
-  it("refuses a client with 429 after too many failures, even with a good key, for the rest of the minute", async () => {
+  it("slows a guessing client with 429 after too many failures, but never locks out a valid key from the same address", async () => {
     const gateway = gatewayOver(fixture, {
       limits: { perKeyPerMinute: 0, authFailuresPerMinute: 5 },
     });
     for (let i = 0; i < 5; i++)
       expect((await post(gateway, "Bearer nope-nope-nope-nope")).status).toBe(401);
-    const blocked = await post(gateway, `Bearer ${TEST_API_KEY}`);
+    const blocked = await post(gateway, "Bearer nope-nope-nope-nope");
     expect(blocked.status).toBe(429);
     expect(blocked.headers.get("retry-after")).toBe("60");
     expect(((await blocked.json()) as { error: { code: string } }).error.code).toBe(
       "TOO_MANY_REQUESTS",
     );
+    // Behind one proxy every caller shares an address: a valid key still gets through.
+    expect((await post(gateway, `Bearer ${TEST_API_KEY}`)).status).toBe(202);
+  });
+
+  it("takes the client from the rightmost untrusted hop: a spoofed X-Forwarded-For entry neither escapes the count nor blocks a victim", async () => {
+    const gateway = gatewayOver(fixture, {
+      limits: {
+        perKeyPerMinute: 0,
+        authFailuresPerMinute: 3,
+        clientIpHeader: "x-forwarded-for",
+        trustedProxyHops: 1,
+      },
+    });
+    // The attacker writes a new leftmost entry each time; the load balancer appends the real one.
+    for (let i = 0; i < 3; i++) {
+      const response = await post(gateway, "Bearer nope-nope-nope-nope", VALID_NOTIFICATION, {
+        "x-forwarded-for": `10.0.0.${i}, 203.0.113.7`,
+      });
+      expect(response.status).toBe(401);
+    }
+    const rotated = await post(gateway, "Bearer nope-nope-nope-nope", VALID_NOTIFICATION, {
+      "x-forwarded-for": "10.9.9.9, 203.0.113.7",
+    });
+    expect(rotated.status).toBe(429);
+    // The spoofed addresses were never counted: a client really at 10.0.0.1 gets a plain 401.
+    const victim = await post(gateway, "Bearer typo-typo-typo-typo", VALID_NOTIFICATION, {
+      "x-forwarded-for": "10.0.0.1",
+    });
+    expect(victim.status).toBe(401);
   });
 });
 

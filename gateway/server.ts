@@ -41,6 +41,7 @@ const app = createApp({
     perKeyPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
     authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
     clientIpHeader: env.CLIENT_IP_HEADER,
+    trustedProxyHops: env.TRUSTED_PROXY_HOPS,
   },
   jobSettings: jobSettingsOf(env),
   metricsCacheMs: env.QUEUE_METRICS_CACHE_MS,

@@ -1,16 +1,66 @@
 import { type Logger, pino } from "pino";
+import { redactContacts } from "./mask.js";
 
 export type { Logger };
 
+/** Deep copy of a log object with every string's email addresses and phone numbers masked. */
+function redactValue(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return redactContacts(value);
+  if (depth > 6 || value === null || typeof value !== "object") return value;
+  if (value instanceof Error) return redactValue(serializeError(value), depth + 1);
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
+  return Object.fromEntries(
+    Object.entries(value).map(([key, item]) => [key, redactValue(item, depth + 1)]),
+  );
+}
+
 /**
- * JSON lines in production; pretty lines in development when pino-pretty (a dev dependency) is installed.
- * Secrets never reach the logger: callers log masked contact details and no credentials,
- * and `redact` is the backstop for fields that would carry them by mistake.
+ * pino's error serializer, without ioredis' `command` (its `args` hold the whole job: contact
+ * details and amounts) and with contact details masked in the message and stack.
  */
-export function createLogger(options: { name: string; level: string; pretty: boolean }): Logger {
-  return pino({
+function serializeError(error: Error): Record<string, unknown> {
+  return withoutCommand(pino.stdSerializers.err(error) as unknown as Record<string, unknown>);
+}
+
+function withoutCommand(object: Record<string, unknown>): Record<string, unknown> {
+  const { command: _command, ...rest } = object;
+  return rest;
+}
+
+/**
+ * JSON lines in production; pretty lines in development when pino-pretty (a dev dependency) is
+ * installed. Contact details are masked at the source, in one place: every string of every log
+ * object (provider messages, failed reasons, error messages, stacks) goes through redactContacts,
+ * and errors lose ioredis' command arguments. `redact` is the backstop for credentials.
+ */
+export function createLogger(
+  options: { name: string; level: string; pretty: boolean },
+  /** Where lines go (stdout by default); tests pass a stream to read them. */
+  destination?: pino.DestinationStream,
+): Logger {
+  const settings: pino.LoggerOptions = {
     name: options.name,
     level: options.level,
+    serializers: {
+      err: (value: unknown) =>
+        value instanceof Error
+          ? serializeError(value)
+          : typeof value === "object" && value !== null
+            ? withoutCommand(value as Record<string, unknown>)
+            : value,
+    },
+    formatters: { log: (object) => redactValue(object) as Record<string, unknown> },
+    hooks: {
+      // Messages are ours and static, but a caller's interpolation must not slip past.
+      logMethod(args, method) {
+        method.apply(
+          this,
+          args.map((arg) => (typeof arg === "string" ? redactContacts(arg) : arg)) as Parameters<
+            typeof method
+          >,
+        );
+      },
+    },
     redact: {
       paths: [
         "apiKey",
@@ -24,8 +74,9 @@ export function createLogger(options: { name: string; level: string; pretty: boo
       ],
       censor: "***",
     },
-    ...(options.pretty
+    ...(options.pretty && !destination
       ? { transport: { target: "pino-pretty", options: { translateTime: "HH:MM:ss.l" } } }
       : {}),
-  });
+  };
+  return destination ? pino(settings, destination) : pino(settings);
 }

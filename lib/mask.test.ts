@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { maskEmail, maskPhone, maskUrlPassword } from "./mask.js";
+import { maskEmail, maskPhone, maskUrlPassword, redactContacts } from "./mask.js";
 
 describe("masking for logs", () => {
   it.each([
@@ -12,11 +12,25 @@ describe("masking for logs", () => {
   });
 
   it.each([
-    ["+12025550143", "+1202***0143"],
-    ["+447700900123", "+4477***0123"],
+    ["+12025550143", "+1********43"],
+    ["+447700900123", "+4*********23"],
+    ["+29012345", "+2*****45"],
     ["+1234", "***"],
-  ])("masks the phone %s as %s", (phone, masked) => {
+  ])("masks the phone %s as %s, hiding at least half its digits", (phone, masked) => {
     expect(maskPhone(phone)).toBe(masked);
+    const digits = phone.length - 1;
+    const hidden = (masked.match(/\*/g) ?? []).length;
+    if (masked !== "***") expect(hidden).toBeGreaterThanOrEqual(digits / 2);
+  });
+
+  it("masks every address and number in running text", () => {
+    expect(
+      redactContacts(
+        "The 'To' number +12025550166 is not a valid phone number; bounce for jane.doe+x@mail.example.org",
+      ),
+    ).toBe(
+      "The 'To' number +1********66 is not a valid phone number; bounce for j***@mail.example.org",
+    );
   });
 
   it.each([

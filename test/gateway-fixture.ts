@@ -12,6 +12,8 @@ import { createTestQueue, testLogger } from "./fixtures.js";
 export const TEST_API_KEY = "test-key-0123456789abcdef";
 /** A second accepted key, as during a rotation. */
 export const ROTATED_API_KEY = "rotated-key-0123456789abcdef";
+/** An admin-scoped key: it sees every notification, direct producers' included. */
+export const ADMIN_API_KEY = "admin-key-0123456789abcdef";
 
 /** The seed payload existing backends send, plus a phone. */
 export const VALID_NOTIFICATION = {
@@ -36,7 +38,7 @@ export function gatewayOver<F extends { queue: Queue; redis: RedisConnection }>(
   const app = createApp({
     queue: fixture.queue,
     redis: fixture.redis,
-    apiKeys: [TEST_API_KEY, ROTATED_API_KEY],
+    apiKeys: [TEST_API_KEY, ROTATED_API_KEY, `admin:${ADMIN_API_KEY}`],
     jobSettings: { attempts: 4, backoffDelayMs: 2000 },
     logger: testLogger(),
     ...overrides,

@@ -70,7 +70,7 @@ describe("Redis as deployed", () => {
     const logs = [...gateway.lines, ...worker.lines].join("\n");
     expect(logs).toContain(`rediss://:***@localhost:${redis.port}`);
     expect(logs).toContain('"to":"u***@example.com"');
-    expect(logs).toContain('"to":"+1202***0143"');
+    expect(logs).toContain('"to":"+1********43"');
     for (const secret of [
       password,
       TEST_API_KEY,

@@ -151,6 +151,17 @@ describe("processNotification through the real SDKs", () => {
     });
   });
 
+  it("keeps the recipient's number out of the failed reason and the report, masking what the provider quoted", async () => {
+    harness.twilio.script.failNext(
+      twilioError(400, 21211, "The 'To' number +12025550166 is not a valid phone number."),
+    );
+    const job = await waitForFinished(harness.queue, await addNotification());
+    expect(job.failedReason).toBe(
+      "sms 21211: The 'To' number +1********66 is not a valid phone number.",
+    );
+    expect(JSON.stringify(job.progress)).not.toContain("+12025550166");
+  });
+
   it("tries exactly 4 times on a provider that always answers 500, then fails the channel", async () => {
     harness.resend.script.failWith = () => ({
       status: 500,

@@ -90,6 +90,8 @@ export function registerBatchNotifications(app: GatewayApp, deps: GatewayDeps): 
 
   app.openapi(route, async (c) => {
     const { notifications } = c.req.valid("json");
+    // Each item is a notification: the request paid for one, the items pay for the rest.
+    await c.get("chargeApiLimit")?.(notifications.length - 1);
     const results: Array<z.infer<typeof BatchResult>> = [];
     const items: EnqueueItem[] = [];
     const itemIndexes: number[] = [];

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { anyChannelStarted } from "../../contract/delivery-report.js";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { ApiError } from "../errors.js";
-import { findNotification } from "../find-notification.js";
+import { findNotification, viewerOf } from "../find-notification.js";
 import { reportOf, STATE_BY_BULLMQ_STATE } from "../notification-status.js";
 import { errorResponses, NotificationId } from "../openapi-schemas.js";
 
@@ -32,7 +32,7 @@ const CANCELLABLE = new Set(["waiting", "prioritized", "delayed"]);
 export function registerCancelNotification(app: GatewayApp, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const { job, state } = await findNotification(deps, id);
+    const { job, state } = await findNotification(deps, id, viewerOf(c));
     // A job that already ran (a retry, or one waiting for a provider) may have sent a channel.
     const started = job.attemptsMade > 0 || anyChannelStarted(reportOf(job));
     if (!CANCELLABLE.has(state) || started) {

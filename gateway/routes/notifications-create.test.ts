@@ -9,6 +9,7 @@ import {
   type TestGateway,
   VALID_NOTIFICATION,
 } from "../../test/gateway-fixture.js";
+import { apiKeyId } from "../api-keys.js";
 
 let gateway: TestGateway;
 beforeEach(async () => {
@@ -54,6 +55,8 @@ describe("POST /notifications", () => {
       side: "buy",
       currency: "USD",
       type: "trade.executed",
+      // The submitting key's public id: its notifications are its own to read and cancel.
+      submittedBy: apiKeyId(TEST_API_KEY),
     });
     expect(job?.opts.attempts).toBe(4);
     expect(job?.opts.backoff).toEqual({

@@ -65,7 +65,8 @@ describe("GET /notifications/:id after delivery", () => {
       const app = createApp({
         queue: harness.queue,
         redis: harness.redis,
-        apiKeys: ["k".repeat(32)],
+        // An admin-scoped key: the job was added directly, by no key.
+        apiKeys: [`admin:${"k".repeat(32)}`],
         jobSettings: { attempts: 4, backoffDelayMs: 2000 },
         logger: testLogger(),
       });

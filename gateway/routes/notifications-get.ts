@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { ApiError } from "../errors.js";
-import { findNotification } from "../find-notification.js";
+import { findNotification, viewerOf } from "../find-notification.js";
 import { describeJob, NotificationStatus, STATE_BY_BULLMQ_STATE } from "../notification-status.js";
 import { errorResponses, NotificationId } from "../openapi-schemas.js";
 
@@ -24,7 +24,7 @@ const route = createRoute({
 export function registerGetNotification(app: GatewayApp, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const { job, state } = await findNotification(deps, id);
+    const { job, state } = await findNotification(deps, id, viewerOf(c));
     const status = STATE_BY_BULLMQ_STATE[state];
     if (!status) throw new ApiError("NOT_FOUND", `No notification with id ${id}`);
     return c.json(describeJob(job, status), 200);

@@ -7,7 +7,7 @@ import {
   type TestGateway,
   VALID_NOTIFICATION,
 } from "../../test/gateway-fixture.js";
-import { apiKeyId } from "../auth.js";
+import { apiKeyId } from "../api-keys.js";
 import { createIdempotencyStore, fingerprintOf, notificationIdFor } from "../idempotency.js";
 
 let gateway: TestGateway;

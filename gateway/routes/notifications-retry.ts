@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { ApiError } from "../errors.js";
-import { findNotification } from "../find-notification.js";
+import { findNotification, viewerOf } from "../find-notification.js";
 import { errorResponses, NotificationId } from "../openapi-schemas.js";
 
 const route = createRoute({
@@ -27,7 +27,7 @@ const route = createRoute({
 export function registerRetryNotification(app: GatewayApp, deps: GatewayDeps): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const { job, state } = await findNotification(deps, id);
+    const { job, state } = await findNotification(deps, id, viewerOf(c));
     if (state !== "failed") {
       throw new ApiError(
         "CONFLICT",

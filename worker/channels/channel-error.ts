@@ -1,4 +1,5 @@
 import type { FailureKind } from "../../contract/delivery-report.js";
+import { redactContacts } from "../../lib/mask.js";
 
 export type { FailureKind };
 
@@ -30,7 +31,9 @@ export class ChannelError extends Error {
     message: string,
     options: { retryAfterMs?: number; mayHaveSent?: boolean } = {},
   ) {
-    super(message);
+    // Providers quote the recipient ("The 'To' number +1… is not valid"): masked here, once, so
+    // no log line, report or failedReason built from this error carries it.
+    super(redactContacts(message));
     this.name = "ChannelError";
     this.code = code;
     this.retryAfterMs = options.retryAfterMs;

@@ -1,0 +1,103 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+
+/** `admin:<key>` in API_KEYS (or `admin:<sha256 hex>` in API_KEY_HASHES) marks an admin-scoped key. */
+export const ADMIN_SCOPE_PREFIX = "admin:";
+
+/** An accepted key, as the gateway keeps it: its digest, its public id and its scope. */
+export interface AcceptedKey {
+  digest: Buffer;
+  /** A stable, non-secret name: the first 16 hex digits of the key's SHA-256. Logged, never the key. */
+  id: string;
+  /** Admin keys see every notification, direct producers' included; others only their own. */
+  admin: boolean;
+}
+
+function sha256(value: string): Buffer {
+  return createHash("sha256").update(value, "utf8").digest();
+}
+
+/** The public id of a key. */
+export function apiKeyId(key: string): string {
+  return sha256(key).toString("hex").slice(0, 16);
+}
+
+function scoped(entry: string): { value: string; admin: boolean } {
+  return entry.startsWith(ADMIN_SCOPE_PREFIX)
+    ? { value: entry.slice(ADMIN_SCOPE_PREFIX.length), admin: true }
+    : { value: entry, admin: false };
+}
+
+/** The accepted keys from API_KEYS (plaintext) and API_KEY_HASHES (SHA-256 hex digests). */
+export function acceptedKeys(
+  apiKeys: readonly string[],
+  apiKeyHashes: readonly string[] = [],
+): AcceptedKey[] {
+  return [
+    ...apiKeys.map((entry) => {
+      const { value, admin } = scoped(entry);
+      const digest = sha256(value);
+      return { digest, id: digest.toString("hex").slice(0, 16), admin };
+    }),
+    ...apiKeyHashes.map((entry) => {
+      const { value, admin } = scoped(entry);
+      return { digest: Buffer.from(value, "hex"), id: value.toLowerCase().slice(0, 16), admin };
+    }),
+  ];
+}
+
+/**
+ * The accepted key a presented key matches, or undefined. The candidate is hashed first so every
+ * comparison is between equal-length digests, and every accepted key is compared (no early
+ * exit): the time taken does not tell how close a guess was.
+ */
+export function matchKey(keys: readonly AcceptedKey[], presented: string): AcceptedKey | undefined {
+  const candidate = sha256(presented);
+  let match: AcceptedKey | undefined;
+  for (const key of keys) {
+    if (timingSafeEqual(candidate, key.digest)) match = key;
+  }
+  return match;
+}
+
+/** The `.env.example` placeholder, and keys anyone would try: refused in production. */
+const KNOWN_KEYS = [
+  "change-me-0123456789abcdef",
+  "",
+  "a",
+  "test",
+  "password",
+  "secret",
+  "changeme",
+];
+const KNOWN_DIGESTS = new Set(KNOWN_KEYS.map((key) => sha256(key).toString("hex")));
+
+const ALPHABETS: Array<[RegExp, number]> = [
+  [/^[0-9a-f]+$/i, 16],
+  [/^[A-Za-z0-9]+$/, 62],
+  [/^[A-Za-z0-9_-]+$/, 64],
+  [/^[\x21-\x7e]+$/, 94],
+];
+
+/**
+ * Why a key is too weak for production, or undefined. A key needs 128 bits: its length times the
+ * bits per character of the smallest usual alphabet holding it (32 hex digits, or 22 base64url
+ * characters), and at least 10 distinct characters, which a generated key has and
+ * `aaaaaaaa…` has not. Generate one with `openssl rand -hex 32`.
+ */
+export function weakKeyReason(entry: string): string | undefined {
+  const { value } = scoped(entry);
+  if (KNOWN_KEYS.includes(value)) return "is a placeholder or well-known key";
+  const bitsPerChar = ALPHABETS.find(([pattern]) => pattern.test(value))?.[1] ?? 94;
+  const bits = value.length * Math.log2(bitsPerChar);
+  if (bits < 128)
+    return `has about ${Math.floor(bits)} bits; 128 are needed (openssl rand -hex 32)`;
+  if (new Set(value).size < 10) return "has too few distinct characters to be a generated key";
+  return undefined;
+}
+
+/** Why a key digest must not be accepted in production, or undefined. */
+export function weakDigestReason(entry: string): string | undefined {
+  return KNOWN_DIGESTS.has(scoped(entry).value.toLowerCase())
+    ? "is the digest of a placeholder or well-known key"
+    : undefined;
+}
