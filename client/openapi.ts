@@ -199,7 +199,7 @@ export interface paths {
             amount: number;
             /** @description Quantity of `asset`. */
             quantity: number;
-            /** @description The exchange's order id, or the deposit's or withdrawal's reference. */
+            /** @description The exchange's order id, or the deposit's or withdrawal's reference: printable, no links. */
             order: string;
             /**
              * @description Whether the user bought or sold.

@@ -18,6 +18,11 @@ export const DEFAULT_QUEUE_PREFIX = "bull";
  */
 export const TRADE_EXECUTED_JOB = "trade.executed";
 
+/** Control (Cc), format (Cf: zero-width, bidi overrides) and line/paragraph separators. */
+const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+/** Something a mail or SMS client would turn into a link. */
+const LINK = /:\/\/|\bwww\./i;
+
 /** Kinds of notification; each has its own email and SMS template in worker/templates/. */
 export const NOTIFICATION_TYPES = [
   "trade.executed",
@@ -46,7 +51,15 @@ const notificationFields = {
     .string()
     .min(1)
     .max(128)
-    .describe("The exchange's order id, or the deposit's or withdrawal's reference."),
+    // It is printed in the customer's SMS and email: an id, never hidden text or a link.
+    .refine(
+      (order) => !INVISIBLE_OR_CONTROL.test(order),
+      "must not contain control, invisible, bidirectional or line-separator characters",
+    )
+    .refine((order) => !LINK.test(order), "must be an id, not a link")
+    .describe(
+      "The exchange's order id, or the deposit's or withdrawal's reference: printable, no links.",
+    ),
   side: z.enum(["buy", "sell"]).optional().describe("Whether the user bought or sold."),
   currency: z
     .string()

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { acceptedKeys } from "./api-keys.js";
@@ -18,8 +19,18 @@ import { registerGetNotification } from "./routes/notifications-get.js";
 import { registerListNotifications } from "./routes/notifications-list.js";
 import { registerRetryNotification } from "./routes/notifications-retry.js";
 
-/** Builds the gateway's Hono app: middleware, error handling and routes. It never listens. */
+/** The gateway's API app (for tests that need nothing else). */
 export function createApp(deps: GatewayDeps): GatewayApp {
+  return createGateway(deps).app;
+}
+
+/**
+ * Builds the gateway's two Hono apps; neither listens. `app` is the public API; `metricsApp`
+ * serves `/metrics` on its own port (METRICS_PORT), which the platform's scraper reaches over
+ * the private network and the public service does not expose: request counts and queue depth
+ * tell an outsider the exchange's trade volume.
+ */
+export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp: Hono } {
   const app: GatewayApp = new OpenAPIHono<GatewayEnv>({
     // Every validation failure becomes the one error shape, with zod's messages and paths.
     defaultHook: (result) => {
@@ -34,15 +45,16 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   });
   // Security headers on every response; no CORS middleware, so browsers on other origins are refused.
   app.use(secureHeaders());
-  app.use(requestId());
+  // Always our own id: a client's X-Request-Id could make its requests pass for others' in the
+  // logs (limitLength 0: Hono never reuses the header's value).
+  app.use(requestId({ limitLength: 0 }));
   app.use(requestLog(deps.logger));
   app.use(metrics.registerMetrics);
   app.onError(createErrorHandler(deps.logger));
   app.notFound(notFoundHandler);
 
-  // Probes and metrics, unauthenticated: the platform's health checks and scrapers call them.
+  // Probes, unauthenticated: the platform's health checks call them.
   registerHealth(app, deps);
-  app.get("/metrics", metrics.printMetrics);
 
   // Notifications, behind API keys (checked before the body is read).
   const limits = deps.limits ?? { perKeyPerMinute: 1200, authFailuresPerMinute: 20 };
@@ -74,5 +86,6 @@ export function createApp(deps: GatewayDeps): GatewayApp {
   // Operators' dashboard, behind its own login.
   registerAdminDashboard(app, deps);
 
-  return app;
+  const metricsApp = new Hono().get("/metrics", metrics.printMetrics);
+  return { app, metricsApp };
 }

@@ -8,6 +8,9 @@ export const gatewayEnvSchema = z
     ...sharedEnvFields,
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     HOST: z.string().default("0.0.0.0"),
+    /** /metrics is served here, apart from the public port (fly.toml's [[metrics]] scrapes it). */
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
+    METRICS_HOST: z.string().default("0.0.0.0"),
     /**
      * Accepted keys, comma-separated; `admin:<key>` for a key that sees every notification.
      * API_KEY_HASHES can stand in for (or add to) them.

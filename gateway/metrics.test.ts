@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 async function scrape(): Promise<string> {
-  const response = await gateway.app.request("/metrics");
+  const response = await gateway.metricsApp.request("/metrics");
   expect(response.status).toBe(200);
   expect(response.headers.get("content-type")).toContain("text/plain");
   return response.text();
@@ -22,6 +22,14 @@ function sample(text: string, name: string): number | undefined {
   const line = text.split("\n").find((candidate) => candidate.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
+
+describe("the public port", () => {
+  it("answers 404 to /metrics: it is served on METRICS_PORT only", async () => {
+    const response = await gateway.app.request("/metrics");
+    expect(response.status).toBe(404);
+    expect(await response.text()).not.toContain("bullmq_job_count");
+  });
+});
 
 describe("GET /metrics", () => {
   it("reports the queue depth by state under bullmq_job_count", async () => {

@@ -219,3 +219,46 @@ describe("hostile input (property-based)", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
+
+describe("what a request can put into a customer's message", () => {
+  it.each([
+    ["a right-to-left override", "order-\u202Egnp.exe"],
+    ["a zero-width space", "order\u200B-1"],
+    ["a line separator", "order\u2028Call +1-800-555-0100"],
+    ["a newline", "order\nCall us"],
+    ["a link", "see https://evil.example/claim"],
+    ["a bare www link", "www.evil.example"],
+  ])("refuses an order with %s (400), single and in a batch", async (_name, order) => {
+    const gateway = gatewayOver(fixture);
+    const single = await post(gateway, `Bearer ${TEST_API_KEY}`, { ...VALID_NOTIFICATION, order });
+    expect(single.status).toBe(400);
+    const batch = await gateway.app.request("/notifications/batch", {
+      method: "POST",
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ notifications: [{ ...VALID_NOTIFICATION, order }] }),
+    });
+    expect(((await batch.json()) as { rejected: number }).rejected).toBe(1);
+    expect(await fixture.queue.count()).toBe(0);
+  });
+
+  it("refuses unknown fields on the batch envelope as the single route does", async () => {
+    const gateway = gatewayOver(fixture);
+    const response = await gateway.app.request("/notifications/batch", {
+      method: "POST",
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ notifications: [VALID_NOTIFICATION], sendAt: "tomorrow" }),
+    });
+    expect(response.status).toBe(400);
+    expect(await fixture.queue.count()).toBe(0);
+  });
+
+  it("never reuses a client's X-Request-Id", async () => {
+    const gateway = gatewayOver(fixture);
+    const response = await gateway.app.request("/healthz", {
+      headers: { "x-request-id": "someone-elses-request" },
+    });
+    const id = response.headers.get("x-request-id");
+    expect(id).not.toBe("someone-elses-request");
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

@@ -7,7 +7,7 @@ import { createLogger } from "../lib/logger.js";
 import { maskUrlPassword } from "../lib/mask.js";
 import { createProducerConnection } from "../lib/redis.js";
 import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
-import { createApp } from "./app.js";
+import { createGateway } from "./app.js";
 import { gatewayEnvSchema } from "./env.js";
 
 const env = loadEnvOrExit(gatewayEnvSchema);
@@ -32,7 +32,7 @@ redis.once("ready", async () => {
   }
 });
 
-const app = createApp({
+const { app, metricsApp } = createGateway({
   queue,
   redis,
   apiKeys: env.API_KEYS,
@@ -65,6 +65,10 @@ const serverOptions = {
   headersTimeout: Math.min(env.REQUEST_TIMEOUT_MS, 60_000),
   connectionsCheckingInterval: Math.min(1000, env.REQUEST_TIMEOUT_MS / 2),
 };
+const metricsServer = serve(
+  { fetch: metricsApp.fetch, port: env.METRICS_PORT, hostname: env.METRICS_HOST },
+  (info) => logger.info({ port: info.port }, "gateway metrics listening"),
+);
 const server = serve(
   { fetch: app.fetch, port: env.PORT, hostname: env.HOST, serverOptions },
   (info) => {
@@ -85,6 +89,7 @@ handleShutdown({
   // Stop accepting connections and let in-flight requests finish before closing Redis.
   drain: () => new Promise<void>((resolve) => server.close(() => resolve())),
   close: async () => {
+    metricsServer.close();
     await queue.close().catch(() => {});
     await redis.quit().catch(() => redis.disconnect());
   },

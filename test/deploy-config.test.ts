@@ -75,17 +75,19 @@ describe("fly.toml", () => {
 
   it("exports both groups' /metrics to Fly's Prometheus and sizes each group", async () => {
     const byGroup = Object.fromEntries(fly.metrics.map((m: Doc) => [m.processes[0], m]));
+    // The gateway's metrics port, not its public one: http_service exposes only PORT.
     expect(byGroup.gateway).toEqual({
-      port: gatewayDefaults.PORT,
+      port: gatewayDefaults.METRICS_PORT,
       path: "/metrics",
       processes: ["gateway"],
     });
+    expect(fly.http_service.internal_port).toBe(gatewayDefaults.PORT);
     expect(byGroup.worker).toEqual({
       port: workerDefaults.WORKER_HEALTH_PORT,
       path: "/metrics",
       processes: ["worker"],
     });
-    expect(await gatewayServes("/metrics")).toBe(true);
+    expect(await gatewayServes("/metrics")).toBe(false);
     expect(fly.vm.map((vm: Doc) => vm.processes[0]).sort()).toEqual(["gateway", "worker"]);
   });
 });
@@ -105,7 +107,7 @@ describe("deploy/fly-autoscaler.toml", () => {
 
     const gateway = await createTestGateway();
     try {
-      const text = await (await gateway.app.request("/metrics")).text();
+      const text = await (await gateway.metricsApp.request("/metrics")).text();
       expect(text).toContain('bullmq_job_count{queue="notifications",state="waiting"}');
     } finally {
       await gateway.cleanup();

@@ -1,7 +1,7 @@
 import { Queue } from "bullmq";
 
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
-import { createApp } from "../gateway/app.js";
+import { createApp, createGateway } from "../gateway/app.js";
 import type { GatewayDeps } from "../gateway/app-types.js";
 import { DEFAULT_JOB_SETTINGS } from "../lib/env.js";
 import { createProducerConnection, type RedisConnection } from "../lib/redis.js";
@@ -35,7 +35,7 @@ export function gatewayOver<F extends { queue: Queue; redis: RedisConnection }>(
   fixture: F,
   overrides: Partial<GatewayDeps> = {},
 ) {
-  const app = createApp({
+  const { app, metricsApp } = createGateway({
     queue: fixture.queue,
     redis: fixture.redis,
     apiKeys: [TEST_API_KEY, ROTATED_API_KEY, `admin:${ADMIN_API_KEY}`],
@@ -46,6 +46,8 @@ export function gatewayOver<F extends { queue: Queue; redis: RedisConnection }>(
   return {
     ...fixture,
     app,
+    /** The /metrics app the gateway serves on METRICS_PORT. */
+    metricsApp,
     /** `POST /notifications` with a JSON body (a string is sent as is) and the test key. */
     post(body: unknown, headers: Record<string, string> = {}) {
       return app.request("/notifications", {

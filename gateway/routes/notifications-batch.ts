@@ -48,7 +48,7 @@ const route = createRoute({
       required: true,
       content: {
         "application/json": {
-          schema: z.object({ notifications: z.array(BatchItem).min(1).max(MAX_BATCH) }),
+          schema: z.strictObject({ notifications: z.array(BatchItem).min(1).max(MAX_BATCH) }),
           example: {
             notifications: [
               { to: "a@example.com", asset: "BTC", amount: 1000, quantity: 0.02, order: "o-1" },

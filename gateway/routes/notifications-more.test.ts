@@ -109,7 +109,7 @@ describe("POST /notifications/batch", () => {
       { notifications: Array(101).fill(VALID_NOTIFICATION) },
       "notifications: Too big: expected array to have <=100 items",
     ],
-    ["no list", { items: [] }, "notifications: is required"],
+    ["no list", { items: [] }, 'notifications: is required; Unrecognized key: "items"'],
   ])("answers 400 for %s", async (_name, body, message) => {
     const response = await request("POST", "/notifications/batch", body);
     expect(response.status).toBe(400);

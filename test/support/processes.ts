@@ -40,7 +40,7 @@ export const PRODUCTION_NODE_OPTIONS =
 /**
  * Starts `node <args>` with exactly `env` (plus PATH), the harness's one spawner: tests, the
  * soak and the benchmarks all start processes through it. A worker's health port defaults to 0
- * (any free port) so several can run side by side.
+ * (any free port) so several can run side by side; so is the gateway's metrics port.
  */
 export function startNodeProcess(
   name: string,
@@ -48,7 +48,13 @@ export function startNodeProcess(
   env: Record<string, string>,
 ): ServiceProcess {
   const child = spawn(process.execPath, args, {
-    env: { PATH: process.env.PATH ?? "", NODE_ENV: "test", WORKER_HEALTH_PORT: "0", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      NODE_ENV: "test",
+      WORKER_HEALTH_PORT: "0",
+      METRICS_PORT: "0",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
