@@ -180,7 +180,9 @@ export async function runSoak(options: {
         new RegExp(`^${name.replace(/[{}]/g, "\\$&")} (\\d+)`, "m").exec(metricsText)?.[1] ?? 0,
       );
 
-    const emailKeys = new Set(resend.emails.map((email) => email.idempotencyKey));
+    // Each notification has its own address: a second email to one is a duplicate (keys cannot
+    // tell, since a batch's emails share one).
+    const emailRecipients = new Set(resend.emails.map((email) => email.to));
     const smsBodies = new Set(twilio.messages.map((message) => message.body));
     const result: SoakResult = {
       ok: false,
@@ -190,7 +192,7 @@ export async function runSoak(options: {
       emails: {
         calls: resend.calls.length,
         delivered: resend.emails.length,
-        duplicates: resend.emails.length - emailKeys.size,
+        duplicates: resend.emails.length - emailRecipients.size,
         failedCalls: tally.emailFailed,
         rateLimited: tally.emailLimited,
         // A retry that arrives while the timed-out call is still running: Resend answers 409.

@@ -13,9 +13,10 @@ describe("soak (small): faults, queued SMS, quotas and rate limits at the provid
     expect(result.sms).toMatchObject({ delivered: 300, duplicates: 0 });
     // The faults really happened: some calls failed and some were rate limited.
     expect(result.emails.failedCalls + result.sms.failedCalls).toBeGreaterThan(20);
-    expect(result.emails.calls).toBe(
-      300 + result.emails.failedCalls + result.emails.rateLimited + result.emails.concurrent,
-    );
+    // Emails go in batches (EMAIL_BATCH_SIZE's default): far fewer calls than emails, each one
+    // delivered once whatever failed around it.
+    expect(result.emails.calls).toBeLessThan(300);
+    expect(result.emails.statuses["200"] ?? 0).toBeGreaterThan(0);
     expect(result.jobs.failed).toBe(0);
     expect(result.metrics).toEqual({ emailSent: 300, smsSent: 300 });
   }, 120_000);

@@ -1,5 +1,6 @@
 import type { Job, Queue } from "bullmq";
 import type { NotificationJobSettings } from "../contract/notification-job.js";
+import type { BatchSettings } from "../worker/channels/provider-setup.js";
 import type { ChannelRegistry } from "../worker/channels/registry.js";
 import { createResendEmailAdapter } from "../worker/channels/resend-email.js";
 import { createTwilioSmsAdapter } from "../worker/channels/twilio-sms.js";
@@ -62,6 +63,8 @@ export async function startWorkerHarness(
     lockDurationMs?: number;
     resend?: Parameters<typeof startFakeResend>[0];
     twilio?: Parameters<typeof startFakeTwilio>[0];
+    /** Batches emails as the worker does when EMAIL_BATCH_SIZE > 1 (off unless asked). */
+    emailBatch?: BatchSettings;
     /** Fakes another harness owns (a second deployment on the same provider accounts). */
     fakes?: { resend: FakeResend; twilio: FakeTwilio };
   } = {},
@@ -74,7 +77,10 @@ export async function startWorkerHarness(
   const worker = await createNotificationWorker({
     connection,
     prefix: fixture.prefix,
-    registry: registryFor(resend, twilio, options),
+    registry: {
+      ...registryFor(resend, twilio, options),
+      ...(options.emailBatch ? { batching: { email: options.emailBatch } } : {}),
+    },
     logger: testLogger(),
     concurrency: options.concurrency ?? 5,
     ratePerSecond: options.ratePerSecond ?? 1000,

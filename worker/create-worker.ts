@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Worker } from "bullmq";
+import type { Channel } from "../contract/channels.js";
 import {
   NOTIFICATION_QUEUE,
   type NotificationJobSettings,
@@ -7,6 +8,7 @@ import {
 } from "../contract/notification-job.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
+import { type ChannelBatcher, createChannelBatcher } from "./channel-batcher.js";
 import type { ChannelRegistry } from "./channels/registry.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { processNotification } from "./processor.js";
@@ -87,8 +89,21 @@ export async function createNotificationWorker(
     onSlotWait: (provider) => options.metrics.recordLocalRateLimitWait(provider),
     onWait: (provider, wait) => options.metrics.recordProviderWait(provider, wait),
   });
+  const batchers: Partial<Record<Channel, ChannelBatcher>> = {};
+  for (const [channel, settings] of Object.entries(options.registry.batching ?? {})) {
+    const adapter = options.registry.adapters[channel as Channel];
+    if (!settings || !adapter.sendBatch) continue;
+    batchers[channel as Channel] = createChannelBatcher({
+      adapter: { ...adapter, sendBatch: adapter.sendBatch },
+      ...settings,
+      gate,
+      redis: connection,
+      keyPrefix,
+    });
+  }
   const deps = {
     adapters: options.registry.adapters,
+    batchers,
     gate,
     claimProviderId: (provider: string, providerId: string, notificationId: string) =>
       claimProviderId(

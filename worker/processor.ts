@@ -12,7 +12,8 @@ import {
   notificationPayloadSchema,
 } from "../contract/notification-job.js";
 import type { Logger } from "../lib/logger.js";
-import type { ChannelAdapter } from "./channels/channel-adapter.js";
+import type { ChannelBatcher } from "./channel-batcher.js";
+import type { ChannelAdapter, SendRequest, SendResult } from "./channels/channel-adapter.js";
 import { ChannelError } from "./channels/channel-error.js";
 import {
   type ChannelOutcome,
@@ -30,6 +31,8 @@ import type { RenderedNotification } from "./templates/rendered.js";
 export interface ProcessorDeps {
   adapters: Record<Channel, ChannelAdapter>;
   gate: ProviderGate;
+  /** Batchers for channels whose provider takes batches (Resend's email), when enabled. */
+  batchers?: Partial<Record<Channel, ChannelBatcher>>;
   /** Records provider id → notification id; false when another notification holds it. */
   claimProviderId(provider: string, providerId: string, notificationId: string): Promise<boolean>;
   /** Unique per deployment: with the job's id and timestamp it keys provider idempotency. */
@@ -63,8 +66,13 @@ export async function processNotification(
   const content = renderNotification(payload);
   const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
 
+  // A batched channel's slot is reserved once per batch, by its batcher.
   const reservations = await Promise.all(
-    pending.map((channel) => deps.gate.reserve(deps.adapters[channel].provider)),
+    pending.map((channel) =>
+      deps.batchers?.[channel]
+        ? ({ go: true } as const)
+        : deps.gate.reserve(deps.adapters[channel].provider),
+    ),
   );
   const outcomes: Partial<Record<Channel, ChannelOutcome>> = {};
   const going: Channel[] = [];
@@ -148,15 +156,27 @@ async function sendChannel(
   };
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
+  const request: SendRequest = {
+    notificationKey: `${deps.deploymentId}/${notificationId}/${job.timestamp}`,
+    notificationId,
+    recipient,
+    content,
+    previous: report[channel],
+    claim: (providerId) => deps.claimProviderId(adapter.provider, providerId, notificationId),
+  };
   try {
-    const result = await adapter.send({
-      notificationKey: `${deps.deploymentId}/${notificationId}/${job.timestamp}`,
-      notificationId,
-      recipient,
-      content,
-      previous: report[channel],
-      claim: (providerId) => deps.claimProviderId(adapter.provider, providerId, notificationId),
-    });
+    const batcher = deps.batchers?.[channel];
+    let result: SendResult;
+    if (batcher) {
+      // An earlier try (a retry, a crash) may have put this email in a batch: re-send that one.
+      const mayHaveBatched = report[channel].calls > 0 || job.attemptsStarted > 1;
+      const outcome = await batcher.send(request, mayHaveBatched);
+      if (outcome instanceof ChannelError) throw outcome;
+      if ("wait" in outcome) return { type: "waiting", wait: outcome.wait };
+      result = outcome;
+    } else {
+      result = await adapter.send(request);
+    }
     const recovered = result.recovered === true;
     deps.metrics.recordSend(channel, recovered ? "recovered" : "sent", seconds());
     deps.logger.info(

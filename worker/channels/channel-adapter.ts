@@ -1,6 +1,7 @@
 import type { Channel } from "../../contract/channels.js";
 import type { ChannelDelivery } from "../../contract/delivery-report.js";
 import type { RenderedNotification } from "../templates/rendered.js";
+import type { ChannelError } from "./channel-error.js";
 
 /** One send of one channel of one notification, as the processor hands it to an adapter. */
 export interface SendRequest {
@@ -22,6 +23,12 @@ export interface SendRequest {
    * when another notification holds it already: a look-alike that is not ours to report.
    */
   claim(providerId: string): Promise<boolean>;
+}
+
+/** One email, SMS… of a batch, as kept in Redis until the provider's idempotency window ends. */
+export interface BatchItem {
+  recipient: string;
+  content: RenderedNotification;
 }
 
 /** What a successful send returns. */
@@ -50,4 +57,10 @@ export interface ChannelAdapter {
   maskRecipient(recipient: string): string;
   /** Sends, or finds an earlier try's message; throws ChannelError. */
   send(request: SendRequest): Promise<SendResult>;
+  /**
+   * For a provider with a batch endpoint: sends the items in one request under `batchKey` (its
+   * idempotency key) and answers each item's result or error, in order. A request-level failure
+   * is thrown as one ChannelError for all.
+   */
+  sendBatch?(items: BatchItem[], batchKey: string): Promise<Array<SendResult | ChannelError>>;
 }

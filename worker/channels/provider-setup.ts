@@ -30,4 +30,12 @@ export interface ProviderSetup<Fields extends z.ZodRawShape> {
   ): ChannelAdapter | undefined;
   /** Calls per second the provider takes, across replicas; 0 for no limit. */
   ratePerSecond(env: z.output<z.ZodObject<Fields>>): number;
+  /** How sends are batched for a provider with a batch endpoint; undefined: one call each. */
+  batching?(env: z.output<z.ZodObject<Fields>>): BatchSettings | undefined;
+}
+
+/** Up to `maxSize` sends a call, collected for at most `windowMs`. */
+export interface BatchSettings {
+  maxSize: number;
+  windowMs: number;
 }

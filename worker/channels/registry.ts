@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { Channel } from "../../contract/channels.js";
 import type { ChannelAdapter } from "./channel-adapter.js";
 import { createDevOutboxAdapters } from "./dev-outbox.js";
-import type { CommonProviderSettings } from "./provider-setup.js";
+import type { BatchSettings, CommonProviderSettings } from "./provider-setup.js";
 import { resendEmailSetup } from "./resend-email.js";
 import { twilioSmsSetup } from "./twilio-sms.js";
 
@@ -37,6 +37,8 @@ export interface ChannelRegistry {
   adapters: Record<Channel, ChannelAdapter>;
   /** Calls per second each provider takes, across replicas; 0 for no limit. */
   providerRatePerSecond: Record<string, number>;
+  /** Channels whose sends are batched, and how. */
+  batching?: Partial<Record<Channel, BatchSettings>>;
 }
 
 /**
@@ -51,19 +53,23 @@ export function buildChannelRegistry(
   let outbox: ReturnType<typeof createDevOutboxAdapters> | undefined;
   const adapters = {} as Record<Channel, ChannelAdapter>;
   const providerRatePerSecond: Record<string, number> = {};
+  const batching: Partial<Record<Channel, BatchSettings>> = {};
   for (const channel of Object.keys(PROVIDERS) as Channel[]) {
     const setup = PROVIDERS[channel] as unknown as {
       build(e: ProviderEnv, c: CommonProviderSettings): ChannelAdapter | undefined;
       ratePerSecond(e: ProviderEnv): number;
+      batching?(e: ProviderEnv): BatchSettings | undefined;
     };
     const adapter = setup.build(env, common);
     if (adapter) {
       adapters[channel] = adapter;
       providerRatePerSecond[adapter.provider] = setup.ratePerSecond(env);
+      const settings = adapter.sendBatch ? setup.batching?.(env) : undefined;
+      if (settings) batching[channel] = settings;
     } else {
       outbox ??= createDevOutboxAdapters(env.DEV_OUTBOX_DIR, print);
       adapters[channel] = outbox[channel];
     }
   }
-  return { adapters, providerRatePerSecond };
+  return { adapters, providerRatePerSecond, batching };
 }

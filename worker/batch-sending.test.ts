@@ -1,0 +1,140 @@
+/**
+ * Emails in batches (Resend's batch endpoint) through the real `resend` SDK against a fake that
+ * enforces a strict 2 requests/s and answers the batch endpoint as Resend documents.
+ */
+import { randomUUID } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import type { DeliveryReport } from "../contract/delivery-report.js";
+import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
+import { startFakeResend } from "../test/fakes/resend.js";
+import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";
+import {
+  startWorkerHarness,
+  TEST_EMAIL_FROM,
+  type WorkerHarness,
+  waitForFinished,
+} from "../test/worker-fixture.js";
+import { createResendEmailAdapter } from "./channels/resend-email.js";
+
+let harness: WorkerHarness | undefined;
+afterEach(async () => {
+  await harness?.stop();
+  harness = undefined;
+});
+
+const { phone: _phone, ...EMAIL_ONLY } = VALID_NOTIFICATION;
+
+/** A harness whose worker runs many jobs at once, as a backlog drain would, batching emails. */
+function batchingHarness(extra: Parameters<typeof startWorkerHarness>[0] = {}) {
+  return startWorkerHarness({
+    concurrency: 100,
+    emailPerSecond: 2,
+    resend: { requestsPerSecond: 2 },
+    emailBatch: { maxSize: 100, windowMs: 50 },
+    ...extra,
+  });
+}
+
+async function addEmails(h: WorkerHarness, count: number): Promise<Map<string, string>> {
+  const toById = new Map<string, string>();
+  await h.worker.pause();
+  await h.queue.addBulk(
+    Array.from({ length: count }, (_, index) => {
+      const id = randomUUID();
+      const to = `user${index}@example.com`;
+      toById.set(id, to);
+      return {
+        name: TRADE_EXECUTED_JOB,
+        data: { ...EMAIL_ONLY, to },
+        opts: { ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }), jobId: id },
+      };
+    }),
+  );
+  h.worker.resume();
+  return toById;
+}
+
+/** Every job completed, and each one's email id is the one Resend gave its own recipient. */
+async function expectEachDeliveredOnce(h: WorkerHarness, toById: Map<string, string>) {
+  const jobs = new Map<string, Awaited<ReturnType<typeof waitForFinished>>>();
+  for (const id of toById.keys()) jobs.set(id, await waitForFinished(h.queue, id, 30_000));
+  const idByRecipient = new Map(h.resend.emails.map((email) => [email.to, email.id]));
+  expect(h.resend.emails).toHaveLength(toById.size);
+  expect(idByRecipient.size).toBe(toById.size);
+  for (const [id, to] of toById) {
+    const job = jobs.get(id);
+    expect(await job?.getState()).toBe("completed");
+    expect((job?.returnvalue as DeliveryReport).email.providerId).toBe(idByRecipient.get(to));
+  }
+}
+
+describe("batch sending", () => {
+  it("drains 250 waiting emails in a handful of batch requests, each email once, under a strict 2 requests/s", async () => {
+    harness = await batchingHarness();
+    const toById = await addEmails(harness, 250);
+    await expectEachDeliveredOnce(harness, toById);
+    const calls = harness.resend.calls;
+    expect(calls.filter((call) => call.status === 429)).toHaveLength(0);
+    // One email a request would take 125 s at 2/s; batches of up to 100 take a few requests.
+    expect(calls.length).toBeLessThanOrEqual(10);
+    expect(calls.every((call) => call.endpoint === "/emails/batch")).toBe(true);
+    expect(calls.reduce((sum, call) => sum + (call.batchSize ?? 0), 0)).toBe(250);
+  });
+
+  it("sends a lone email alone, under its own key, after at most the window", async () => {
+    harness = await batchingHarness();
+    const id = randomUUID();
+    const added = Date.now();
+    await harness.queue.add(TRADE_EXECUTED_JOB, EMAIL_ONLY, {
+      ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }),
+      jobId: id,
+    });
+    const job = await waitForFinished(harness.queue, id);
+    expect(await job.getState()).toBe("completed");
+    expect(harness.resend.calls.map((call) => call.endpoint)).toEqual(["/emails"]);
+    expect(harness.resend.calls[0]?.idempotencyKey).toMatch(new RegExp(`/${id}/\\d+/email$`));
+    expect((harness.resend.calls[0]?.at ?? 0) - added).toBeLessThan(1000);
+  });
+
+  it("re-sends the same batch under the same key after an answer lost to a timeout: no email twice", async () => {
+    harness = await batchingHarness({ timeoutMs: 300 });
+    // The batch is accepted, then answered after the worker gave up on it.
+    harness.resend.script.failNext({ status: 200, body: {}, deliver: true, delayMs: 800 });
+    const toById = await addEmails(harness, 30);
+    await expectEachDeliveredOnce(harness, toById);
+    const batchKeys = harness.resend.calls.map((call) => call.idempotencyKey);
+    // Every call after the first re-sent the recorded batch under its key.
+    expect(new Set(batchKeys).size).toBe(1);
+    expect(batchKeys[0]).toMatch(/^batch\//);
+  });
+});
+
+describe("the Resend adapter's batch mapping", () => {
+  it("fails only the invalid address of a permissive batch and maps every other id to its email", async () => {
+    const resend = await startFakeResend();
+    try {
+      const adapter = createResendEmailAdapter({
+        apiKey: resend.apiKey,
+        from: TEST_EMAIL_FROM,
+        baseUrl: resend.url,
+        timeoutMs: 5000,
+      });
+      const content = { subject: "s", html: "<p>h</p>", text: "t", sms: "" };
+      const results = await adapter.sendBatch?.(
+        [
+          { recipient: "a@example.com", content },
+          { recipient: "not-an-address", content },
+          { recipient: "c@example.com", content },
+        ],
+        randomUUID(),
+      );
+      expect(results?.[1]).toMatchObject({ kind: "permanent", code: "validation_error" });
+      const idOf = (to: string) => resend.emails.find((email) => email.to === to)?.id;
+      expect(results?.[0]).toEqual({ providerId: idOf("a@example.com") });
+      expect(results?.[2]).toEqual({ providerId: idOf("c@example.com") });
+      expect(resend.emails).toHaveLength(2);
+    } finally {
+      await resend.close();
+    }
+  });
+});

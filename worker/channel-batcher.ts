@@ -1,0 +1,185 @@
+import { randomUUID } from "node:crypto";
+import type { RedisConnection } from "../lib/redis.js";
+import type {
+  BatchItem,
+  ChannelAdapter,
+  SendRequest,
+  SendResult,
+} from "./channels/channel-adapter.js";
+import { ChannelError } from "./channels/channel-error.js";
+import type { ProviderGate, ProviderWait } from "./provider-gate.js";
+
+/** What one member of a batch gets back: its own result, its own error, or the provider's wait. */
+export type BatchOutcome = SendResult | ChannelError | { wait: ProviderWait };
+
+/** How long a batch's composition is kept: as long as the provider keeps its idempotency key. */
+const BATCH_RECORD_TTL_SECONDS = 24 * 60 * 60;
+
+interface Pending {
+  request: SendRequest;
+  resolve(outcome: BatchOutcome): void;
+}
+
+/**
+ * Collects one channel's sends from the jobs a worker runs at once and sends them in batches
+ * (Resend: up to 100 emails a request), so a backlog drains at the provider's request limit
+ * times the batch size. A lone send waits at most `windowMs` and then goes out alone, as before.
+ *
+ * Exactly once: before a batch is sent, its composition and its idempotency key are written to
+ * Redis (one pipeline: the batch, and a pointer from each member's notification key to it). A
+ * member that is tried again (a crash, a timeout, an unanswered call) finds the pointer and
+ * re-sends the same batch under the same key, which the provider answers with the first call's
+ * ids; members of one batch tried again together share that one call.
+ */
+export function createChannelBatcher(options: {
+  adapter: ChannelAdapter & { sendBatch: NonNullable<ChannelAdapter["sendBatch"]> };
+  maxSize: number;
+  windowMs: number;
+  gate: ProviderGate;
+  redis: RedisConnection;
+  keyPrefix: string;
+}) {
+  const { adapter } = options;
+  const recordKey = (batchId: string) => `${options.keyPrefix}:batch:${batchId}`;
+  const memberKey = (notificationKey: string) =>
+    `${options.keyPrefix}:batch-member:${adapter.channel}:${notificationKey}`;
+
+  const fresh: Pending[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  /** Replays of recorded batches, by batch id, collected in the same window. */
+  const replays = new Map<string, Array<Pending & { index: number }>>();
+
+  function schedule(): void {
+    if (fresh.length >= options.maxSize) {
+      flushFresh();
+      return;
+    }
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      flushFresh();
+      flushReplays();
+    }, options.windowMs);
+  }
+
+  /** Sends what waits, up to a full batch; a window still running goes on for the rest. */
+  function flushFresh(): void {
+    const members = fresh.splice(0, options.maxSize);
+    if (members.length > 0) void sendFresh(members);
+  }
+
+  function flushReplays(): void {
+    for (const [batchId, members] of replays) {
+      replays.delete(batchId);
+      void sendReplay(batchId, members);
+    }
+  }
+
+  async function gateOrWait(): Promise<ProviderWait | undefined> {
+    const reservation = await options.gate.reserve(adapter.provider);
+    return reservation.go ? undefined : reservation.wait;
+  }
+
+  async function sendFresh(members: Pending[]): Promise<void> {
+    try {
+      const [only] = members;
+      if (members.length === 1 && only) {
+        const wait = await gateOrWait();
+        only.resolve(wait ? { wait } : await adapter.send(only.request).catch(asChannelError));
+        return;
+      }
+      const batchId = randomUUID();
+      const items: BatchItem[] = members.map(({ request }) => ({
+        recipient: request.recipient,
+        content: request.content,
+      }));
+      // The composition first: a member tried again after a crash re-sends exactly this batch
+      // (also one held back by a wait below: its members then send it under its key).
+      const write = options.redis.multi();
+      write.set(recordKey(batchId), JSON.stringify(items), "EX", BATCH_RECORD_TTL_SECONDS);
+      members.forEach(({ request }, index) => {
+        const pointer = `${batchId}:${index}`;
+        write.set(memberKey(request.notificationKey), pointer, "EX", BATCH_RECORD_TTL_SECONDS);
+      });
+      await write.exec();
+      // The slot last, right before the call, so the provider sees calls spaced as reserved.
+      const wait = await gateOrWait();
+      if (wait) return settleAll(members, { wait });
+      const outcomes = await adapter.sendBatch(items, batchId).catch((error) => {
+        const failed = asChannelError(error);
+        return items.map(() => failed);
+      });
+      members.forEach((member, index) => member.resolve(outcomes[index] ?? missing()));
+    } catch (error) {
+      settleAll(members, asChannelError(error));
+    }
+  }
+
+  async function sendReplay(batchId: string, members: Array<Pending & { index: number }>) {
+    try {
+      const recorded = await options.redis.get(recordKey(batchId));
+      if (!recorded) {
+        // Past the provider's idempotency window too: each member is sent alone, under its own key.
+        for (const member of members) {
+          member.resolve(await adapter.send(member.request).catch(asChannelError));
+        }
+        return;
+      }
+      const wait = await gateOrWait();
+      if (wait) return settleAll(members, { wait });
+      const items = JSON.parse(recorded) as BatchItem[];
+      const outcomes = await adapter.sendBatch(items, batchId).catch((error) => {
+        const failed = asChannelError(error);
+        return items.map(() => failed);
+      });
+      for (const member of members) member.resolve(outcomes[member.index] ?? missing());
+    } catch (error) {
+      settleAll(members, asChannelError(error));
+    }
+  }
+
+  return {
+    /**
+     * Sends one member: in a new batch, or, when an earlier try put it in one, by re-sending that
+     * batch. `mayHaveBatched` is false on a notification's first try, which saves the look-up.
+     */
+    async send(request: SendRequest, mayHaveBatched: boolean): Promise<BatchOutcome> {
+      const pointer = mayHaveBatched
+        ? await options.redis.get(memberKey(request.notificationKey))
+        : null;
+      return new Promise<BatchOutcome>((resolve) => {
+        if (pointer) {
+          const [batchId = "", index = "0"] = pointer.split(":");
+          const members = replays.get(batchId) ?? [];
+          members.push({ request, resolve, index: Number(index) });
+          replays.set(batchId, members);
+        } else {
+          fresh.push({ request, resolve });
+        }
+        schedule();
+      });
+    },
+  };
+
+  function settleAll(members: Pending[], outcome: BatchOutcome): void {
+    for (const member of members) member.resolve(outcome);
+  }
+}
+
+function asChannelError(error: unknown): ChannelError {
+  return error instanceof ChannelError
+    ? error
+    : new ChannelError("transient", "internal_error", String(error), { mayHaveSent: true });
+}
+
+function missing(): ChannelError {
+  return new ChannelError(
+    "transient",
+    "batch_result_missing",
+    "The batch answer had no result for this email",
+    {
+      mayHaveSent: true,
+    },
+  );
+}
+
+export type ChannelBatcher = ReturnType<typeof createChannelBatcher>;
