@@ -13,6 +13,8 @@ export const FAILURE_KINDS = [
   "rate_limited",
   "quota",
   "misconfigured",
+  // Not a failure of the provider: this try must wait (for a look-alike in flight), no attempt used.
+  "deferred",
 ] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
@@ -28,6 +30,12 @@ export const channelDeliverySchema = z.object({
    * the adapter looks for it (only at messages created since then) before sending again.
    */
   inFlightSince: z.number().optional(),
+  /**
+   * When the last call in doubt ended with an unclear answer (a 5xx, a timeout): the earlier
+   * try's message was created before then, so a look-up ignores messages created later (another
+   * notification's look-alike). Unset after a crash, when the end is unknown.
+   */
+  inFlightUntil: z.number().optional(),
   /** The last error; `permanent` errors are not retried. */
   error: z
     .object({
@@ -68,7 +76,12 @@ export function readDeliveryReport(value: unknown): DeliveryReport | undefined {
   return parsed.success ? parsed.data : undefined;
 }
 
-/** True once any channel went out or may have: such a notification can no longer be cancelled. */
+/**
+ * True once any channel went out or may have (a call made, or one recorded before it was made:
+ * the worker may have died during it): such a notification can no longer be cancelled.
+ */
 export function anyChannelStarted(report: DeliveryReport): boolean {
-  return CHANNELS.some((channel) => report[channel].calls > 0);
+  return CHANNELS.some(
+    (channel) => report[channel].calls > 0 || report[channel].inFlightSince !== undefined,
+  );
 }

@@ -26,8 +26,13 @@ async function fakes(latencyMs = 0): Promise<{ resend: FakeResend; twilio: FakeT
   return { resend, twilio };
 }
 
+/**
+ * These faults are about processes, Redis and providers, and count emails per call and per
+ * key: workers send one email a request here (EMAIL_BATCH_SIZE=1). Batches under faults are
+ * covered by worker/batch-sending.test.ts and the soak.
+ */
 function service(name: "gateway" | "worker", env: Record<string, string>): ServiceProcess {
-  const process = startService(name, env);
+  const process = startService(name, name === "worker" ? { EMAIL_BATCH_SIZE: "1", ...env } : env);
   cleanups.push(() => process.stop("SIGKILL"));
   return process;
 }

@@ -101,8 +101,10 @@ describe("worker deaths and shutdowns, within the retry budget", () => {
 
   it("survives two workers killed with its SMS in flight, and sends the SMS once (still queued at Twilio)", async () => {
     resend = await startFakeResend();
-    // Twilio accepts at once but answers after 30 s, and keeps the SMS queued (1 per 100 s).
+    // Twilio accepts at once but answers after 30 s, and keeps the SMS queued (1 per 100 s); its
+    // list answers take as long, so the second worker dies during its look-up, not after it.
     twilio = await startFakeTwilio({ latencyMs: 30_000, sendRatePerSecond: 0.01 });
+    twilio.state.lookupLatencyMs = 30_000;
     fixture = await createTestQueue();
     const env = workerEnv(fixture, resend, twilio);
     const { to: _to, ...smsOnly } = VALID_NOTIFICATION;
@@ -122,6 +124,7 @@ describe("worker deaths and shutdowns, within the retry budget", () => {
       expect(await doomed.stop("SIGKILL")).toBeNull();
     }
     twilio.state.latencyMs = 0;
+    twilio.state.lookupLatencyMs = 0;
     const survivor = startService("worker", env);
     workers.push(survivor);
     const job = await waitForFinished(fixture.queue, id, 20_000);

@@ -6,7 +6,7 @@ import { createResendEmailAdapter } from "../worker/channels/resend-email.js";
 import { createTwilioSmsAdapter } from "../worker/channels/twilio-sms.js";
 import { createNotificationWorker } from "../worker/create-worker.js";
 import { createWorkerMetrics } from "../worker/metrics.js";
-import type { WaitReason } from "../worker/provider-gate.js";
+import type { ProviderTrouble } from "../worker/provider-gate.js";
 import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { createTestQueue, eventually, testLogger, workerRedis } from "./fixtures.js";
@@ -58,7 +58,7 @@ export async function startWorkerHarness(
     smsPerSecond?: number;
     /** Retries given to jobs that carry none; fast by default so tests are quick. */
     jobSettings?: NotificationJobSettings;
-    waitMs?: Partial<Record<WaitReason, number>>;
+    waitMs?: Partial<Record<ProviderTrouble, number>>;
     timeoutMs?: number;
     lockDurationMs?: number;
     resend?: Parameters<typeof startFakeResend>[0];

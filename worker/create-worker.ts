@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { Worker } from "bullmq";
 import type { Channel } from "../contract/channels.js";
 import {
@@ -12,7 +12,7 @@ import { type ChannelBatcher, createChannelBatcher } from "./channel-batcher.js"
 import type { ChannelRegistry } from "./channels/registry.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { processNotification } from "./processor.js";
-import { createProviderGate, type WaitReason } from "./provider-gate.js";
+import { createProviderGate, type ProviderTrouble } from "./provider-gate.js";
 
 /** Settings of a notification worker; `index.ts` reads them from the environment. */
 export interface NotificationWorkerOptions {
@@ -31,7 +31,7 @@ export interface NotificationWorkerOptions {
   drainDelaySeconds: number;
   metrics: WorkerMetrics;
   /** How long a provider waits after each kind of trouble that names no Retry-After. */
-  waitMs: Record<WaitReason, number>;
+  waitMs: Record<ProviderTrouble, number>;
   /** Overrides the queue name; tests use a private one. */
   queueName?: string;
 }
@@ -39,25 +39,23 @@ export interface NotificationWorkerOptions {
 /** How long the provider-id → notification index keeps an entry: as long as failed jobs are kept. */
 const PROVIDER_ID_TTL_SECONDS = 7 * 24 * 60 * 60;
 
-/**
- * Records `providerId` as `notificationId`'s message unless another notification holds it.
- * One command: SET NX GET answers the holder when there is one.
- */
+/** Sets the key unless it is set, and answers its holder (SET NX GET needs Redis 7; this 5+). */
+const CLAIM = `
+local holder = redis.call('GET', KEYS[1])
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return ARGV[1]
+end
+return holder`;
+
+/** Records `providerId` as `notificationId`'s message unless another notification holds it. */
 async function claimProviderId(
   redis: RedisConnection,
   key: string,
   notificationId: string,
 ): Promise<boolean> {
-  const holder = (await redis.call(
-    "SET",
-    key,
-    notificationId,
-    "NX",
-    "GET",
-    "EX",
-    PROVIDER_ID_TTL_SECONDS,
-  )) as string | null;
-  return holder === null || holder === notificationId;
+  const holder = await redis.eval(CLAIM, 1, key, notificationId, PROVIDER_ID_TTL_SECONDS);
+  return holder === notificationId;
 }
 
 /**
@@ -101,8 +99,31 @@ export async function createNotificationWorker(
       keyPrefix,
     });
   }
+  // Held for twice a job's lock: a crashed sender's entry lapses about when its job is taken over.
+  const lookAlikeTtlMs = options.lockDurationMs * 2;
+  const lookAlikes = (
+    channel: Channel,
+    recipient: string,
+    text: string,
+    notificationId: string,
+  ) => {
+    const digest = createHash("sha256").update(`${recipient}\n${text}`).digest("hex");
+    const key = `${keyPrefix}:in-flight:${channel}:${digest}`;
+    return {
+      async begin() {
+        await connection.multi().sadd(key, notificationId).pexpire(key, lookAlikeTtlMs).exec();
+      },
+      async end() {
+        await connection.srem(key, notificationId);
+      },
+      async others() {
+        return (await connection.smembers(key)).filter((member) => member !== notificationId);
+      },
+    };
+  };
   const deps = {
     adapters: options.registry.adapters,
+    lookAlikes,
     batchers,
     gate,
     claimProviderId: (provider: string, providerId: string, notificationId: string) =>

@@ -153,6 +153,25 @@ describe("SMS exactly once against a Twilio that queues", () => {
     expect(new Set([firstSid, secondSid]).size).toBe(2);
   });
 
+  it("gives each of two same-text notifications its own SMS when one's retry looks while the other's call is still at Twilio", async () => {
+    // Twilio accepts at once and answers 1.5 s later: the other notification's message exists,
+    // unclaimed, while the retry looks.
+    harness = await startWorkerHarness({ twilio: { latencyMs: 1500 } });
+    harness.twilio.script.failNext(twilioError(503, 20503, "Service Unavailable"));
+    const retried = await add(harness, SMS_ONLY, 600);
+    await eventually(() => expect(harness?.twilio.calls).toHaveLength(1));
+    const other = await add(harness, SMS_ONLY);
+    const [first, second] = [
+      await waitForFinished(harness.queue, retried),
+      await waitForFinished(harness.queue, other),
+    ];
+    expect(await first.getState()).toBe("completed");
+    expect(await second.getState()).toBe("completed");
+    expect(harness.twilio.messages).toHaveLength(2);
+    const sids = [first, second].map((job) => (job.returnvalue as DeliveryReport).sms.providerId);
+    expect(new Set(sids).size).toBe(2);
+  });
+
   it("makes no look-up when a call was refused for sure (a 429), and sends once", async () => {
     harness = await startWorkerHarness({ waitMs: { rate_limited: 50 } });
     harness.twilio.script.failNext(twilioError(429, 20429, "Too Many Requests"));
@@ -184,7 +203,7 @@ describe("Twilio's error shapes", () => {
     expect(harness.twilio.messages).toHaveLength(1);
   });
 
-  it("treats 21611 (the sender's queue is full) as a wait, not a failure", async () => {
+  it("treats 21611 (the sender's queue is full) as a wait of a minute, not a failure", async () => {
     harness = await startWorkerHarness({ waitMs: { rate_limited: 50 } });
     harness.twilio.script.failNext(
       twilioError(
@@ -193,10 +212,15 @@ describe("Twilio's error shapes", () => {
         "This 'From' number has exceeded the maximum number of queued messages",
       ),
     );
-    const job = await waitForFinished(harness.queue, await add(harness, SMS_ONLY));
-    expect(await job.getState()).toBe("completed");
-    expect(job.attemptsMade).toBe(1);
-    expect(harness.twilio.messages).toHaveLength(1);
+    const id = await add(harness, SMS_ONLY);
+    // The queue drains at the sender's pace: the SMS waits a minute, with no attempt used.
+    const job = await waitForDelayed(harness, id, 50_000);
+    expect(job.attemptsMade).toBe(0);
+    expect((job.progress as DeliveryReport).sms).toMatchObject({
+      status: "pending",
+      error: { code: "21611", kind: "rate_limited", permanent: false },
+    });
+    expect(harness.metrics.providerWaits().twilio).toMatchObject({ reason: "rate_limited" });
   });
 });
 
@@ -255,7 +279,7 @@ describe("provider waits hold back one provider only", () => {
     // The delay is the quota wait, not a short rate-limit retry.
     const job = await waitForDelayed(harness, first, 50_000);
     expect(job.attemptsMade).toBe(0);
-    expect(await eventually(() => harness?.twilio.messages.length)).toBe(1);
+    await eventually(() => expect(harness?.twilio.messages).toHaveLength(1));
     expect((job.progress as DeliveryReport).email).toMatchObject({
       status: "pending",
       calls: 1,

@@ -24,14 +24,21 @@ describe("nextChannelState", () => {
 
   it("keeps the earliest call in doubt after a call that may have reached the provider", () => {
     const error = new ChannelError("transient", "20500", "boom", { mayHaveSent: true });
-    expect(nextChannelState(pending, { type: "failed", error }, 200)).toEqual({
+    expect(nextChannelState(pending, { type: "failed", error }, 200, true, 250)).toEqual({
       status: "pending",
       calls: 1,
       inFlightSince: 200,
+      inFlightUntil: 250,
       error: { code: "20500", message: "boom", permanent: false, kind: "transient" },
     });
-    const earlier = { ...pending, calls: 1, inFlightSince: 100 };
-    expect(nextChannelState(earlier, { type: "failed", error }, 200).inFlightSince).toBe(100);
+    // An earlier doubt with a known end: the doubt now spans both calls.
+    const answered = { ...pending, calls: 1, inFlightSince: 100, inFlightUntil: 150 };
+    const both = nextChannelState(answered, { type: "failed", error }, 200, true, 250);
+    expect([both.inFlightSince, both.inFlightUntil]).toEqual([100, 250]);
+    // An earlier doubt whose end is unknown (a crash): the window stays open.
+    const crashed = { ...pending, calls: 1, inFlightSince: 100 };
+    const open = nextChannelState(crashed, { type: "failed", error }, 200, true, 250);
+    expect([open.inFlightSince, open.inFlightUntil]).toEqual([100, undefined]);
   });
 
   it("records no call in doubt after a clear refusal, nor for a provider with idempotency keys", () => {

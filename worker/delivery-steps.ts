@@ -30,7 +30,9 @@ export type Verdict =
  * adapter records calls first: the earliest call that may have reached the provider unanswered.
  */
 export function markInFlight(state: ChannelDelivery, calledAt: number): ChannelDelivery {
-  return { ...state, inFlightSince: state.inFlightSince ?? calledAt };
+  // Until this call answers, its end is unknown (a crash would leave it so): no upper bound.
+  const { inFlightUntil: _until, ...rest } = state;
+  return { ...rest, inFlightSince: state.inFlightSince ?? calledAt };
 }
 
 /**
@@ -44,6 +46,8 @@ export function nextChannelState(
   calledAt: number,
   /** False for an adapter whose provider dedups by itself (an idempotency key): no record kept. */
   recordsCalls = true,
+  /** When the outcome's answer came back. */
+  answeredAt = Date.now(),
 ): ChannelDelivery {
   if (outcome.type === "sent") {
     return { status: "sent", calls: state.calls + 1, providerId: outcome.providerId };
@@ -55,10 +59,22 @@ export function nextChannelState(
     : error.mayHaveSent
       ? (state.inFlightSince ?? calledAt)
       : state.inFlightSince;
+  // The end of the doubt: this call's unclear answer, or an earlier one's when this call was
+  // refused for sure. Only bounded when every call in doubt ended with an answer.
+  const inFlightUntil =
+    inFlightSince === undefined
+      ? undefined
+      : error.mayHaveSent
+        ? state.inFlightSince !== undefined && state.inFlightUntil === undefined
+          ? undefined
+          : answeredAt
+        : state.inFlightUntil;
   return {
     status: error.kind === "permanent" ? "failed" : "pending",
-    calls: state.calls + 1,
+    // A deferred try made no provider call.
+    calls: state.calls + (error.kind === "deferred" ? 0 : 1),
     ...(inFlightSince === undefined ? {} : { inFlightSince }),
+    ...(inFlightUntil === undefined ? {} : { inFlightUntil }),
     error: {
       code: error.code,
       message: error.message,

@@ -22,7 +22,7 @@ const logger = createLogger({
 });
 
 // The development outbox prints messages in full on purpose: it is a local preview only.
-const registry = buildChannelRegistry(env, (line) => process.stdout.write(`${line}\n`));
+const registry = buildChannelRegistry(env, (line) => process.stdout.write(`${line}\n`), logger);
 const redisTarget = { url: env.REDIS_URL, cluster: env.REDIS_CLUSTER };
 const connection = createWorkerConnection(redisTarget);
 connection.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));

@@ -13,7 +13,12 @@ import {
 } from "../contract/notification-job.js";
 import type { Logger } from "../lib/logger.js";
 import type { ChannelBatcher } from "./channel-batcher.js";
-import type { ChannelAdapter, SendRequest, SendResult } from "./channels/channel-adapter.js";
+import type {
+  ChannelAdapter,
+  LookAlikes,
+  SendRequest,
+  SendResult,
+} from "./channels/channel-adapter.js";
 import { ChannelError } from "./channels/channel-error.js";
 import {
   type ChannelOutcome,
@@ -23,7 +28,7 @@ import {
   reopenAfterFinalFailure,
 } from "./delivery-steps.js";
 import type { WorkerMetrics } from "./metrics.js";
-import type { ProviderGate, WaitReason } from "./provider-gate.js";
+import type { ProviderGate, ProviderTrouble } from "./provider-gate.js";
 import { renderNotification } from "./templates/index.js";
 import type { RenderedNotification } from "./templates/rendered.js";
 
@@ -33,13 +38,15 @@ export interface ProcessorDeps {
   gate: ProviderGate;
   /** Batchers for channels whose provider takes batches (Resend's email), when enabled. */
   batchers?: Partial<Record<Channel, ChannelBatcher>>;
+  /** The notifications sending one text to one recipient right now, shared by every replica. */
+  lookAlikes(channel: Channel, recipient: string, text: string, notificationId: string): LookAlikes;
   /** Records provider id → notification id; false when another notification holds it. */
   claimProviderId(provider: string, providerId: string, notificationId: string): Promise<boolean>;
   /** Unique per deployment: with the job's id and timestamp it keys provider idempotency. */
   deploymentId: string;
   jobSettings: NotificationJobSettings;
   /** How long a provider waits after each kind of trouble that names no Retry-After. */
-  waitMs: Record<WaitReason, number>;
+  waitMs: Record<ProviderTrouble, number>;
   logger: Logger;
   metrics: Pick<WorkerMetrics, "recordSend">;
 }
@@ -163,6 +170,7 @@ async function sendChannel(
     content,
     previous: report[channel],
     claim: (providerId) => deps.claimProviderId(adapter.provider, providerId, notificationId),
+    lookAlikes: (text) => deps.lookAlikes(channel, recipient, text, notificationId),
   };
   try {
     const batcher = deps.batchers?.[channel];
@@ -194,6 +202,12 @@ async function sendChannel(
     if (error.kind === "permanent" || error.kind === "transient") {
       deps.logger.warn(details, "send failed");
       return { type: "failed", error };
+    }
+    if (error.kind === "deferred") {
+      // This notification's try waits; the provider is fine and no one else waits.
+      deps.logger.info(details, "send deferred");
+      const until = Date.now() + (error.retryAfterMs ?? 1000);
+      return { type: "waiting", wait: { until, reason: "deferred", code: error.code }, error };
     }
     const waitMs = error.retryAfterMs ?? deps.waitMs[error.kind];
     const wait = await deps.gate.hold(adapter.provider, waitMs, error.kind, error.code);

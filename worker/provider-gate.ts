@@ -25,8 +25,20 @@ return {slot - now}`;
  */
 const SPACING_GUARD = 1.1;
 
+/** Sets a provider's wait unless a longer one runs (a 1 s 429 never ends an hour's quota wait). */
+const HOLD_LONGEST = `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return {ARGV[1], tonumber(ARGV[2])}
+end
+return {redis.call('GET', KEYS[1]), ttl}`;
+
 /** Why a provider's channel is waiting. */
-export type WaitReason = "rate_limited" | "quota" | "misconfigured";
+export type WaitReason = ProviderTrouble | "deferred";
+
+/** A provider's trouble that makes all its sends wait (each with its own default wait). */
+export type ProviderTrouble = "rate_limited" | "quota" | "misconfigured";
 
 /** A provider in a wait: until when, and why. */
 export interface ProviderWait {
@@ -92,8 +104,15 @@ export function createProviderGate(options: {
     ): Promise<ProviderWait> {
       // Redis refuses PX 0: a `Retry-After: 0` still waits a millisecond.
       const duration = Math.max(1, Math.ceil(ms));
-      await options.redis.set(waitKey(provider), `${reason}|${code}`, "PX", duration);
-      const wait = { until: Date.now() + duration, reason, code };
+      const [record, ttl] = (await options.redis.eval(
+        HOLD_LONGEST,
+        1,
+        waitKey(provider),
+        `${reason}|${code}`,
+        duration,
+      )) as [string, number];
+      const [kept = reason, keptCode = code] = record.split("|") as [WaitReason, string];
+      const wait = { until: Date.now() + Math.max(1, ttl), reason: kept, code: keptCode };
       options.onWait?.(provider, wait);
       return wait;
     },

@@ -168,6 +168,22 @@ describe("scheduling and cancelling", () => {
     expect(await (await harness.queue.getJob(id))?.getState()).toBe("delayed");
   });
 
+  it("answers 409 to cancelling a notification whose worker died during its SMS call", async () => {
+    const { id } = await json<{ id: string }>(
+      await request("POST", "/notifications", VALID_NOTIFICATION),
+    );
+    await harness.worker.pause();
+    const job = await harness.queue.getJob(id);
+    // What a worker that died mid-call leaves: the call recorded before it was made, no answer.
+    await job?.updateProgress({
+      email: { status: "pending", calls: 0 },
+      sms: { status: "pending", calls: 0, inFlightSince: Date.now() },
+    });
+    const response = await request("DELETE", `/notifications/${id}`);
+    expect(response.status).toBe(409);
+    expect(await harness.queue.getJob(id)).toBeDefined();
+  });
+
   it.each([
     [
       "in the past",

@@ -105,6 +105,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   const records: MessageRecord[] = [];
   const state = {
     latencyMs: options.latencyMs ?? 0,
+    /** Answer every list request this late. */
+    lookupLatencyMs: 0,
     sendRatePerSecond: options.sendRatePerSecond ?? 1000,
     deliveryDelayMs: options.deliveryDelayMs,
     maxQueuedPerSender: options.maxQueuedPerSender,
@@ -143,9 +145,11 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
 
   // Read multiple Message resources: GET /2010-04-01/Accounts/{AccountSid}/Messages.json.
   // https://www.twilio.com/docs/messaging/api/message-resource#read-multiple-message-resources
-  app.get("/2010-04-01/Accounts/:sid/Messages.json", (c) => {
+  app.get("/2010-04-01/Accounts/:sid/Messages.json", async (c) => {
     const params = c.req.query();
     lookups.push({ to: params.To ?? "", at: clock(), params });
+    // A slow list answer (Twilio under load): lets a test kill a worker during its look-up.
+    if (state.lookupLatencyMs > 0) await delay(state.lookupLatencyMs);
     const page = listPage(params, clock());
     if (page.error) return c.json(page.error.body as object, 400);
     return c.json(page.body);

@@ -23,12 +23,26 @@ export interface SendRequest {
    * when another notification holds it already: a look-alike that is not ours to report.
    */
   claim(providerId: string): Promise<boolean>;
+  /**
+   * Which notifications are sending this same text to this same recipient right now, shared by
+   * every replica: a look-up cannot tell their messages from ours while they are in flight.
+   */
+  lookAlikes(text: string): LookAlikes;
 }
 
 /** One email, SMS… of a batch, as kept in Redis until the provider's idempotency window ends. */
 export interface BatchItem {
   recipient: string;
   content: RenderedNotification;
+}
+
+/** The notifications in flight with one text to one recipient (see `SendRequest.lookAlikes`). */
+export interface LookAlikes {
+  /** Marks this notification as sending; kept until `end`, or until it lapses after a crash. */
+  begin(): Promise<void>;
+  end(): Promise<void>;
+  /** The others in flight. */
+  others(): Promise<string[]>;
 }
 
 /** What a successful send returns. */

@@ -12,6 +12,7 @@ export type { FailureKind };
  * - `quota`: a daily or monthly allowance is used up: this provider waits until it resets.
  * - `misconfigured`: our credentials, account or sender are wrong: every send would fail the same
  *   way, so this provider waits for the operator instead of failing notifications.
+ * - `deferred`: this notification's try must wait `retryAfterMs` (the provider is fine): no attempt.
  */
 export class ChannelError extends Error {
   /** The provider's error code (Twilio's numeric code, Resend's error name, or an HTTP status). */

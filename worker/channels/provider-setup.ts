@@ -1,9 +1,12 @@
 import type { z } from "zod";
+import type { Logger } from "../../lib/logger.js";
 import type { ChannelAdapter } from "./channel-adapter.js";
 
 /** Settings every provider adapter gets from the worker's environment. */
 export interface CommonProviderSettings {
   timeoutMs: number;
+  /** For what an adapter notices that is worth an operator's look. */
+  logger?: Logger;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { Channel } from "../../contract/channels.js";
+import type { Logger } from "../../lib/logger.js";
 import type { ChannelAdapter } from "./channel-adapter.js";
 import { createDevOutboxAdapters } from "./dev-outbox.js";
 import type { BatchSettings, CommonProviderSettings } from "./provider-setup.js";
@@ -48,8 +49,9 @@ export interface ChannelRegistry {
 export function buildChannelRegistry(
   env: ProviderEnv & { PROVIDER_TIMEOUT_MS: number; DEV_OUTBOX_DIR: string },
   print: (line: string) => void,
+  logger?: Logger,
 ): ChannelRegistry {
-  const common: CommonProviderSettings = { timeoutMs: env.PROVIDER_TIMEOUT_MS };
+  const common: CommonProviderSettings = { timeoutMs: env.PROVIDER_TIMEOUT_MS, logger };
   let outbox: ReturnType<typeof createDevOutboxAdapters> | undefined;
   const adapters = {} as Record<Channel, ChannelAdapter>;
   const providerRatePerSecond: Record<string, number> = {};

@@ -24,7 +24,7 @@ const KIND_BY_CODE: Record<number, ChannelError["kind"]> = {
   21212: "misconfigured", // invalid 'From' number
   21606: "misconfigured", // 'From' is not a valid, SMS-capable number of this account
   21659: "misconfigured", // 'From' is not a Twilio number
-  21611: "rate_limited", // the sender's queue is full: it empties at the sender's pace
+  21611: "rate_limited", // the sender's queue is full: it empties at the sender's pace (minutes)
   20429: "rate_limited",
   21211: "permanent", // invalid 'To' number
   21408: "permanent", // sending to this region is not enabled
@@ -53,6 +53,9 @@ export function classifyTwilioError(error: unknown): ChannelError {
       (error instanceof TwilioServiceException ? (error.detail ?? error.title) : error.message) ||
       `Twilio answered ${status}`;
     const named = code === undefined ? undefined : KIND_BY_CODE[code];
+    // A full sender queue (up to 10 hours of messages) drains over minutes, not a second.
+    if (code === 21611)
+      return new ChannelError("rate_limited", codeText, message, { retryAfterMs: 60_000 });
     if (named) return new ChannelError(named, codeText, message);
     if (status === 429) return new ChannelError("rate_limited", codeText, message);
     if (status === 401 || status === 403) {
@@ -93,9 +96,15 @@ class RebasedRequestClient extends twilio.RequestClient {
 
 /**
  * Twilio stamps `date_created` to the second, with its own clock: an earlier try's message can
- * carry a time up to this much before the moment we recorded the call.
+ * carry a time up to a second early for the truncation, plus the clocks' skew (NTP keeps it far
+ * under 2 s). The look-up's window is our call's start and end widened by these.
  */
-const CLOCK_MARGIN_MS = 10_000;
+const BEFORE_CALL_MARGIN_MS = 3000;
+const AFTER_CALL_MARGIN_MS = 2000;
+const lookAlikesOf = (request: SendRequest) => request.lookAlikes(request.content.sms);
+
+/** How long a try waits for a look-alike in flight to be claimed. */
+const LOOK_ALIKE_WAIT_MS = 2000;
 /** Pages of the message list read when looking for an earlier try's message. */
 const LOOKUP_PAGE_SIZE = 200;
 const LOOKUP_MAX_PAGES = 5;
@@ -121,6 +130,8 @@ export function createTwilioSmsAdapter(options: {
   timeoutMs: number;
   /** Called when a look-up could not read back far enough and the SMS is sent anyway. */
   onLookupIncomplete?: (notificationId: string) => void;
+  /** Called when our new message was already claimed by another notification's look-up. */
+  onClaimConflict?: (notificationId: string, sid: string) => void;
 }): ChannelAdapter {
   const client = twilio(options.accountSid, options.authToken, {
     timeout: options.timeoutMs,
@@ -134,7 +145,21 @@ export function createTwilioSmsAdapter(options: {
     viaService ? message.messagingServiceSid === options.from : message.from === options.from;
 
   async function findEarlierTry(request: SendRequest, since: number): Promise<string | undefined> {
-    const windowStart = since - CLOCK_MARGIN_MS;
+    // Another notification sending this same text to this number right now: its message cannot be
+    // told from ours until it is claimed. Wait for it (no attempt used) rather than guess.
+    const others = await lookAlikesOf(request).others();
+    if (others.length > 0) {
+      throw new ChannelError(
+        "deferred",
+        "look_alike_in_flight",
+        "another notification is sending the same text to this number",
+        { retryAfterMs: LOOK_ALIKE_WAIT_MS, mayHaveSent: true },
+      );
+    }
+    const windowStart = since - BEFORE_CALL_MARGIN_MS;
+    // A message created after our unclear call ended is not ours: another notification's.
+    const until = request.previous.inFlightUntil;
+    const windowEnd = until === undefined ? Number.POSITIVE_INFINITY : until + AFTER_CALL_MARGIN_MS;
     const matches: MessageInstance[] = [];
     let page: { instances: MessageInstance[]; nextPage(): Promise<unknown> | undefined } =
       await client.messages.page({
@@ -150,6 +175,7 @@ export function createTwilioSmsAdapter(options: {
         if (message.dateSent && message.dateSent.getTime() < windowStart) reachedOlder = true;
         if (
           message.dateCreated.getTime() >= windowStart &&
+          message.dateCreated.getTime() <= windowEnd &&
           message.body === request.content.sms &&
           fromUs(message) &&
           !NOT_SENT.has(message.status)
@@ -189,19 +215,38 @@ export function createTwilioSmsAdapter(options: {
         const since = request.previous.inFlightSince;
         if (since !== undefined) {
           const earlier = await findEarlierTry(request, since);
-          if (earlier) return { providerId: earlier, recovered: true };
+          if (earlier) {
+            await lookAlikesOf(request)
+              .end()
+              .catch(() => {});
+            return { providerId: earlier, recovered: true };
+          }
         }
+        await lookAlikesOf(request).begin();
         const sent = await client.messages.create({
           to: request.recipient,
           body: request.content.sms,
           ...sender,
         });
         // Sent for sure: a failed claim only leaves the index short; a later look-up claims it.
-        await request.claim(sent.sid).catch(() => false);
+        const claimed = await request.claim(sent.sid).catch(() => true);
+        if (!claimed) {
+          // Another notification's look-up took this message for its own earlier try (same text,
+          // same number, overlapping calls): that one may be an SMS short. Rare; logged.
+          options.onClaimConflict?.(request.notificationId, sent.sid);
+        }
+        await lookAlikesOf(request)
+          .end()
+          .catch(() => {});
         return { providerId: sent.sid };
       } catch (error) {
-        if (error instanceof ChannelError) throw error;
-        throw classifyTwilioError(error);
+        const classified = error instanceof ChannelError ? error : classifyTwilioError(error);
+        // A message that may exist keeps us in flight until a later try claims it (or we lapse).
+        if (!classified.mayHaveSent)
+          await lookAlikesOf(request)
+            .end()
+            .catch(() => {});
+        throw classified;
       }
     },
   };
@@ -244,6 +289,16 @@ export const twilioSmsSetup: ProviderSetup<typeof twilioEnv> = {
       from: env.TWILIO_FROM,
       apiBaseUrl: env.TWILIO_API_BASE_URL,
       timeoutMs: common.timeoutMs,
+      onLookupIncomplete: (notificationId) =>
+        common.logger?.warn(
+          { notificationId, channel: "sms" },
+          "look-up for an earlier try read 1,000 messages without reaching the call: sending",
+        ),
+      onClaimConflict: (notificationId, sid) =>
+        common.logger?.error(
+          { notificationId, channel: "sms", providerId: sid },
+          "another notification took this SMS for its own earlier try: one of the two may be an SMS short",
+        ),
     });
   },
   ratePerSecond: (env) => env.SMS_RATE_LIMIT_PER_SECOND,
