@@ -788,12 +788,19 @@ export interface components {
         calls: number;
         providerId?: string;
         inFlightSince?: number;
+        inFlightUntil?: number;
         error?: {
           code: string;
           message: string;
           permanent: boolean;
           /** @enum {string} */
-          kind?: "permanent" | "transient" | "rate_limited" | "quota" | "misconfigured";
+          kind?:
+            | "permanent"
+            | "transient"
+            | "rate_limited"
+            | "quota"
+            | "misconfigured"
+            | "deferred";
         };
       };
       sms: {
@@ -802,12 +809,19 @@ export interface components {
         calls: number;
         providerId?: string;
         inFlightSince?: number;
+        inFlightUntil?: number;
         error?: {
           code: string;
           message: string;
           permanent: boolean;
           /** @enum {string} */
-          kind?: "permanent" | "transient" | "rate_limited" | "quota" | "misconfigured";
+          kind?:
+            | "permanent"
+            | "transient"
+            | "rate_limited"
+            | "quota"
+            | "misconfigured"
+            | "deferred";
         };
       };
     };

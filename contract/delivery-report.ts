@@ -22,7 +22,7 @@ export const channelDeliverySchema = z.object({
   status: z.enum(["pending", "sent", "failed", "skipped"]),
   /** Provider calls made for this channel so far. */
   calls: z.number().int(),
-  /** The provider's message id once sent (Resend email id, Twilio message SID). */
+  /** The provider's message id once sent (an email id, a message SID). */
   providerId: z.string().optional(),
   /**
    * Set before a call whose provider has no idempotency key, cleared once the provider's answer

@@ -11,7 +11,7 @@ export const workerEnvSchema = z
 
     ...providerEnvFields,
     PROVIDER_TIMEOUT_MS: positiveInt.default(10_000),
-    /** How long a provider's channel waits after its 429 names no usable Retry-After (Twilio's). */
+    /** How long a provider's channel waits after its 429 names no usable Retry-After. */
     PROVIDER_RATE_LIMIT_WAIT_MS: positiveInt.default(1000),
     /** How long a provider's channel waits after it refused our credentials or sender. */
     PROVIDER_MISCONFIGURED_WAIT_MS: positiveInt.default(60_000),

@@ -36,7 +36,7 @@ import type { RenderedNotification } from "./templates/rendered.js";
 export interface ProcessorDeps {
   adapters: Record<Channel, ChannelAdapter>;
   gate: ProviderGate;
-  /** Batchers for channels whose provider takes batches (Resend's email), when enabled. */
+  /** Batchers for channels whose provider takes batches, when enabled. */
   batchers?: Partial<Record<Channel, ChannelBatcher>>;
   /** The notifications sending one text to one recipient right now, shared by every replica. */
   lookAlikes(channel: Channel, recipient: string, text: string, notificationId: string): LookAlikes;

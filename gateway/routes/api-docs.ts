@@ -8,7 +8,7 @@ export const OPENAPI_PATH = "/openapi.json";
 export const DOCS_PATH = "/docs";
 const SCALAR_SCRIPT_PATH = "/docs/scalar.js";
 
-const DESCRIPTION = `Trade notifications by email (Resend) and SMS (Twilio), queued on BullMQ.
+const DESCRIPTION = `Trade notifications by email and SMS, queued on BullMQ.
 
 Every \`/notifications\` route takes \`Authorization: Bearer <API key>\`. Every error has one shape:
 \`{"error": {"code", "message", "requestId"}}\`. \`POST\` answers \`202\` at once: nothing is sent
