@@ -1,7 +1,7 @@
 import twilio from "twilio";
-import type RequestClient from "twilio/lib/base/RequestClient.js";
 import TwilioServiceExceptionModule from "twilio/lib/base/TwilioServiceException.js";
 import { afterEach, describe, expect, it } from "vitest";
+import { RebasedRequestClient } from "../../worker/channels/twilio-sms.js";
 import {
   type FakeTwilio,
   type FakeTwilioOptions,
@@ -21,28 +21,10 @@ const TwilioServiceException =
   (TwilioServiceExceptionModule as unknown as { default?: typeof TwilioServiceExceptionModule })
     .default ?? TwilioServiceExceptionModule;
 
-const TWILIO_API = "https://api.twilio.com";
 const TO = "+12025550143";
 const SERVICE = `MG${"a".repeat(32)}`;
 /** 2024-05-02 10:00:00 GMT: the fake's clock in most tests. */
 const T0 = Date.UTC(2024, 4, 2, 10, 0, 0);
-
-/** Rewrites https://api.twilio.com to the fake, so the real SDK builds every request. */
-class RebasedRequestClient extends twilio.RequestClient {
-  constructor(
-    private readonly baseUrl: string,
-    timeoutMs: number,
-  ) {
-    super({ timeout: timeoutMs });
-  }
-
-  override request<TData>(opts: RequestClient.RequestOptions<TData>) {
-    const uri = opts.uri.startsWith(TWILIO_API)
-      ? this.baseUrl + opts.uri.slice(TWILIO_API.length)
-      : opts.uri;
-    return super.request<TData>({ ...opts, uri });
-  }
-}
 
 function sdkFor(
   fake: FakeTwilio,

@@ -78,7 +78,7 @@ export function classifyTwilioError(error: unknown): ChannelError {
  * The Twilio SDK has no base URL option; this client rewrites `https://api.twilio.com`
  * so tests and proxies can stand in for Twilio while the real SDK builds every request.
  */
-class RebasedRequestClient extends twilio.RequestClient {
+export class RebasedRequestClient extends twilio.RequestClient {
   constructor(
     private readonly baseUrl: string,
     timeoutMs: number,
