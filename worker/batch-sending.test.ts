@@ -63,8 +63,9 @@ async function expectEachDeliveredOnce(h: WorkerHarness, toById: Map<string, str
   expect(idByRecipient.size).toBe(toById.size);
   for (const [id, to] of toById) {
     const job = jobs.get(id);
-    expect(await job?.getState()).toBe("completed");
-    expect((job?.returnvalue as DeliveryReport).email.providerId).toBe(idByRecipient.get(to));
+    if (!job) throw new Error(`job ${id} missing`);
+    expect(await job.getState()).toBe("completed");
+    expect((job.returnvalue as DeliveryReport).email.providerId).toBe(idByRecipient.get(to));
   }
 }
 

@@ -49,12 +49,11 @@ export function createChannelBatcher(options: {
   /** Replays of recorded batches, by batch id, collected in the same window. */
   const replays = new Map<string, Array<Pending & { index: number }>>();
 
+  /** A full batch leaves at once; anything else within the window. */
   function schedule(): void {
-    if (fresh.length >= options.maxSize) {
-      flushFresh();
-      return;
-    }
-    timer ??= setTimeout(() => {
+    if (fresh.length >= options.maxSize) flushFresh();
+    if (timer !== undefined || (fresh.length === 0 && replays.size === 0)) return;
+    timer = setTimeout(() => {
       timer = undefined;
       flushFresh();
       flushReplays();
@@ -108,7 +107,9 @@ export function createChannelBatcher(options: {
         const failed = asChannelError(error);
         return items.map(() => failed);
       });
-      members.forEach((member, index) => member.resolve(outcomes[index] ?? missing()));
+      for (const [index, member] of members.entries()) {
+        member.resolve(outcomes[index] ?? missing());
+      }
     } catch (error) {
       settleAll(members, asChannelError(error));
     }
