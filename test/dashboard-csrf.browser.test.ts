@@ -2,10 +2,8 @@ import { Hono } from "hono";
 import type { Browser, Page, Request as PageRequest } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
-import { createApp } from "../gateway/app.js";
 import { canRunBrowser, launchChromium } from "./browser.js";
-import { testLogger } from "./fixtures.js";
-import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
+import { gatewayOver, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { listen } from "./support/listen.js";
 import { startWorkerHarness, type WorkerHarness } from "./worker-fixture.js";
 
@@ -78,26 +76,15 @@ describe.runIf(canRunBrowser)("the queue dashboard against cross-site request fo
     status: number;
   }[] = [];
 
-  const jobCount = () =>
-    harness.queue.getJobCountByTypes(
-      "waiting",
-      "delayed",
-      "active",
-      "completed",
-      "failed",
-      "prioritized",
-    );
+  let jobCount: () => Promise<number>;
 
   beforeAll(async () => {
     harness = await startWorkerHarness();
-    const app = createApp({
-      queue: harness.queue,
-      redis: harness.redis,
-      apiKeys: [TEST_API_KEY],
-      jobSettings: { attempts: 4, backoffDelayMs: 20 },
-      logger: testLogger(),
+    const test = gatewayOver(harness, {
       admin: { user: ADMIN.username, password: ADMIN.password },
     });
+    const app = test.app;
+    jobCount = test.jobCount;
     // What the gateway answered each add-job request, seen from the server: a cross-site response
     // the browser refuses to hand to the page (CORP) still tells here whether the job was added.
     gateway = await listen({

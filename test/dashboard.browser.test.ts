@@ -1,11 +1,10 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
-import { createApp } from "../gateway/app.js";
 import { canRunBrowser, launchChromium } from "./browser.js";
 import { twilioError } from "./fakes/twilio.js";
-import { eventually, testLogger } from "./fixtures.js";
-import { TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
+import { eventually } from "./fixtures.js";
+import { gatewayOver, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { listen } from "./support/listen.js";
 import { startWorkerHarness, type WorkerHarness, waitForFinished } from "./worker-fixture.js";
 
@@ -20,12 +19,7 @@ describe.runIf(canRunBrowser)("the queue dashboard in a browser", () => {
 
   beforeAll(async () => {
     harness = await startWorkerHarness();
-    const app = createApp({
-      queue: harness.queue,
-      redis: harness.redis,
-      apiKeys: [TEST_API_KEY],
-      jobSettings: { attempts: 4, backoffDelayMs: 20 },
-      logger: testLogger(),
+    const { app } = gatewayOver(harness, {
       admin: { user: ADMIN.username, password: ADMIN.password },
     });
     server = await listen(app);
