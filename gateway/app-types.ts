@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Queue } from "bullmq";
+import type { MiddlewareHandler } from "hono";
 import type { NotificationJobSettings } from "../contract/notification-job.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
@@ -28,6 +29,8 @@ export interface GatewayDeps {
   /** How long queue counts read for /metrics are reused (QUEUE_METRICS_CACHE_MS); 0 when unset. */
   metricsCacheMs?: number;
   logger: Logger;
+  /** Tracing middleware (tracing.ts `requestTracing()`), first on every request; none when off. */
+  requestTracing?: readonly MiddlewareHandler[];
 }
 
 /** Context variables every handler can read. */

@@ -43,6 +43,8 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
     cacheMs: deps.metricsCacheMs ?? 0,
     logger: deps.logger,
   });
+  // A server span per request and a `traceparent` response header, only while tracing is on.
+  if (deps.requestTracing) app.use(...deps.requestTracing);
   // Security headers on every response; no CORS middleware, so browsers on other origins are refused.
   app.use(secureHeaders());
   // Always our own id: a client's X-Request-Id could make its requests pass for others' in the

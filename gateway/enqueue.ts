@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { NotificationRequest } from "../contract/notification-job.js";
+import { inSpan } from "../lib/tracing.js";
 import type { GatewayDeps } from "./app-types.js";
 import { ApiError } from "./errors.js";
 import { createIdempotencyStore, fingerprintOf, notificationIdFor } from "./idempotency.js";
@@ -26,9 +27,12 @@ export function createEnqueuer(deps: GatewayDeps) {
     if (jobs.length === 0) return;
     // One job: a single command. Several: addBulk, one round trip (MULTI/EXEC around the adds).
     // A Redis failure reaches the error handler, which answers it (infrastructure-errors.ts).
-    const [only] = jobs;
-    if (jobs.length === 1 && only) await deps.queue.add(only.name, only.data, only.opts);
-    else await deps.queue.addBulk(jobs);
+    // A child span of the request's while tracing is on; BullMQ's own add span nests in it.
+    await inSpan("enqueue", { attributes: { "notification.count": jobs.length } }, async () => {
+      const [only] = jobs;
+      if (jobs.length === 1 && only) await deps.queue.add(only.name, only.data, only.opts);
+      else await deps.queue.addBulk(jobs);
+    });
   }
 
   return async function enqueue(scope: string, items: EnqueueItem[]): Promise<EnqueueOutcome[]> {

@@ -7,10 +7,13 @@ import { createLogger } from "../lib/logger.js";
 import { maskUrlPassword } from "../lib/mask.js";
 import { createProducerConnection } from "../lib/redis.js";
 import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
+import { bullmqTelemetry, startTracing } from "../lib/tracing.js";
 import { createGateway } from "./app.js";
 import { gatewayEnvSchema } from "./env.js";
 
 const env = loadEnvOrExit(gatewayEnvSchema);
+// Before anything else, so the logger and the queue see it; undefined unless OTEL_* asks for it.
+const tracing = await startTracing("notifications-gateway");
 const logger = createLogger({
   name: "gateway",
   level: env.LOG_LEVEL,
@@ -19,7 +22,13 @@ const logger = createLogger({
 
 const redis = createProducerConnection({ url: env.REDIS_URL, cluster: env.REDIS_CLUSTER });
 redis.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
-const queue = new Queue(NOTIFICATION_QUEUE, { connection: redis, prefix: env.QUEUE_PREFIX });
+// BullMQ's telemetry carries the request's trace into each job, for the worker to continue.
+const telemetry = bullmqTelemetry();
+const queue = new Queue(NOTIFICATION_QUEUE, {
+  connection: redis,
+  prefix: env.QUEUE_PREFIX,
+  ...(telemetry ? { telemetry } : {}),
+});
 queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));
 
 // Filled once Redis answers; /readyz reports them.
@@ -31,6 +40,9 @@ redis.once("ready", async () => {
     logger.warn(warning);
   }
 });
+
+// Loaded only while tracing is on: @hono/otel and its conventions cost start time and memory.
+const requestTracing = tracing ? (await import("./tracing.js")).requestTracing() : undefined;
 
 const { app, metricsApp } = createGateway({
   queue,
@@ -56,6 +68,7 @@ const { app, metricsApp } = createGateway({
     : {}),
   logger,
   warnings,
+  ...(requestTracing ? { requestTracing } : {}),
 });
 
 // A client that trickles its request (slowloris) is cut off with 408 instead of holding a socket:
@@ -92,5 +105,6 @@ handleShutdown({
     metricsServer.close();
     await queue.close().catch(() => {});
     await redis.quit().catch(() => redis.disconnect());
+    await tracing?.shutdown().catch(() => {});
   },
 });

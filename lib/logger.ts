@@ -1,5 +1,6 @@
 import { type Logger, pino } from "pino";
 import { redactContacts } from "./mask.js";
+import { activeTraceFields, tracingEnabled } from "./tracing.js";
 
 export type { Logger };
 
@@ -34,7 +35,13 @@ function withoutCommand(object: Record<string, unknown>): Record<string, unknown
  * and errors lose ioredis' command arguments. `redact` is the backstop for credentials.
  */
 export function createLogger(
-  options: { name: string; level: string; pretty: boolean },
+  options: {
+    name: string;
+    level: string;
+    pretty: boolean;
+    /** Adds the active span's `trace_id` and `span_id` to each line; on while tracing is on. */
+    traceIds?: boolean;
+  },
   /** Where lines go (stdout by default); tests pass a stream to read them. */
   destination?: pino.DestinationStream,
 ): Logger {
@@ -50,6 +57,8 @@ export function createLogger(
             : value,
     },
     formatters: { log: (object) => redactValue(object) as Record<string, unknown> },
+    // Logs join traces by trace_id; no mixin at all (no cost) while tracing is off.
+    ...((options.traceIds ?? tracingEnabled()) ? { mixin: activeTraceFields } : {}),
     hooks: {
       // Messages are ours and static, but a caller's interpolation must not slip past.
       logMethod(args, method) {

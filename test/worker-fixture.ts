@@ -1,4 +1,4 @@
-import type { Job, Queue } from "bullmq";
+import type { Job, Queue, Telemetry } from "bullmq";
 import type { NotificationJobSettings } from "../contract/notification-job.js";
 import type { BatchSettings } from "../worker/channels/provider-setup.js";
 import type { ChannelRegistry } from "../worker/channels/registry.js";
@@ -67,6 +67,8 @@ export async function startWorkerHarness(
     emailBatch?: BatchSettings;
     /** Fakes another harness owns (a second deployment on the same provider accounts). */
     fakes?: { resend: FakeResend; twilio: FakeTwilio };
+    /** BullMQ telemetry for the worker (tracing tests); none unless given. */
+    telemetry?: Telemetry;
   } = {},
 ) {
   const fixture = await createTestQueue();
@@ -90,6 +92,7 @@ export async function startWorkerHarness(
     drainDelaySeconds: 5,
     metrics,
     waitMs: { rate_limited: 1000, quota: 60_000, misconfigured: 60_000, ...options.waitMs },
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
   return {
     ...fixture,

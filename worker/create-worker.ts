@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { Worker } from "bullmq";
+import { type Telemetry, Worker } from "bullmq";
 import type { Channel } from "../contract/channels.js";
 import {
   NOTIFICATION_QUEUE,
@@ -34,6 +34,8 @@ export interface NotificationWorkerOptions {
   waitMs: Record<ProviderTrouble, number>;
   /** Overrides the queue name; tests use a private one. */
   queueName?: string;
+  /** BullMQ telemetry (bullmq-otel) while tracing is on: a span per attempt, in the job's trace. */
+  telemetry?: Telemetry;
 }
 
 /** How long the provider-id → notification index keeps an entry: as long as failed jobs are kept. */
@@ -154,6 +156,7 @@ export async function createNotificationWorker(
       drainDelay: options.drainDelaySeconds,
       removeOnComplete: removeOnComplete as { age: number; count: number },
       removeOnFail: removeOnFail as { age: number; count: number },
+      ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     },
   );
 

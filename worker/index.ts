@@ -8,6 +8,7 @@ import { maskUrlPassword } from "../lib/mask.js";
 import { registerQueueGauges } from "../lib/queue-metrics.js";
 import { createProducerConnection, createWorkerConnection } from "../lib/redis.js";
 import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
+import { bullmqTelemetry, startTracing } from "../lib/tracing.js";
 import { buildChannelRegistry } from "./channels/registry.js";
 import { createNotificationWorker } from "./create-worker.js";
 import { workerEnvSchema } from "./env.js";
@@ -15,6 +16,8 @@ import { createHealthApp, startHealthServer } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
 
 const env = loadEnvOrExit(workerEnvSchema);
+// Before anything else, so the logger and the worker see it; undefined unless OTEL_* asks for it.
+const tracing = await startTracing("notifications-worker");
 const logger = createLogger({
   name: "worker",
   level: env.LOG_LEVEL,
@@ -74,6 +77,7 @@ worker = await createNotificationWorker({
     quota: env.PROVIDER_QUOTA_WAIT_MS,
     misconfigured: env.PROVIDER_MISCONFIGURED_WAIT_MS,
   },
+  telemetry: bullmqTelemetry(),
 });
 const running = worker;
 running.on("ready", () => {
@@ -103,5 +107,6 @@ handleShutdown({
     // After an abandoned drain Redis may be what hangs: drop the connection, do not QUIT.
     if (drained) await connection.quit().catch(() => connection.disconnect());
     else connection.disconnect();
+    await tracing?.shutdown().catch(() => {});
   },
 });

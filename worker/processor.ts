@@ -29,6 +29,7 @@ import {
 } from "./delivery-steps.js";
 import type { WorkerMetrics } from "./metrics.js";
 import type { ProviderGate, ProviderTrouble } from "./provider-gate.js";
+import { traceSend } from "./send-span.js";
 import { renderNotification } from "./templates/index.js";
 import type { RenderedNotification } from "./templates/rendered.js";
 
@@ -102,7 +103,13 @@ export async function processNotification(
 
   await Promise.all(
     going.map(async (channel) => {
-      outcomes[channel] = await sendChannel(job, channel, payload, content, report, deps);
+      // A span per provider call while tracing is on (send-span.ts); the call alone when off.
+      outcomes[channel] = await traceSend(
+        channel,
+        deps.adapters[channel].provider,
+        { notificationId: String(job.id), attempt: job.attemptsMade + 1 },
+        () => sendChannel(job, channel, payload, content, report, deps),
+      );
     }),
   );
   const after = { ...report };

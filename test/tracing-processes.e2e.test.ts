@@ -1,0 +1,112 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../scripts/redis-server.js";
+import { type FakeResend, startFakeResend } from "./fakes/resend.js";
+import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
+import { eventually, redisUrl } from "./fixtures.js";
+import { postNotification, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
+import { type ServiceProcess, startService } from "./support/processes.js";
+import { providerEnv } from "./worker-fixture.js";
+
+/** An OTLP/HTTP collector stand-in: keeps each export's content type and body. */
+async function startCollector() {
+  const exports: Array<{ contentType: string; body: Buffer }> = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      if (request.url === "/v1/traces") {
+        exports.push({
+          contentType: String(request.headers["content-type"]),
+          body: Buffer.concat(chunks),
+        });
+      }
+      response.writeHead(200, { "content-type": String(request.headers["content-type"]) });
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    exports,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+// Real processes with tracing on: the gateway exports OTLP/JSON, the worker OTLP/protobuf.
+describe("tracing in the gateway and worker processes", () => {
+  let collector: Awaited<ReturnType<typeof startCollector>>;
+  let resend: FakeResend;
+  let twilio: FakeTwilio;
+  let gateway: ServiceProcess;
+  let worker: ServiceProcess;
+  let baseUrl: string;
+
+  beforeAll(async () => {
+    collector = await startCollector();
+    resend = await startFakeResend();
+    twilio = await startFakeTwilio();
+    const port = await freePort();
+    const shared = {
+      REDIS_URL: redisUrl(),
+      QUEUE_PREFIX: `e2e-${randomUUID()}`,
+      LOG_LEVEL: "info",
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+    };
+    gateway = startService("gateway", {
+      ...shared,
+      PORT: String(port),
+      API_KEYS: TEST_API_KEY,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+    });
+    worker = startService("worker", {
+      ...shared,
+      ...providerEnv(resend, twilio),
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+    });
+    await gateway.waitForLine(/gateway listening/);
+    await worker.waitForLine(/worker ready/);
+    baseUrl = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    await Promise.all([gateway?.stop("SIGKILL"), worker?.stop("SIGKILL")]);
+    await Promise.all([resend?.close(), twilio?.close(), collector?.close()]);
+  });
+
+  it("exports one trace from both services, and logs carry its trace id", async () => {
+    const traceId = randomUUID().replaceAll("-", "");
+    const response = await postNotification(baseUrl, VALID_NOTIFICATION, {
+      traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+    });
+    expect(response.status).toBe(202);
+    expect(response.headers.get("traceparent")).toMatch(
+      new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`),
+    );
+    await eventually(() => expect(twilio.messages).toHaveLength(1), { timeout: 15_000 });
+
+    // SIGTERM flushes what the batch processors still hold.
+    expect(await worker.stop("SIGTERM")).toBe(0);
+    expect(await gateway.stop("SIGTERM")).toBe(0);
+    const json = collector.exports.filter((e) => e.contentType.includes("json"));
+    const proto = collector.exports.filter((e) => e.contentType.includes("protobuf"));
+    const jsonText = json.map((e) => e.body.toString()).join("\n");
+    expect(jsonText).toContain('"notifications-gateway"');
+    expect(jsonText).toContain(traceId);
+    const protoBytes = Buffer.concat(proto.map((e) => e.body));
+    expect(protoBytes.includes(Buffer.from("notifications-worker"))).toBe(true);
+    expect(protoBytes.includes(Buffer.from(traceId, "hex"))).toBe(true);
+    for (const body of [jsonText, protoBytes.toString("latin1")]) {
+      expect(body).not.toContain(VALID_NOTIFICATION.to);
+      expect(body).not.toContain(VALID_NOTIFICATION.phone);
+    }
+
+    const traced = (lines: string[], msg: string) =>
+      lines.map((line) => JSON.parse(line)).find((line) => line.msg === msg && line.trace_id);
+    expect(traced(gateway.lines, "request")?.trace_id).toBe(traceId);
+    expect(traced(worker.lines, "sent")?.trace_id).toBe(traceId);
+  });
+});
