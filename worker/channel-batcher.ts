@@ -23,7 +23,9 @@ interface Pending {
 /**
  * Collects one channel's sends from the jobs a worker runs at once and sends them in batches
  * (Resend: up to 100 emails a request), so a backlog drains at the provider's request limit
- * times the batch size. A lone send waits at most `windowMs` and then goes out alone, as before.
+ * times the batch size: a batch books the provider's next slot when its first member arrives
+ * and collects members until the slot comes. When the slot is free at once, it collects for
+ * `windowMs` only, and a lone send then goes out alone, under its own key.
  *
  * Exactly once: before a batch is sent, its composition and its idempotency key are written to
  * Redis (one pipeline: the batch, and a pointer from each member's notification key to it). A
@@ -44,33 +46,51 @@ export function createChannelBatcher(options: {
   const memberKey = (notificationKey: string) =>
     `${options.keyPrefix}:batch-member:${adapter.channel}:${notificationKey}`;
 
-  const fresh: Pending[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  /**
+   * The batch being collected. Its slot is booked when its first member arrives; members join
+   * until the slot comes (under a backlog, the provider's spacing: up to a full batch) or, when
+   * the slot is free at once, for `windowMs` (a lone email waits no longer than that).
+   */
+  let open: { members: Pending[] } | undefined;
+  let replayTimer: NodeJS.Timeout | undefined;
   /** Replays of recorded batches, by batch id, collected in the same window. */
   const replays = new Map<string, Array<Pending & { index: number }>>();
 
-  /** A full batch leaves at once; anything else within the window. */
-  function schedule(): void {
-    if (fresh.length >= options.maxSize) flushFresh();
-    if (timer !== undefined || (fresh.length === 0 && replays.size === 0)) return;
-    timer = setTimeout(() => {
-      timer = undefined;
-      flushFresh();
-      flushReplays();
-    }, options.windowMs);
-  }
-
-  /** Sends what waits, up to a full batch; a window still running goes on for the rest. */
-  function flushFresh(): void {
-    const members = fresh.splice(0, options.maxSize);
-    if (members.length > 0) void sendFresh(members);
-  }
-
-  function flushReplays(): void {
-    for (const [batchId, members] of replays) {
-      replays.delete(batchId);
-      void sendReplay(batchId, members);
+  function addFresh(member: Pending): void {
+    if (!open || open.members.length >= options.maxSize) {
+      const batch = { members: [member] };
+      open = batch;
+      void bookAndSend(batch);
+      return;
     }
+    open.members.push(member);
+  }
+
+  async function bookAndSend(batch: { members: Pending[] }): Promise<void> {
+    try {
+      // The slot is booked no sooner than the window's end, and the batch leaves exactly then:
+      // the provider sees calls spaced as booked.
+      const booked = await options.gate.book(adapter.provider, options.windowMs);
+      const delayMs = "wait" in booked ? 0 : booked.delayMs;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if (open === batch) open = undefined;
+      if ("wait" in booked) return settleAll(batch.members, { wait: booked.wait });
+      await sendFresh(batch.members);
+    } catch (error) {
+      if (open === batch) open = undefined;
+      settleAll(batch.members, asChannelError(error));
+    }
+  }
+
+  function scheduleReplays(): void {
+    if (replayTimer !== undefined || replays.size === 0) return;
+    replayTimer = setTimeout(() => {
+      replayTimer = undefined;
+      for (const [batchId, members] of replays) {
+        replays.delete(batchId);
+        void sendReplay(batchId, members);
+      }
+    }, options.windowMs);
   }
 
   async function gateOrWait(): Promise<ProviderWait | undefined> {
@@ -78,40 +98,32 @@ export function createChannelBatcher(options: {
     return reservation.go ? undefined : reservation.wait;
   }
 
+  /** Sends a batch whose slot has come: alone when it is one, else recorded first. */
   async function sendFresh(members: Pending[]): Promise<void> {
-    try {
-      const [only] = members;
-      if (members.length === 1 && only) {
-        const wait = await gateOrWait();
-        only.resolve(wait ? { wait } : await adapter.send(only.request).catch(asChannelError));
-        return;
-      }
-      const batchId = randomUUID();
-      const items: BatchItem[] = members.map(({ request }) => ({
-        recipient: request.recipient,
-        content: request.content,
-      }));
-      // The composition first: a member tried again after a crash re-sends exactly this batch
-      // (also one held back by a wait below: its members then send it under its key).
-      const write = options.redis.multi();
-      write.set(recordKey(batchId), JSON.stringify(items), "EX", BATCH_RECORD_TTL_SECONDS);
-      members.forEach(({ request }, index) => {
-        const pointer = `${batchId}:${index}`;
-        write.set(memberKey(request.notificationKey), pointer, "EX", BATCH_RECORD_TTL_SECONDS);
-      });
-      await write.exec();
-      // The slot last, right before the call, so the provider sees calls spaced as reserved.
-      const wait = await gateOrWait();
-      if (wait) return settleAll(members, { wait });
-      const outcomes = await adapter.sendBatch(items, batchId).catch((error) => {
-        const failed = asChannelError(error);
-        return items.map(() => failed);
-      });
-      for (const [index, member] of members.entries()) {
-        member.resolve(outcomes[index] ?? missing());
-      }
-    } catch (error) {
-      settleAll(members, asChannelError(error));
+    const [only] = members;
+    if (members.length === 1 && only) {
+      only.resolve(await adapter.send(only.request).catch(asChannelError));
+      return;
+    }
+    const batchId = randomUUID();
+    const items: BatchItem[] = members.map(({ request }) => ({
+      recipient: request.recipient,
+      content: request.content,
+    }));
+    // The composition first: a member tried again after a crash re-sends exactly this batch.
+    const write = options.redis.multi();
+    write.set(recordKey(batchId), JSON.stringify(items), "EX", BATCH_RECORD_TTL_SECONDS);
+    members.forEach(({ request }, index) => {
+      const pointer = `${batchId}:${index}`;
+      write.set(memberKey(request.notificationKey), pointer, "EX", BATCH_RECORD_TTL_SECONDS);
+    });
+    await write.exec();
+    const outcomes = await adapter.sendBatch(items, batchId).catch((error) => {
+      const failed = asChannelError(error);
+      return items.map(() => failed);
+    });
+    for (const [index, member] of members.entries()) {
+      member.resolve(outcomes[index] ?? missing());
     }
   }
 
@@ -153,10 +165,10 @@ export function createChannelBatcher(options: {
           const members = replays.get(batchId) ?? [];
           members.push({ request, resolve, index: Number(index) });
           replays.set(batchId, members);
+          scheduleReplays();
         } else {
-          fresh.push({ request, resolve });
+          addFresh({ request, resolve });
         }
-        schedule();
       });
     },
   };

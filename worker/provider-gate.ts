@@ -11,10 +11,10 @@ const RESERVE_SLOT = `
 local wait = redis.call('GET', KEYS[2])
 if wait then return {-1, wait, redis.call('PTTL', KEYS[2])} end
 local spacing = tonumber(ARGV[1])
-if spacing <= 0 then return {0} end
+if spacing <= 0 then return {tonumber(ARGV[2])} end
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
+local slot = math.max(now + tonumber(ARGV[2]), tonumber(redis.call('GET', KEYS[1]) or '0'))
 redis.call('SET', KEYS[1], slot + spacing, 'PX', slot + spacing - now + 1000)
 return {slot - now}`;
 
@@ -69,9 +69,27 @@ export function createProviderGate(options: {
   const scheduleKey = (provider: string) => `${options.keyPrefix}:provider:${provider}:schedule`;
   const waitKey = (provider: string) => `${options.keyPrefix}:provider:${provider}:wait`;
 
-  return {
+  const gate = {
     /** Waits for the provider's next slot, or answers the wait it is in. */
     async reserve(provider: string): Promise<Reservation> {
+      const booked = await gate.book(provider);
+      if ("wait" in booked) return { go: false, wait: booked.wait };
+      if (booked.delayMs > 0) {
+        options.onSlotWait?.(provider);
+        await new Promise((resolve) => setTimeout(resolve, booked.delayMs));
+      }
+      return { go: true };
+    },
+
+    /**
+     * Books the provider's next slot without waiting for it: how long until it comes, or the
+     * wait the provider is in. A batcher collects sends until its slot comes.
+     */
+    async book(
+      provider: string,
+      /** The earliest the call may go, from now: the slot is booked there if it is free. */
+      notBeforeMs = 0,
+    ): Promise<{ delayMs: number } | { wait: ProviderWait }> {
       const limit = options.perSecond[provider] ?? 0;
       const spacing = limit > 0 ? Math.ceil((1000 * SPACING_GUARD) / limit) : 0;
       const answer = (await options.redis.eval(
@@ -80,19 +98,16 @@ export function createProviderGate(options: {
         scheduleKey(provider),
         waitKey(provider),
         spacing,
+        notBeforeMs,
       )) as [number, string?, number?];
       const [delayMs, record, ttl] = answer;
       if (delayMs < 0) {
         const [reason, code] = (record ?? "rate_limited|").split("|") as [WaitReason, string];
         const wait = { until: Date.now() + Math.max(1, ttl ?? 1), reason, code: code ?? "" };
         options.onWait?.(provider, wait);
-        return { go: false, wait };
+        return { wait };
       }
-      if (delayMs > 0) {
-        options.onSlotWait?.(provider);
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      }
-      return { go: true };
+      return { delayMs };
     },
 
     /** Holds every call to `provider` back for `ms`, on every replica. */
@@ -117,6 +132,7 @@ export function createProviderGate(options: {
       return wait;
     },
   };
+  return gate;
 }
 
 export type ProviderGate = ReturnType<typeof createProviderGate>;

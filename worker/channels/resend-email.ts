@@ -143,8 +143,11 @@ const resendEnv = {
   EMAIL_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(2),
   /** Emails per Resend request when several wait (its batch endpoint takes 100); 1: no batches. */
   EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
-  /** How long an email waits for others to share its request: a lone email is delayed this much. */
-  EMAIL_BATCH_WINDOW_MS: z.coerce.number().int().min(1).max(1000).default(25),
+  /**
+   * How long an email waits for others when Resend's next slot is free at once (a lone email is
+   * delayed this much); under a backlog, a batch collects until its slot comes anyway.
+   */
+  EMAIL_BATCH_WINDOW_MS: z.coerce.number().int().min(1).max(1000).default(5),
 };
 
 /** Resend's configuration and adapter, as the registry lists it. */
