@@ -2,14 +2,22 @@ import { randomUUID } from "node:crypto";
 import { Queue, Worker } from "bullmq";
 import { NOTIFICATION_QUEUE, notificationJobOptions } from "../contract/notification-job.js";
 import { DEFAULT_JOB_SETTINGS } from "../lib/env.js";
-import { freePort, startRedisServer } from "../scripts/redis-server.js";
-import { startFakeResend } from "../test/fakes/resend.js";
+import { freePort } from "../scripts/redis-server.js";
+import { type FakeCall, startFakeResend } from "../test/fakes/resend.js";
 import { startFakeTwilio } from "../test/fakes/twilio.js";
 import { BENCH_API_KEY, NOTIFICATION, startGateway, waitUntilReady } from "./intake.js";
 import { startCommandCounter } from "./redis-commands.js";
-import { type BuiltProcess, median, percentile, round, sleep, startBuilt } from "./support.js";
+import {
+  type BuiltProcess,
+  median,
+  percentile,
+  round,
+  sleep,
+  startBuilt,
+  startRedis,
+} from "./support.js";
 
-type Fakes = {
+export type Fakes = {
   resend: Awaited<ReturnType<typeof startFakeResend>>;
   twilio: Awaited<ReturnType<typeof startFakeTwilio>>;
 };
@@ -19,7 +27,11 @@ async function startFakes(latencyMs = 0): Promise<Fakes> {
 }
 
 /** A built worker pointed at the fakes, without rate limits unless asked. */
-async function startWorker(redisUrl: string, fakes: Fakes, env: Record<string, string> = {}) {
+export async function startWorker(
+  redisUrl: string,
+  fakes: Fakes,
+  env: Record<string, string> = {},
+) {
   const port = await freePort();
   const worker = startBuilt("dist/worker/index.js", {
     REDIS_URL: redisUrl,
@@ -50,7 +62,7 @@ async function post(url: string, body: object = NOTIFICATION): Promise<string> {
   return ((await response.json()) as { id: string }).id;
 }
 
-async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
+export async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error("timed out waiting for the fake providers");
@@ -59,74 +71,103 @@ async function until(condition: () => boolean, timeoutMs = 60_000): Promise<void
 }
 
 /**
- * Accepted (202 received) → the fake Resend receives the email, for notifications sent at a
- * trickle, through the gateway and a worker with its default (long) drain delay. Beside it,
- * BullMQ alone: queue.add resolved → an in-process Worker's processor starts.
+ * Accepted (202 received) → the fake Resend receives the email, for notifications sent one at a
+ * time, through the gateway and a worker with its default (long) drain delay and `workerEnv`.
  */
-export async function measurePickup(options: { count: number }) {
-  const redis = await startRedisServer();
+async function pickupLatencies(
+  redisUrl: string,
+  count: number,
+  workerEnv: Record<string, string> = {},
+): Promise<number[]> {
   const fakes = await startFakes();
-  const { gateway, url } = await startGateway(redis.url);
-  const worker = await startWorker(redis.url, fakes);
-  const latencies: number[] = [];
+  const processes: BuiltProcess[] = [];
   try {
+    const { gateway, url } = await startGateway(redisUrl);
+    processes.push(gateway);
+    processes.push(await startWorker(redisUrl, fakes, workerEnv));
     // Warm-up: JIT, the SDKs' first connections to the fakes.
     for (let i = 0; i < 5; i++) await post(url);
     await until(() => fakes.resend.emails.length >= 5);
-    for (let i = 0; i < options.count; i++) {
+    const latencies: number[] = [];
+    for (let i = 0; i < count; i++) {
       const id = await post(url);
       const accepted = Date.now();
-      const key = `notification:${id}:email`;
-      await until(() => fakes.resend.calls.some((call) => call.idempotencyKey === key));
-      const call = fakes.resend.calls.find((candidate) => candidate.idempotencyKey === key);
-      latencies.push((call?.at ?? accepted) - accepted);
+      // The email's idempotency key is `<deployment>/<notification id>/<job timestamp>/email`.
+      const isThis = (call: FakeCall) => call.idempotencyKey?.includes(`/${id}/`) === true;
+      await until(() => fakes.resend.calls.some(isThis));
+      latencies.push((fakes.resend.calls.find(isThis)?.at ?? accepted) - accepted);
       await sleep(20);
     }
+    return latencies;
   } finally {
-    await Promise.all([gateway.stop(), worker.stop()]);
+    await Promise.all(processes.map((process) => process.stop()));
+    await Promise.all([fakes.resend.close(), fakes.twilio.close()]);
   }
+}
 
-  // BullMQ alone, same Redis, BullMQ's defaults.
-  const queue = new Queue("bench-raw", { connection: { url: redis.url } });
+/**
+ * Pickup with the worker's defaults (a lone email waits EMAIL_BATCH_WINDOW_MS for company), the
+ * same with batches off (EMAIL_BATCH_SIZE=1), and BullMQ alone: queue.add resolved → an
+ * in-process Worker's processor starts.
+ */
+export async function measurePickup(options: { count: number }) {
+  const redis = await startRedis();
+  try {
+    const latencies = await pickupLatencies(redis.url, options.count);
+    const unbatched = await pickupLatencies(redis.url, options.count, { EMAIL_BATCH_SIZE: "1" });
+    const rawLatencies = await bullmqAloneLatencies(redis.url, options.count);
+    return {
+      count: options.count,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      batchesOffP50Ms: percentile(unbatched, 50),
+      batchesOffP99Ms: percentile(unbatched, 99),
+      bullmqAloneP50Ms: percentile(rawLatencies, 50),
+      bullmqAloneP99Ms: percentile(rawLatencies, 99),
+    };
+  } finally {
+    await redis.stop();
+  }
+}
+
+/** BullMQ alone, BullMQ's defaults: queue.add resolved → an in-process Worker's processor starts. */
+async function bullmqAloneLatencies(redisUrl: string, count: number): Promise<number[]> {
+  const queue = new Queue("bench-raw", { connection: { url: redisUrl } });
   const started = new Map<string, number>();
   const raw = new Worker("bench-raw", async (job) => void started.set(String(job.id), Date.now()), {
-    connection: { url: redis.url },
+    connection: { url: redisUrl },
     concurrency: 5,
   });
-  await raw.waitUntilReady();
-  const rawLatencies: number[] = [];
   try {
-    for (let i = 0; i < options.count; i++) {
+    await raw.waitUntilReady();
+    const latencies: number[] = [];
+    for (let i = 0; i < count; i++) {
       const id = randomUUID();
       await queue.add("raw", NOTIFICATION, { jobId: id });
       const added = Date.now();
       await until(() => started.has(id));
-      rawLatencies.push((started.get(id) ?? added) - added);
+      latencies.push((started.get(id) ?? added) - added);
       await sleep(20);
     }
+    return latencies;
   } finally {
     await raw.close();
     await queue.close();
-    await Promise.all([fakes.resend.close(), fakes.twilio.close()]);
-    await redis.stop();
   }
-  return {
-    count: options.count,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
-    bullmqAloneP50Ms: percentile(rawLatencies, 50),
-    bullmqAloneP99Ms: percentile(rawLatencies, 99),
-  };
 }
 
 /** Jobs per second that `workers` worker processes deliver against a provider answering in 50 ms. */
-async function workerThroughput(workers: number, jobsPerWorker: number) {
-  const redis = await startRedisServer();
+async function workerThroughput(
+  workers: number,
+  jobsPerWorker: number,
+  env: Record<string, string> = {},
+) {
+  const redis = await startRedis();
   const fakes = await startFakes(50);
   const processes: BuiltProcess[] = [];
   try {
     for (let i = 0; i < workers; i++)
-      processes.push(await startWorker(redis.url, fakes, { WORKER_CONCURRENCY: "5" }));
+      processes.push(await startWorker(redis.url, fakes, { WORKER_CONCURRENCY: "5", ...env }));
     const rssIdle = processes[0]?.rssMiB() ?? 0;
     const queue = new Queue(NOTIFICATION_QUEUE, { connection: { url: redis.url } });
     const { phone: _phone, ...emailOnly } = NOTIFICATION;
@@ -151,9 +192,14 @@ async function workerThroughput(workers: number, jobsPerWorker: number) {
   }
 }
 
-/** Worker efficiency (1 worker vs the ideal 5 ÷ 0.05 s) and scaling over 1, 2 and 4 workers. */
+/**
+ * Worker efficiency (1 worker vs the ideal 5 ÷ 0.05 s) and scaling over 1, 2 and 4 workers, with
+ * the worker's defaults (batches on); beside them, 1 worker with batches off (EMAIL_BATCH_SIZE=1),
+ * the one call per job that the ideal assumes.
+ */
 export async function measureWorkers(options: { jobsPerWorker: number; rounds: number }) {
   const runs: Record<number, number[]> = { 1: [], 2: [], 4: [] };
+  const unbatched: number[] = [];
   let rss = { idle: 0, after: 0 };
   for (let round = 0; round < options.rounds; round++) {
     for (const workers of [1, 2, 4]) {
@@ -161,9 +207,13 @@ export async function measureWorkers(options: { jobsPerWorker: number; rounds: n
       runs[workers]?.push(result.jobsPerSecond);
       if (workers === 1) rss = { idle: result.rssIdle, after: result.rssAfter };
     }
+    const off = await workerThroughput(1, options.jobsPerWorker, { EMAIL_BATCH_SIZE: "1" });
+    unbatched.push(off.jobsPerSecond);
   }
   const one = median(runs[1] ?? []);
   return {
+    batchesOffJobsPerSecond: unbatched.map((x) => round(x, 1)),
+    batchesOffEfficiency: round(median(unbatched) / (5 / 0.05)),
     jobsPerSecond: Object.fromEntries(
       Object.entries(runs).map(([k, v]) => [k, v.map((x) => round(x, 1))]),
     ),
@@ -177,7 +227,7 @@ export async function measureWorkers(options: { jobsPerWorker: number; rounds: n
 
 /** A private Redis, the fakes, the built gateway and one built worker; `stop` ends them all. */
 async function startStack(workerEnv: Record<string, string> = {}) {
-  const redis = await startRedisServer();
+  const redis = await startRedis();
   const fakes = await startFakes();
   const { gateway, url } = await startGateway(redis.url);
   const worker = await startWorker(redis.url, fakes, workerEnv);
@@ -241,7 +291,7 @@ export async function measureIdleCommands(seconds: number) {
 
 /** Spawn → first 202 for the gateway, against spawn → first 200 for a bare Hono hello-world. */
 export async function measureColdStart(rounds: number) {
-  const redis = await startRedisServer();
+  const redis = await startRedis();
   const gatewayMs: number[] = [];
   const helloMs: number[] = [];
   const bareMs: number[] = [];
@@ -282,6 +332,7 @@ async function timeToFirst202(redisUrl: string, file: string): Promise<number> {
     REDIS_URL: redisUrl,
     PORT: String(port),
     API_KEYS: BENCH_API_KEY,
+    METRICS_PORT: "0",
   });
   await firstSuccess(
     () =>

@@ -10,7 +10,7 @@ import {
 import { DEFAULT_JOB_SETTINGS } from "../lib/env.js";
 import { freePort } from "../scripts/redis-server.js";
 import { waitForHttpOk } from "../test/support/wait.js";
-import { type BuiltProcess, median, round, startBuilt } from "./support.js";
+import { type BuiltProcess, hasProgram, median, round, runProgram, startBuilt } from "./support.js";
 
 export const BENCH_API_KEY = "bench-key-0123456789abcdef";
 export const NOTIFICATION = {
@@ -22,6 +22,8 @@ export const NOTIFICATION = {
   order: "order-id-123",
 };
 const CONNECTIONS = 32;
+/** The per-key limit of the limited gateway: on, but far above what a run sends (no 429). */
+const LIMITED_GATEWAY_PER_MINUTE = 10_000_000;
 
 /** Starts the built gateway and waits until it answers. */
 export async function startGateway(redisUrl: string, env: Record<string, string> = {}) {
@@ -30,6 +32,8 @@ export async function startGateway(redisUrl: string, env: Record<string, string>
     REDIS_URL: redisUrl,
     PORT: String(port),
     API_KEYS: BENCH_API_KEY,
+    // /metrics has its own port (9090 by default): any free one, so gateways run side by side.
+    METRICS_PORT: "0",
     ...env,
   });
   const url = `http://127.0.0.1:${port}`;
@@ -47,16 +51,115 @@ export function waitUntilReady(url: string, process: BuiltProcess, timeoutMs = 1
   });
 }
 
-function postNotifications(url: string, durationS: number, overallRate?: number) {
-  return autocannon({
-    url: `${url}/notifications`,
-    method: "POST",
-    headers: { authorization: `Bearer ${BENCH_API_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify(NOTIFICATION),
+/** The HTTP load generator: wrk (a C program) when installed, autocannon (in this process) if not. */
+export type LoadTool = "wrk" | "autocannon";
+
+export function loadTool(): LoadTool {
+  return hasProgram("wrk", ["--version"]) ? "wrk" : "autocannon";
+}
+
+/** wrk's threads: one leaves the most of the two cores to the server under test. */
+const WRK_THREADS = 1;
+
+/** What one load run got: only 2xx answers count towards the rate. */
+interface LoadResult {
+  /** 2xx answers a second. */
+  rate: number;
+  /** Answers other than 2xx (and 3xx, which wrk cannot tell apart), counted, not in the rate. */
+  non2xx: number;
+  /** Connection errors and timeouts. */
+  errors: number;
+  p99Ms: number;
+}
+
+interface Target {
+  url: string;
+  /** A unique Idempotency-Key on every request. */
+  idempotency?: boolean;
+}
+
+/** `POST /notifications` from 32 connections for `durationS`, as fast as possible or at `rate`. */
+function postNotifications(
+  tool: LoadTool,
+  target: Target,
+  durationS: number,
+  rate = 0,
+): Promise<LoadResult> {
+  return tool === "wrk"
+    ? postWithWrk(target, durationS, rate)
+    : postWithAutocannon(target, durationS, rate);
+}
+
+async function postWithWrk(target: Target, durationS: number, rate: number): Promise<LoadResult> {
+  const output = await runProgram(
+    "wrk",
+    [
+      `-t${WRK_THREADS}`,
+      `-c${CONNECTIONS}`,
+      `-d${durationS}s`,
+      "--timeout",
+      "10s",
+      "-s",
+      "bench/wrk-post.lua",
+      `${target.url}/notifications`,
+      "--",
+      BENCH_API_KEY,
+      JSON.stringify(NOTIFICATION),
+      target.idempotency ? "1" : "0",
+      String(rate),
+      String(WRK_THREADS),
+      randomUUID(),
+    ],
+    (durationS + 30) * 1000,
+  );
+  const line = output
+    .split("\n")
+    .reverse()
+    .find((candidate) => candidate.startsWith("{"));
+  if (!line) throw new Error(`wrk printed no summary:\n${output}`);
+  const summary = JSON.parse(line) as Record<string, number>;
+  const value = (name: string) => summary[name] ?? 0;
+  const ok = value("requests") - value("non2xx");
+  return {
+    rate: ok / (value("durationUs") / 1e6),
+    non2xx: value("non2xx"),
+    errors: value("connectErrors") + value("readErrors") + value("writeErrors") + value("timeouts"),
+    p99Ms: value("p99Us") / 1000,
+  };
+}
+
+async function postWithAutocannon(
+  target: Target,
+  durationS: number,
+  rate: number,
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url: `${target.url}/notifications`,
     connections: CONNECTIONS,
     duration: durationS,
-    ...(overallRate ? { overallRate } : {}),
+    ...(rate > 0 ? { overallRate: rate } : {}),
+    requests: [
+      {
+        method: "POST",
+        headers: { authorization: `Bearer ${BENCH_API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify(NOTIFICATION),
+        ...(target.idempotency
+          ? {
+              setupRequest: (request) => ({
+                ...request,
+                headers: { ...request.headers, "idempotency-key": randomUUID() },
+              }),
+            }
+          : {}),
+      },
+    ],
   });
+  return {
+    rate: result["2xx"] / result.duration,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    p99Ms: result.latency.p99,
+  };
 }
 
 /** `queue.add` from 32 concurrent loops in this process: what a backend calling BullMQ gets. */
@@ -77,17 +180,24 @@ async function rawBullmqRate(queue: Queue, durationS: number): Promise<number> {
 }
 
 /**
- * Gateway intake against raw BullMQ on the same Redis, in alternating rounds; then the gateway's
- * p99 latency at half its measured maximum rate; and the gateway's memory before and after.
+ * Intake in alternating rounds on one Redis, flushed between runs: raw `queue.add` from 32 loops,
+ * the bare Hono + zod + queue.add route, the gateway with its default middlewares and the per-key
+ * limit off, and the gateway with the per-key limit on (too high to answer 429) and a unique
+ * Idempotency-Key on every request. Then the p99 latency of the gateway and of the bare route at
+ * half the gateway's measured maximum rate, and the gateway's memory before and after.
  */
 export async function measureIntake(options: {
   redisUrl: string;
   durationS: number;
   rounds: number;
 }) {
+  const tool = loadTool();
   const flusher = new Redis(options.redisUrl);
-  // The per-key limit (1,200 a minute by default) would answer most of a load test with 429.
+  // The default per-key limit (1,200 a minute) would answer most of a load test with 429.
   const { gateway, url } = await startGateway(options.redisUrl, { API_RATE_LIMIT_PER_MINUTE: "0" });
+  const limited = await startGateway(options.redisUrl, {
+    API_RATE_LIMIT_PER_MINUTE: String(LIMITED_GATEWAY_PER_MINUTE),
+  });
   const rssIdle = gateway.rssMiB();
   const queue = new Queue(NOTIFICATION_QUEUE, { connection: { url: options.redisUrl } });
   // The ceiling of this HTTP stack: a bare Hono + zod + queue.add route, measured alongside.
@@ -96,58 +206,92 @@ export async function measureIntake(options: {
     REDIS_URL: options.redisUrl,
     PORT: String(barePort),
   });
-  const bareUrl = `http://127.0.0.1:${barePort}`;
-  await waitUntilReady(`${bareUrl}/readyz`, bare);
-  const gatewayRates: number[] = [];
+  const targets = {
+    gateway: { url },
+    limitedGateway: { url: limited.url, idempotency: true },
+    bareRoute: { url: `http://127.0.0.1:${barePort}` },
+  };
+  await waitUntilReady(`${targets.bareRoute.url}/readyz`, bare);
+  const rates = {
+    gateway: [] as number[],
+    limitedGateway: [] as number[],
+    bareRoute: [] as number[],
+  };
   const rawRates: number[] = [];
-  const bareRates: number[] = [];
+  const non2xx = { gateway: 0, limitedGateway: 0, bareRoute: 0 };
+  const errors = { gateway: 0, limitedGateway: 0, bareRoute: 0 };
+  const count = (name: keyof typeof rates, result: LoadResult) => {
+    non2xx[name] += result.non2xx;
+    errors[name] += result.errors;
+    return result;
+  };
   try {
-    await postNotifications(url, 1); // warm-up: JIT, connections
+    // Warm-up: JIT, connections; a cold process runs at a fraction of its speed for seconds.
+    for (const target of Object.values(targets)) await postNotifications(tool, target, 3);
     await flusher.flushall();
     for (let round = 0; round < options.rounds; round++) {
-      const result = await postNotifications(url, options.durationS);
-      if (result.non2xx > 0 || result.errors > 0) {
-        throw new Error(`intake run had ${result.non2xx} non-2xx and ${result.errors} errors`);
+      for (const name of ["gateway", "raw", "bareRoute", "limitedGateway"] as const) {
+        if (name === "raw") rawRates.push(await rawBullmqRate(queue, options.durationS));
+        else {
+          const result = await postNotifications(tool, targets[name], options.durationS);
+          rates[name].push(count(name, result).rate);
+        }
+        await flusher.flushall();
       }
-      gatewayRates.push(result.requests.average);
-      await flusher.flushall();
-      rawRates.push(await rawBullmqRate(queue, options.durationS));
-      await flusher.flushall();
-      bareRates.push((await postNotifications(bareUrl, options.durationS)).requests.average);
-      await flusher.flushall();
     }
-    const maxRate = median(gatewayRates);
+    const maxRate = median(rates.gateway);
+    const halfRate = Math.floor(maxRate / 2);
     const p99s: number[] = [];
     const bareP99s: number[] = [];
+    const pacedRates: number[] = [];
     for (let round = 0; round < options.rounds; round++) {
-      const result = await postNotifications(url, options.durationS, Math.floor(maxRate / 2));
-      p99s.push(result.latency.p99);
+      const paced = count(
+        "gateway",
+        await postNotifications(tool, targets.gateway, options.durationS, halfRate),
+      );
+      p99s.push(paced.p99Ms);
+      pacedRates.push(paced.rate);
       await flusher.flushall();
       // The bare route at the same rate: what this machine's HTTP stack allows.
-      bareP99s.push(
-        (await postNotifications(bareUrl, options.durationS, Math.floor(maxRate / 2))).latency.p99,
+      const bareResult = count(
+        "bareRoute",
+        await postNotifications(tool, targets.bareRoute, options.durationS, halfRate),
       );
+      bareP99s.push(bareResult.p99Ms);
       await flusher.flushall();
     }
-    const ratios = gatewayRates.map((rate, index) => rate / (rawRates[index] ?? Number.NaN));
-    const ofBare = gatewayRates.map((rate, index) => rate / (bareRates[index] ?? Number.NaN));
-    const bareOfRaw = bareRates.map((rate, index) => rate / (rawRates[index] ?? Number.NaN));
+    const ratiosTo = (values: number[], base: number[]) =>
+      round(median(values.map((value, index) => value / (base[index] ?? Number.NaN))));
+    const p99 = median(p99s);
+    const bareP99 = median(bareP99s);
     return {
-      gatewayRequestsPerSecond: gatewayRates.map((rate) => round(rate, 0)),
+      tool,
+      ...(tool === "wrk" ? { wrkThreads: WRK_THREADS } : {}),
+      connections: CONNECTIONS,
+      limitedGatewayPerMinute: LIMITED_GATEWAY_PER_MINUTE,
+      gatewayRequestsPerSecond: rates.gateway.map((rate) => round(rate, 0)),
+      limitedGatewayRequestsPerSecond: rates.limitedGateway.map((rate) => round(rate, 0)),
+      bareRouteRequestsPerSecond: rates.bareRoute.map((rate) => round(rate, 0)),
       rawAddsPerSecond: rawRates.map((rate) => round(rate, 0)),
-      bareRouteRequestsPerSecond: bareRates.map((rate) => round(rate, 0)),
-      ratio: round(median(ratios)),
-      gatewayOfBareRoute: round(median(ofBare)),
-      bareRouteOfRaw: round(median(bareOfRaw)),
-      p99AtHalfRateMs: round(median(p99s)),
-      bareRouteP99AtHalfRateMs: round(median(bareP99s)),
-      halfRate: Math.floor(maxRate / 2),
+      non2xx,
+      errors,
+      gatewayOfBareRoute: ratiosTo(rates.gateway, rates.bareRoute),
+      limitedGatewayOfBareRoute: ratiosTo(rates.limitedGateway, rates.bareRoute),
+      gatewayOfRaw: ratiosTo(rates.gateway, rawRates),
+      limitedGatewayOfRaw: ratiosTo(rates.limitedGateway, rawRates),
+      bareRouteOfRaw: ratiosTo(rates.bareRoute, rawRates),
+      halfRate,
+      pacedGatewayRequestsPerSecond: round(median(pacedRates), 0),
+      p99AtHalfRateMs: round(p99),
+      bareRouteP99AtHalfRateMs: round(bareP99),
+      p99OfBareRoute: round(p99 / bareP99),
       gatewayRssIdleMiB: rssIdle,
       gatewayRssAfterIntakeMiB: gateway.rssMiB(),
+      limitedGatewayRssAfterIntakeMiB: limited.gateway.rssMiB(),
     };
   } finally {
     await queue.close();
-    await Promise.all([gateway.stop(), bare.stop()]);
+    await Promise.all([gateway.stop(), limited.gateway.stop(), bare.stop()]);
     flusher.disconnect();
   }
 }

@@ -1,3 +1,5 @@
+import { type ChildProcess, execFile, spawnSync } from "node:child_process";
+import { type RedisServer, startRedisServer } from "../scripts/redis-server.js";
 import {
   PRODUCTION_NODE_OPTIONS,
   type ServiceProcess,
@@ -6,6 +8,24 @@ import {
 
 /** A process started for a measurement: the harness's one spawner, with production defaults. */
 export type BuiltProcess = ServiceProcess;
+
+/** Children still running: killed when the bench exits, also when a measurement threw. */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+function track(child: ChildProcess): void {
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+}
+
+/** A private redis-server for one measurement, stopped with the bench if it is left running. */
+export async function startRedis(): Promise<RedisServer> {
+  const redis = await startRedisServer();
+  track(redis.process);
+  return redis;
+}
 
 /**
  * Starts `node <file>` in production (warn-level logs; the Dockerfile's NODE_OPTIONS for the
@@ -16,11 +36,37 @@ export function startBuilt(
   env: Record<string, string>,
   nodeArgs: string[] = [],
 ): BuiltProcess {
-  return startNodeProcess(file, [...nodeArgs, file], {
+  const started = startNodeProcess(file, [...nodeArgs, file], {
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
     ...(file.startsWith("dist/") ? { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS } : {}),
     ...env,
+  });
+  track(started.child);
+  return started;
+}
+
+/** Whether a program answers on PATH (a load generator such as wrk). */
+export function hasProgram(file: string, args: string[] = ["--version"]): boolean {
+  return spawnSync(file, args, { stdio: "ignore" }).error === undefined;
+}
+
+/**
+ * Runs a program that is not a Node process of ours (a load generator) to its end and resolves
+ * with its stdout; past `timeoutMs` it is killed (SIGKILL), so none outlives the measurement.
+ */
+export function runProgram(file: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      file,
+      args,
+      { timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 16 * 2 ** 20 },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${file} failed: ${error.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
+    track(child);
   });
 }
 
