@@ -15,7 +15,7 @@ import {
 } from "./delivery.js";
 import { measureDrain } from "./drain.js";
 import { measureIntake } from "./intake.js";
-import { renderReport, type Target } from "./report.js";
+import { type Target, writeReport } from "./report.js";
 import { median, startRedis } from "./support.js";
 
 const quick = process.argv.includes("--quick");
@@ -295,7 +295,7 @@ const raw = {
 // A quick run is a smoke check: it must not replace the committed report of the last full run.
 const name = quick ? "BENCHMARKS.quick" : "BENCHMARKS";
 writeFileSync(`${name}.json`, `${JSON.stringify(raw, null, 2)}\n`);
-writeFileSync(`${name}.md`, renderReport(raw));
+writeReport(`${name}.md`, raw);
 log(
   `wrote ${name}.md and ${name}.json (${targets.filter((t) => t.pass).length}/${targets.length} targets met)`,
 );
