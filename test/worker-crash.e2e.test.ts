@@ -26,7 +26,7 @@ function workerEnv(
   };
 }
 
-describe("a worker killed between the providers' success and the job's completion", () => {
+describe("worker deaths: a worker killed mid-send, twice, or stopped while a provider hangs", () => {
   let resend: FakeResend;
   let twilio: FakeTwilio;
   let fixture: Awaited<ReturnType<typeof createTestQueue>>;
@@ -34,6 +34,7 @@ describe("a worker killed between the providers' success and the job's completio
 
   afterEach(async () => {
     await Promise.all(workers.map((worker) => worker.stop("SIGKILL")));
+    workers.length = 0;
     await Promise.all([resend.close(), twilio.close(), fixture.cleanup()]);
   });
 
@@ -42,14 +43,7 @@ describe("a worker killed between the providers' success and the job's completio
     // Twilio accepts the SMS at once but answers after 3 s: the job is still active then.
     twilio = await startFakeTwilio({ latencyMs: 3000 });
     fixture = await createTestQueue();
-    const env = {
-      REDIS_URL: redisUrl(),
-      QUEUE_PREFIX: fixture.prefix,
-      // Short locks so the dead worker's job is recovered within seconds.
-      WORKER_LOCK_DURATION_MS: "1000",
-      WORKER_STALLED_INTERVAL_MS: "500",
-      ...providerEnv(resend, twilio),
-    };
+    const env = workerEnv(fixture, resend, twilio);
     const first = startService("worker", env);
     workers.push(first);
     await first.waitForLine(/worker ready/);
@@ -85,19 +79,8 @@ describe("a worker killed between the providers' success and the job's completio
       sms: { status: "sent", providerId: twilio.messages[0]?.sid },
     });
   });
-});
 
-describe("worker deaths and shutdowns, within the retry budget", () => {
-  let resend: FakeResend;
-  let twilio: FakeTwilio;
-  let fixture: Awaited<ReturnType<typeof createTestQueue>>;
-  const workers: ServiceProcess[] = [];
-
-  afterEach(async () => {
-    await Promise.all(workers.map((worker) => worker.stop("SIGKILL")));
-    workers.length = 0;
-    await Promise.all([resend.close(), twilio.close(), fixture.cleanup()]);
-  });
+  // Worker deaths and shutdowns, within the retry budget.
 
   it("survives two workers killed with its SMS in flight, and sends the SMS once (still queued at Twilio)", async () => {
     resend = await startFakeResend();
