@@ -195,12 +195,34 @@ export interface paths {
             phone?: string;
             /** @description Traded asset, for example BTC or AAPL. */
             asset: string;
-            /** @description Value in `currency` (of the trade, deposit or withdrawal). */
-            amount: number;
-            /** @description Quantity of `asset`. */
-            quantity: number;
+            /** @description Value in `currency` (of the trade, deposit or withdrawal): a decimal string such as "1500.25" (exact) or a JSON number. */
+            amount: number | string;
+            /** @description Quantity of `asset`: a decimal string such as "0.00000001" (exact) or a JSON number. */
+            quantity: number | string;
+            /** @description Price of one unit of `asset` in `currency`, as a decimal string or number. */
+            price?: number | string;
+            /** @description Fee charged, as a decimal string or number. */
+            fee?: number | string;
+            /** @description Asset or currency of `fee`; `currency` when omitted. */
+            feeAsset?: string;
+            /**
+             * Format: date-time
+             * @description When the trade, deposit or withdrawal happened (ISO 8601), not when it is sent.
+             */
+            executedAt?: string;
+            /** @description The customer's language (BCP 47); the deployment's default when omitted. */
+            locale?: string;
+            /** @description The customer's time zone (IANA) for dates; the deployment's default when omitted. */
+            timeZone?: string;
             /** @description The exchange's order id, or the deposit's or withdrawal's reference: printable, no links. */
             order: string;
+            /** @description For trade.executed: this notification is one fill of `order` (see digests). */
+            fill?: {
+              /** @description The fill's own id, unique within its order. */
+              id: string;
+              /** @description True when the order is now completely filled or cancelled: no fill follows. */
+              final: boolean;
+            };
             /**
              * @description Whether the user bought or sold.
              * @enum {string}

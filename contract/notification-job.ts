@@ -5,6 +5,7 @@
 import type { JobsOptions } from "bullmq";
 import { z } from "zod";
 import { hasRecipient, recipientFields } from "./channels.js";
+import { nonNegativeDecimal, positiveDecimal } from "./decimal.js";
 
 /** The BullMQ queue name; existing producers add to it directly, so it never changes. */
 export const NOTIFICATION_QUEUE = "notifications";
@@ -32,34 +33,86 @@ export const NOTIFICATION_TYPES = [
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
 
+/** An id printed in the customer's SMS and email: never hidden text or a link. */
+function printableId() {
+  return z
+    .string()
+    .min(1)
+    .max(128)
+    .refine(
+      (id) => !INVISIBLE_OR_CONTROL.test(id),
+      "must not contain control, invisible, bidirectional or line-separator characters",
+    )
+    .refine((id) => !LINK.test(id), "must be an id, not a link");
+}
+
+const assetCode = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,19}$/, "must be 1-20 letters, digits or . _ / -");
+
+function isLanguageTag(tag: string): boolean {
+  try {
+    return Intl.getCanonicalLocales(tag).length === 1;
+  } catch {
+    return false;
+  }
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const notificationFields = {
   type: z
     .enum(NOTIFICATION_TYPES)
     .default("trade.executed")
     .describe("What happened; trade.executed when omitted (the payload existing backends send)."),
   ...recipientFields,
-  asset: z
+  asset: assetCode.describe("Traded asset, for example BTC or AAPL."),
+  amount: positiveDecimal.describe(
+    'Value in `currency` (of the trade, deposit or withdrawal): a decimal string such as "1500.25" (exact) or a JSON number.',
+  ),
+  quantity: positiveDecimal.describe(
+    'Quantity of `asset`: a decimal string such as "0.00000001" (exact) or a JSON number.',
+  ),
+  price: positiveDecimal
+    .optional()
+    .describe("Price of one unit of `asset` in `currency`, as a decimal string or number."),
+  fee: nonNegativeDecimal.optional().describe("Fee charged, as a decimal string or number."),
+  feeAsset: assetCode.optional().describe("Asset or currency of `fee`; `currency` when omitted."),
+  executedAt: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe("When the trade, deposit or withdrawal happened (ISO 8601), not when it is sent."),
+  locale: z
     .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,19}$/, "must be 1-20 letters, digits or . _ / -")
-    .describe("Traded asset, for example BTC or AAPL."),
-  amount: z
-    .number()
-    .positive()
-    .describe("Value in `currency` (of the trade, deposit or withdrawal)."),
-  quantity: z.number().positive().describe("Quantity of `asset`."),
-  order: z
+    .max(35)
+    .refine(isLanguageTag, "must be a BCP 47 language tag, for example en, pt-BR or zh-Hans")
+    .optional()
+    .describe("The customer's language (BCP 47); the deployment's default when omitted."),
+  timeZone: z
     .string()
-    .min(1)
-    .max(128)
-    // It is printed in the customer's SMS and email: an id, never hidden text or a link.
-    .refine(
-      (order) => !INVISIBLE_OR_CONTROL.test(order),
-      "must not contain control, invisible, bidirectional or line-separator characters",
-    )
-    .refine((order) => !LINK.test(order), "must be an id, not a link")
-    .describe(
-      "The exchange's order id, or the deposit's or withdrawal's reference: printable, no links.",
-    ),
+    .max(64)
+    .refine(isTimeZone, "must be an IANA time zone, for example Europe/Paris")
+    .optional()
+    .describe("The customer's time zone (IANA) for dates; the deployment's default when omitted."),
+  order: printableId().describe(
+    "The exchange's order id, or the deposit's or withdrawal's reference: printable, no links.",
+  ),
+  fill: z
+    .strictObject({
+      id: printableId().describe("The fill's own id, unique within its order."),
+      final: z
+        .boolean()
+        .describe("True when the order is now completely filled or cancelled: no fill follows."),
+    })
+    .optional()
+    .describe("For trade.executed: this notification is one fill of `order` (see digests)."),
   side: z.enum(["buy", "sell"]).optional().describe("Whether the user bought or sold."),
   currency: z
     .string()

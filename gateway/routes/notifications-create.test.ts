@@ -55,6 +55,9 @@ describe("POST /notifications", () => {
       side: "buy",
       currency: "USD",
       type: "trade.executed",
+      // Amounts travel as exact decimal strings, whatever the producer sent.
+      amount: String(VALID_NOTIFICATION.amount),
+      quantity: String(VALID_NOTIFICATION.quantity),
       // The submitting key's public id: its notifications are its own to read and cancel.
       submittedBy: apiKeyId(TEST_API_KEY),
     });
@@ -92,17 +95,17 @@ describe("POST /notifications", () => {
       { phone: "202-555-0143" },
       "phone: must be an E.164 phone number such as +12025550143",
     ],
-    ["a negative amount", { amount: -5 }, "amount: Too small: expected number to be >0"],
-    ["a zero quantity", { quantity: 0 }, "quantity: Too small: expected number to be >0"],
+    ["a negative amount", { amount: -5 }, "amount: must be greater than 0"],
+    ["a zero quantity", { quantity: 0 }, "quantity: must be greater than 0"],
     [
       "a non-numeric amount",
       { amount: "lots" },
-      "amount: Invalid input: expected number, received string",
+      'amount: must be a decimal number (a JSON number or a string such as "0.00000001") with at most 18 digits before the point and 18 after',
     ],
     [
-      "a non-numeric quantity",
-      { quantity: "0.02" },
-      "quantity: Invalid input: expected number, received string",
+      "a quantity in exponent notation",
+      { quantity: "2e-2" },
+      'quantity: must be a decimal number (a JSON number or a string such as "0.00000001") with at most 18 digits before the point and 18 after',
     ],
     ["an unknown side", { side: "short" }, 'side: Invalid option: expected one of "buy"|"sell"'],
     [
