@@ -27,10 +27,16 @@ import {
   nextChannelState,
   reopenAfterFinalFailure,
 } from "./delivery-steps.js";
+import {
+  collectFill,
+  type DigestDeps,
+  digestMarkerOf,
+  prepareDigest,
+} from "./digest/digest-step.js";
 import type { WorkerMetrics } from "./metrics.js";
 import type { ProviderGate, ProviderTrouble } from "./provider-gate.js";
 import { traceSend } from "./send-span.js";
-import { renderNotification } from "./templates/index.js";
+import { renderNotification, renderTradeDigest } from "./templates/index.js";
 import type { RenderedNotification } from "./templates/rendered.js";
 
 /** What the processor needs besides the job; built once per worker. */
@@ -50,6 +56,8 @@ export interface ProcessorDeps {
   waitMs: Record<ProviderTrouble, number>;
   logger: Logger;
   metrics: Pick<WorkerMetrics, "recordSend">;
+  /** Digests of partial fills (docs/digests.md); without them every fill is sent on its own. */
+  digests?: DigestDeps;
 }
 
 /**
@@ -68,10 +76,28 @@ export async function processNotification(
   deps: ProcessorDeps,
 ): Promise<DeliveryReport> {
   applyRetryDefaults(job.opts, deps.jobSettings);
-  const payload = parsePayload(job, deps.logger);
+  const marker = deps.digests ? digestMarkerOf(job.data) : undefined;
+  let payload: NotificationPayload;
+  let content: RenderedNotification;
+  let digestCount: number | undefined;
+  if (marker && deps.digests) {
+    const digest = await prepareDigest(job, marker, deps.digests);
+    if (!digest.send) {
+      const skipped = initialDeliveryReport(job.data);
+      skipped[marker.channel] = { status: "skipped", calls: 0, digestId: digest.closedBy };
+      return skipped;
+    }
+    ({ payload } = digest);
+    digestCount = digest.totals.count;
+    content = renderTradeDigest(payload, digestCount);
+  } else {
+    payload = parsePayload(job, deps.logger);
+    content = renderNotification(payload);
+  }
   const stored = readDeliveryReport(job.progress);
   const report = stored ? reopenAfterFinalFailure(stored) : initialDeliveryReport(payload);
-  const content = renderNotification(payload);
+  // A fill's digested channels are recorded, not sent: the digest job sends them.
+  if (!marker && deps.digests) await collectFill(job, payload, report, deps.digests);
   const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
 
   // A batched channel's slot is reserved once per batch, by its batcher.
@@ -128,6 +154,9 @@ export async function processNotification(
   const { report: final, verdict } = decide(after, outcomes, isLastAttempt(job));
   switch (verdict.type) {
     case "completed":
+      if (marker && digestCount !== undefined && final[marker.channel].status === "sent") {
+        deps.digests?.metrics.recordDigestSent(marker.channel, digestCount);
+      }
       // The report becomes the job's return value; the gateway reads that first.
       return final;
     case "retry":
