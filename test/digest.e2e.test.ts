@@ -139,6 +139,21 @@ async function digestJobs(pipeline: Pipeline) {
   return jobs.filter((job) => job.name === TRADE_DIGEST_JOB);
 }
 
+/** A counter's value on the first worker's /metrics, 0 while unset. */
+async function metric(pipeline: Pipeline, series: string): Promise<number> {
+  const line = await pipeline.workers[0]?.waitForLine(/worker health and metrics listening/);
+  const { port } = JSON.parse(line ?? "{}") as { port: number };
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const escaped = series.replace(/[{}]/g, "\\$&");
+  return Number(new RegExp(`^${escaped} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+}
+
+const DIGEST_METRICS = [
+  'notification_digest_fills_total{channel="sms"}',
+  'notification_digests_sent_total{channel="sms"}',
+  'notification_digest_messages_saved_total{channel="sms"}',
+];
+
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("digests of partial fills, as real processes (SMS digested by default)", () => {
@@ -154,6 +169,7 @@ describe("digests of partial fills, as real processes (SMS digested by default)"
     const { phone } = customer();
     const order = `ord-${randomUUID()}`;
     const ids: string[] = [];
+    const before = await Promise.all(DIGEST_METRICS.map((series) => metric(pipeline, series)));
     let finalPostedAt = 0;
     for (let index = 1; index <= 40; index++) {
       const final = index === 40;
@@ -183,6 +199,11 @@ describe("digests of partial fills, as real processes (SMS digested by default)"
     expect(await statusOf(pipeline, String(digestId))).toMatchObject({
       status: "completed",
       channels: { sms: { status: "sent", providerId: sms?.sid }, email: { status: "skipped" } },
+    });
+    // 40 fills collected, 1 digest sent, 39 messages saved.
+    await eventually(async () => {
+      const after = await Promise.all(DIGEST_METRICS.map((series) => metric(pipeline, series)));
+      expect(after.map((value, index) => value - (before[index] ?? 0))).toEqual([40, 1, 39]);
     });
     expect(smsTo(pipeline.twilio, phone)).toHaveLength(1);
   });
