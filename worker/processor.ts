@@ -5,6 +5,7 @@ import {
   initialDeliveryReport,
   readDeliveryReport,
 } from "../contract/delivery-report.js";
+import type { DigestMarker } from "../contract/digest.js";
 import {
   applyRetryDefaults,
   type NotificationJobSettings,
@@ -76,28 +77,18 @@ export async function processNotification(
   deps: ProcessorDeps,
 ): Promise<DeliveryReport> {
   applyRetryDefaults(job.opts, deps.jobSettings);
-  const marker = deps.digests ? digestMarkerOf(job.data) : undefined;
-  let payload: NotificationPayload;
-  let content: RenderedNotification;
-  let digestCount: number | undefined;
-  if (marker && deps.digests) {
-    const digest = await prepareDigest(job, marker, deps.digests);
-    if (!digest.send) {
-      const skipped = initialDeliveryReport(job.data);
-      skipped[marker.channel] = { status: "skipped", calls: 0, digestId: digest.closedBy };
-      return skipped;
-    }
-    ({ payload } = digest);
-    digestCount = digest.totals.count;
-    content = renderTradeDigest(payload, digestCount);
-  } else {
-    payload = parsePayload(job, deps.logger);
-    content = renderNotification(payload);
-  }
+  const prepared = await prepareTry(job, deps);
+  if ("done" in prepared) return prepared.done;
+  const { payload, content, marker, digestCount } = prepared;
   const stored = readDeliveryReport(job.progress);
   const report = stored ? reopenAfterFinalFailure(stored) : initialDeliveryReport(payload);
   // A fill's digested channels are recorded, not sent: the digest job sends them.
-  if (!marker && deps.digests) await collectFill(job, payload, report, deps.digests);
+  if (!marker && deps.digests) {
+    for (const channel of await collectFill(job, payload, report, deps.digests)) {
+      const { digestId } = report[channel];
+      deps.logger.info({ notificationId: String(job.id), channel, digestId }, "fill digested");
+    }
+  }
   const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
 
   // A batched channel's slot is reserved once per batch, by its batcher.
@@ -171,6 +162,35 @@ export async function processNotification(
       await job.updateProgress(final);
       throw new UnrecoverableError(verdict.reason);
   }
+}
+
+/** What a try sends: a digest job's totals (docs/digests.md), or the job's own payload. */
+type PreparedTry =
+  | {
+      payload: NotificationPayload;
+      content: RenderedNotification;
+      /** Set for a digest job, with the number of fills it reports. */
+      marker?: DigestMarker;
+      digestCount?: number;
+    }
+  /** Nothing to send: a second digest job for a collection another job sent. */
+  | { done: DeliveryReport };
+
+async function prepareTry(job: Job, deps: ProcessorDeps): Promise<PreparedTry> {
+  const marker = deps.digests ? digestMarkerOf(job.data) : undefined;
+  if (!marker || !deps.digests) {
+    const payload = parsePayload(job, deps.logger);
+    return { payload, content: renderNotification(payload) };
+  }
+  const digest = await prepareDigest(job, marker, deps.digests);
+  if (!digest.send) {
+    const done = initialDeliveryReport(job.data);
+    done[marker.channel] = { status: "skipped", calls: 0, digestId: digest.closedBy };
+    return { done };
+  }
+  const digestCount = digest.totals.count;
+  const content = renderTradeDigest(digest.payload, digestCount);
+  return { payload: digest.payload, content, marker, digestCount };
 }
 
 /** True when a failure of this try is the job's last: BullMQ will not retry it. */
