@@ -13,9 +13,12 @@ import { type ServiceProcess, startService } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
 /** A gateway and a worker on a private prefix with the fake providers; `workerEnv` adds to the worker's. */
-async function startPipeline(workerEnv: Record<string, string> = {}) {
+async function startPipeline(
+  workerEnv: Record<string, string> = {},
+  twilioOptions: Parameters<typeof startFakeTwilio>[0] = {},
+) {
   const resend = await startFakeResend();
-  const twilio = await startFakeTwilio();
+  const twilio = await startFakeTwilio(twilioOptions);
   const port = await freePort();
   const shared = { REDIS_URL: redisUrl(), QUEUE_PREFIX: `e2e-${randomUUID()}` };
   const gateway = startService("gateway", {
@@ -274,6 +277,24 @@ describe("digests of partial fills, as real processes (SMS digested by default)"
     expect(new Set(statuses.map((status) => status.channels.sms?.digestId)).size).toBe(1);
   });
 
+  it("answers 400 with the error shape for a digest override without fill or out of bounds", async () => {
+    const { phone } = customer();
+    const { fill: _fill, ...notFill } = fill(`ord-${randomUUID()}`, 1);
+    for (const [body, message] of [
+      [{ ...notFill, phone, digest: { sms: false } }, "digest: applies to fills only"],
+      [
+        { ...notFill, phone, fill: { id: "f", final: false }, digest: { sms: { windowMs: 10 } } },
+        "digest.sms",
+      ],
+    ] as const) {
+      const response = await postNotification(pipeline.baseUrl, body);
+      expect(response.status).toBe(400);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("BAD_REQUEST");
+      expect(error.message).toContain(message);
+    }
+  });
+
   it("sends a fill alone when its request says digest: { sms: false }", async () => {
     const { phone } = customer();
     const order = `ord-${randomUUID()}`;
@@ -285,7 +306,9 @@ describe("digests of partial fills, as real processes (SMS digested by default)"
   });
 });
 
-describe("digests across a worker killed while collecting", () => {
+// Each of these starts a second worker after the first is killed: on a busy machine a worker takes
+// seconds to start, so they get twice the suite's 30 s.
+describe("digests across a worker killed while collecting or sending", () => {
   let pipeline: Pipeline;
   afterEach(async () => {
     await pipeline?.stop();
@@ -329,7 +352,47 @@ describe("digests across a worker killed while collecting", () => {
     expect(new Set(statuses.map((status) => status.channels.sms?.digestId)).size).toBe(1);
     expect(await digestJobs(pipeline)).toHaveLength(1);
     expect(smsTo(pipeline.twilio, phone)).toHaveLength(1);
-  });
+  }, 60_000);
+
+  it("sends the digest once when the worker is SIGKILLed while Twilio takes the digest's SMS", async () => {
+    // Twilio accepts at once but answers after 3 s: the digest job is still active then.
+    pipeline = await startPipeline(
+      {
+        WORKER_LOCK_DURATION_MS: "1000",
+        WORKER_STALLED_INTERVAL_MS: "500",
+        JOB_BACKOFF_DELAY_MS: "50",
+      },
+      { latencyMs: 3000 },
+    );
+    const { phone } = customer();
+    const order = `ord-${randomUUID()}`;
+    const ids = [
+      await post(pipeline, { ...fill(order, 1), phone }),
+      await post(pipeline, { ...fill(order, 2, true), phone }),
+    ];
+    await eventually(() =>
+      expect(pipeline.twilio.calls.filter((call) => call.to === phone)).toHaveLength(1),
+    );
+    expect(await pipeline.workers[0]?.stop("SIGKILL")).toBeNull();
+    pipeline.twilio.state.latencyMs = 0;
+    await pipeline.startWorker();
+    const statuses = await completed(pipeline, ids, 20_000);
+    const digestId = String(statuses[0]?.channels.sms?.digestId);
+    const digest = await eventually(
+      async () => {
+        const status = await statusOf(pipeline, digestId);
+        expect(status.status).toBe("completed");
+        return status;
+      },
+      { timeout: 20_000 },
+    );
+    const messages = smsTo(pipeline.twilio, phone);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]?.body).toBe(
+      `You bought 0.05 BTC for $2,000.08 in 2 fills, average price $40,001.60. Order ${order}`,
+    );
+    expect(digest.channels.sms).toMatchObject({ status: "sent", providerId: messages[0]?.sid });
+  }, 60_000);
 });
 
 describe("with digests off (DIGEST_SMS=off)", () => {
