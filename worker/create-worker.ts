@@ -130,7 +130,7 @@ export async function createNotificationWorker(
       },
     };
   };
-  // Digest jobs are added from the worker, on its own connection (BullMQ does not close a
+  // Digest jobs are added from the worker, on the worker's connection (BullMQ does not close a
   // connection it was given; index.ts quits it after the worker).
   const digestQueue = options.digests
     ? new Queue(queueName, { connection, prefix: options.prefix })
