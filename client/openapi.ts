@@ -223,6 +223,25 @@ export interface paths {
               /** @description True when the order is now completely filled or cancelled: no fill follows. */
               final: boolean;
             };
+            /** @description For fills: per channel, false to send each fill alone, or { windowMs, maxWaitMs } (1000 to 3600000) to digest them; the worker's configuration when omitted. */
+            digest?: {
+              sms?:
+                | false
+                | {
+                    /** @description Send the digest when no fill came for this long; the configured window when omitted. */
+                    windowMs?: number;
+                    /** @description Send the digest at the latest this long after its first fill; the configured maximum when omitted. */
+                    maxWaitMs?: number;
+                  };
+              email?:
+                | false
+                | {
+                    /** @description Send the digest when no fill came for this long; the configured window when omitted. */
+                    windowMs?: number;
+                    /** @description Send the digest at the latest this long after its first fill; the configured maximum when omitted. */
+                    maxWaitMs?: number;
+                  };
+            };
             /**
              * @description Whether the user bought or sold.
              * @enum {string}
@@ -806,9 +825,10 @@ export interface components {
     DeliveryChannels: {
       email: {
         /** @enum {string} */
-        status: "pending" | "sent" | "failed" | "skipped";
+        status: "pending" | "sent" | "failed" | "skipped" | "digested";
         calls: number;
         providerId?: string;
+        digestId?: string;
         inFlightSince?: number;
         inFlightUntil?: number;
         error?: {
@@ -827,9 +847,10 @@ export interface components {
       };
       sms: {
         /** @enum {string} */
-        status: "pending" | "sent" | "failed" | "skipped";
+        status: "pending" | "sent" | "failed" | "skipped" | "digested";
         calls: number;
         providerId?: string;
+        digestId?: string;
         inFlightSince?: number;
         inFlightUntil?: number;
         error?: {

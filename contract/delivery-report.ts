@@ -19,11 +19,14 @@ export const FAILURE_KINDS = [
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export const channelDeliverySchema = z.object({
-  status: z.enum(["pending", "sent", "failed", "skipped"]),
+  /** `digested`: this fill went into a digest (`digestId`), which sends the channel's message. */
+  status: z.enum(["pending", "sent", "failed", "skipped", "digested"]),
   /** Provider calls made for this channel so far. */
   calls: z.number().int(),
   /** The provider's message id once sent (an email id, a message SID). */
   providerId: z.string().optional(),
+  /** The digest notification this fill went into, when `digested`: look it up by this id. */
+  digestId: z.string().optional(),
   /**
    * Set before a call whose provider has no idempotency key, cleared once the provider's answer
    * says for sure whether it accepted: while set, an earlier try may have sent the message, and

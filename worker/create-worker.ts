@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { type Telemetry, Worker } from "bullmq";
+import { Queue, type Telemetry, Worker } from "bullmq";
 import type { Channel } from "../contract/channels.js";
 import {
   NOTIFICATION_QUEUE,
@@ -10,6 +10,8 @@ import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
 import { type ChannelBatcher, createChannelBatcher } from "./channel-batcher.js";
 import type { ChannelRegistry } from "./channels/registry.js";
+import { createDigestCollections } from "./digest/collection.js";
+import type { DigestConfig } from "./digest/policy.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { processNotification } from "./processor.js";
 import { createProviderGate, type ProviderTrouble } from "./provider-gate.js";
@@ -34,12 +36,17 @@ export interface NotificationWorkerOptions {
   waitMs: Record<ProviderTrouble, number>;
   /** Overrides the queue name; tests use a private one. */
   queueName?: string;
+  /** Digests of partial fills; without it every fill is sent on its own (as before digests). */
+  digests?: DigestConfig;
   /** BullMQ telemetry (bullmq-otel) while tracing is on: a span per attempt, in the job's trace. */
   telemetry?: Telemetry;
 }
 
 /** How long the provider-id → notification index keeps an entry: as long as failed jobs are kept. */
 const PROVIDER_ID_TTL_SECONDS = 7 * 24 * 60 * 60;
+
+/** How long a digest collection is kept after its last write: as long as failed jobs are kept. */
+const DIGEST_COLLECTION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Sets the key unless it is set, and answers its holder (SET NX GET needs Redis 7; this 5+). */
 const CLAIM = `
@@ -123,7 +130,29 @@ export async function createNotificationWorker(
       },
     };
   };
+  // Digest jobs are added from the worker, on the worker's connection (BullMQ does not close a
+  // connection it was given; index.ts quits it after the worker).
+  const digestQueue = options.digests
+    ? new Queue(queueName, { connection, prefix: options.prefix })
+    : undefined;
+  const digests =
+    options.digests && digestQueue
+      ? {
+          config: options.digests,
+          collections: createDigestCollections({
+            redis: connection,
+            keyPrefix,
+            maxFills: options.digests.maxFills,
+            finalDelayMs: options.digests.finalDelayMs,
+            ttlMs: DIGEST_COLLECTION_TTL_MS,
+          }),
+          queue: digestQueue,
+          jobSettings: options.jobSettings,
+          metrics: options.metrics,
+        }
+      : undefined;
   const deps = {
+    digests,
     adapters: options.registry.adapters,
     lookAlikes,
     batchers,
@@ -174,5 +203,6 @@ export async function createNotificationWorker(
     );
   });
   worker.on("error", (err) => logger.error({ err }, "worker error"));
+  worker.on("closed", () => void digestQueue?.close().catch(() => {}));
   return worker;
 }

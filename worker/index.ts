@@ -11,6 +11,7 @@ import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
 import { bullmqTelemetry, startTracing } from "../lib/tracing.js";
 import { buildChannelRegistry } from "./channels/registry.js";
 import { createNotificationWorker } from "./create-worker.js";
+import { digestConfigOf } from "./digest/policy.js";
 import { workerEnvSchema } from "./env.js";
 import { createHealthApp, startHealthServer } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
@@ -77,6 +78,7 @@ worker = await createNotificationWorker({
     quota: env.PROVIDER_QUOTA_WAIT_MS,
     misconfigured: env.PROVIDER_MISCONFIGURED_WAIT_MS,
   },
+  digests: digestConfigOf(env),
   telemetry: bullmqTelemetry(),
 });
 const running = worker;

@@ -5,6 +5,7 @@ import {
   initialDeliveryReport,
   readDeliveryReport,
 } from "../contract/delivery-report.js";
+import type { DigestMarker } from "../contract/digest.js";
 import {
   applyRetryDefaults,
   type NotificationJobSettings,
@@ -27,10 +28,16 @@ import {
   nextChannelState,
   reopenAfterFinalFailure,
 } from "./delivery-steps.js";
+import {
+  collectFill,
+  type DigestDeps,
+  digestMarkerOf,
+  prepareDigest,
+} from "./digest/digest-step.js";
 import type { WorkerMetrics } from "./metrics.js";
 import type { ProviderGate, ProviderTrouble } from "./provider-gate.js";
 import { traceSend } from "./send-span.js";
-import { renderNotification } from "./templates/index.js";
+import { renderNotification, renderTradeDigest } from "./templates/index.js";
 import type { RenderedNotification } from "./templates/rendered.js";
 
 /** What the processor needs besides the job; built once per worker. */
@@ -50,6 +57,8 @@ export interface ProcessorDeps {
   waitMs: Record<ProviderTrouble, number>;
   logger: Logger;
   metrics: Pick<WorkerMetrics, "recordSend">;
+  /** Digests of partial fills (docs/digests.md); without them every fill is sent on its own. */
+  digests?: DigestDeps;
 }
 
 /**
@@ -68,10 +77,18 @@ export async function processNotification(
   deps: ProcessorDeps,
 ): Promise<DeliveryReport> {
   applyRetryDefaults(job.opts, deps.jobSettings);
-  const payload = parsePayload(job, deps.logger);
+  const prepared = await prepareTry(job, deps);
+  if ("done" in prepared) return prepared.done;
+  const { payload, content, marker, digestCount } = prepared;
   const stored = readDeliveryReport(job.progress);
   const report = stored ? reopenAfterFinalFailure(stored) : initialDeliveryReport(payload);
-  const content = renderNotification(payload);
+  // A fill's digested channels are recorded, not sent: the digest job sends them.
+  if (!marker && deps.digests) {
+    for (const channel of await collectFill(job, payload, report, deps.digests)) {
+      const { digestId } = report[channel];
+      deps.logger.info({ notificationId: String(job.id), channel, digestId }, "fill digested");
+    }
+  }
   const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
 
   // A batched channel's slot is reserved once per batch, by its batcher.
@@ -128,6 +145,9 @@ export async function processNotification(
   const { report: final, verdict } = decide(after, outcomes, isLastAttempt(job));
   switch (verdict.type) {
     case "completed":
+      if (marker && digestCount !== undefined && final[marker.channel].status === "sent") {
+        deps.digests?.metrics.recordDigestSent(marker.channel, digestCount);
+      }
       // The report becomes the job's return value; the gateway reads that first.
       return final;
     case "retry":
@@ -142,6 +162,35 @@ export async function processNotification(
       await job.updateProgress(final);
       throw new UnrecoverableError(verdict.reason);
   }
+}
+
+/** What a try sends: a digest job's totals (docs/digests.md), or the job's own payload. */
+type PreparedTry =
+  | {
+      payload: NotificationPayload;
+      content: RenderedNotification;
+      /** Set for a digest job, with the number of fills it reports. */
+      marker?: DigestMarker;
+      digestCount?: number;
+    }
+  /** Nothing to send: a second digest job for a collection another job sent. */
+  | { done: DeliveryReport };
+
+async function prepareTry(job: Job, deps: ProcessorDeps): Promise<PreparedTry> {
+  const marker = deps.digests ? digestMarkerOf(job.data) : undefined;
+  if (!marker || !deps.digests) {
+    const payload = parsePayload(job, deps.logger);
+    return { payload, content: renderNotification(payload) };
+  }
+  const digest = await prepareDigest(job, marker, deps.digests);
+  if (!digest.send) {
+    const done = initialDeliveryReport(job.data);
+    done[marker.channel] = { status: "skipped", calls: 0, digestId: digest.closedBy };
+    return { done };
+  }
+  const digestCount = digest.totals.count;
+  const content = renderTradeDigest(digest.payload, digestCount);
+  return { payload: digest.payload, content, marker, digestCount };
 }
 
 /** True when a failure of this try is the job's last: BullMQ will not retry it. */

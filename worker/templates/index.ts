@@ -5,6 +5,9 @@ import type { RenderedNotification } from "./rendered.js";
 import { renderTradeExecuted } from "./trade-executed.js";
 import { renderWithdrawalSent } from "./withdrawal-sent.js";
 
+/** The digest of an order's fills is not a type of its own: the worker renders it from totals. */
+export { renderTradeDigest } from "./trade-digest.js";
+
 /**
  * One template per notification type. Adding a type: its name in NOTIFICATION_TYPES
  * (contract/notification-job.ts), one file here, one line below; TypeScript refuses a type
