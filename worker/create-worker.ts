@@ -13,6 +13,7 @@ import type { ChannelRegistry } from "./channels/registry.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { processNotification } from "./processor.js";
 import { createProviderGate, type ProviderTrouble } from "./provider-gate.js";
+import { type NotificationRenderer, rendererFromEnv } from "./templates/index.js";
 
 /** Settings of a notification worker; `index.ts` reads them from the environment. */
 export interface NotificationWorkerOptions {
@@ -34,6 +35,8 @@ export interface NotificationWorkerOptions {
   waitMs: Record<ProviderTrouble, number>;
   /** Overrides the queue name; tests use a private one. */
   queueName?: string;
+  /** Renders each notification; the default catalogs and brand when omitted (tests). */
+  render?: NotificationRenderer;
   /** BullMQ telemetry (bullmq-otel) while tracing is on: a span per attempt, in the job's trace. */
   telemetry?: Telemetry;
 }
@@ -139,6 +142,7 @@ export async function createNotificationWorker(
     waitMs: options.waitMs,
     logger,
     metrics: options.metrics,
+    render: options.render ?? (await rendererFromEnv()),
   };
   const worker: Worker = new Worker(
     queueName,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
+import { messageEnvFields } from "../lib/message-env.js";
 import { checkProviderEnv, providerEnvFields } from "./channels/registry.js";
 
 const positiveInt = z.coerce.number().int().positive();
@@ -34,6 +35,8 @@ export const workerEnvSchema = z
     WORKER_HEALTH_HOST: z.string().default("0.0.0.0"),
 
     DEV_OUTBOX_DIR: z.string().default(".dev/outbox"),
+
+    ...messageEnvFields,
   })
   .superRefine((env, ctx) => {
     requireClusterHashTag(env, ctx);

@@ -14,6 +14,7 @@ import { createNotificationWorker } from "./create-worker.js";
 import { workerEnvSchema } from "./env.js";
 import { createHealthApp, startHealthServer } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
+import { CatalogError, rendererFromEnv } from "./templates/index.js";
 
 const env = loadEnvOrExit(workerEnvSchema);
 // Before anything else, so the logger and the worker see it; undefined unless OTEL_* asks for it.
@@ -48,6 +49,13 @@ registerQueueGauges({
   logger,
 });
 
+// Catalogs are parsed and test-formatted here: a broken one stops the worker, naming file and key.
+const render = await rendererFromEnv(env).catch((error: unknown) => {
+  if (!(error instanceof CatalogError)) throw error;
+  console.error(`Invalid message catalog: ${error.message}`);
+  process.exit(1);
+});
+
 let worker: Worker | undefined;
 const healthServer = startHealthServer(
   createHealthApp({ worker: () => worker, connection, metrics }),
@@ -78,6 +86,7 @@ worker = await createNotificationWorker({
     misconfigured: env.PROVIDER_MISCONFIGURED_WAIT_MS,
   },
   telemetry: bullmqTelemetry(),
+  render,
 });
 const running = worker;
 running.on("ready", () => {

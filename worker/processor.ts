@@ -30,7 +30,7 @@ import {
 import type { WorkerMetrics } from "./metrics.js";
 import type { ProviderGate, ProviderTrouble } from "./provider-gate.js";
 import { traceSend } from "./send-span.js";
-import { renderNotification } from "./templates/index.js";
+import type { NotificationRenderer } from "./templates/index.js";
 import type { RenderedNotification } from "./templates/rendered.js";
 
 /** What the processor needs besides the job; built once per worker. */
@@ -50,6 +50,8 @@ export interface ProcessorDeps {
   waitMs: Record<ProviderTrouble, number>;
   logger: Logger;
   metrics: Pick<WorkerMetrics, "recordSend">;
+  /** The deployment's renderer (catalogs, brand); pure, so a retry renders the same bytes. */
+  render: NotificationRenderer;
 }
 
 /**
@@ -71,7 +73,7 @@ export async function processNotification(
   const payload = parsePayload(job, deps.logger);
   const stored = readDeliveryReport(job.progress);
   const report = stored ? reopenAfterFinalFailure(stored) : initialDeliveryReport(payload);
-  const content = renderNotification(payload);
+  const content = deps.render(payload);
   const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
 
   // A batched channel's slot is reserved once per batch, by its batcher.
