@@ -46,7 +46,7 @@ export const messageEnvFields = {
   BRAND_NAME: z
     .string()
     .min(1)
-    .max(24, "must be at most 24 characters (it starts every SMS)")
+    .max(16, "must be at most 16 characters (it starts every SMS)")
     .refine((name) => !/[\p{Cc}]|%%/u.test(name), "must be one line without %%")
     .default("Exchange"),
   /** Logo shown in the email header (PNG or JPEG over https; about 240×60); the name when unset. */

@@ -67,7 +67,7 @@ describe("templates", () => {
     [
       "withdrawal.sent",
       "Withdrawal sent: 0.02 BTC",
-      "Exchange: Withdrawal sent: 0.02 BTC ($1,000.00). Ref ref-42. Not you? Contact support now.",
+      "Exchange: Withdrawal sent: 0.02 BTC ($1,000.00). Not you? Contact support now.",
     ],
   ] as const)(
     "renders %s with its subject, SMS, and the reference in the email",
