@@ -53,5 +53,5 @@ export const SAMPLE_ARGUMENTS = {
   utc: "09:00 UTC",
 } as const;
 
-/** The arguments a message is formatted with. */
+/** The arguments a message is formatted with (names from SAMPLE_ARGUMENTS). */
 export type MessageArguments = Partial<Record<keyof typeof SAMPLE_ARGUMENTS, string>>;

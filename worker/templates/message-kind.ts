@@ -17,8 +17,8 @@ export interface FormattedValues {
  * What a kind of message shows besides its catalog's subject, headline and SMS: its facts
  * (label key → value, left out when undefined) and whether it carries the security line.
  */
-export interface MessageKind {
-  facts(values: FormattedValues): Array<[labelKey: string, value: string | undefined]>;
+export interface MessageKind<Values = FormattedValues> {
+  facts(values: Values): Array<[labelKey: string, value: string | undefined]>;
   /** "If this wasn't you, …" with the support link: for withdrawals and login-like messages. */
   securityNotice: boolean;
 }
