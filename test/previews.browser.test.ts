@@ -7,6 +7,36 @@ import { createTestQueue } from "./fixtures.js";
 import { gatewayOver } from "./gateway-fixture.js";
 import { listen } from "./support/listen.js";
 
+/**
+ * The lowest WCAG contrast ratio between any text in the page and the background it is drawn on
+ * (the nearest ancestor's opaque background colour), as a string run in the page.
+ */
+const LOWEST_TEXT_CONTRAST = `(() => {
+  const rgb = (value) => (value.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const channel = (c) => { c /= 255; return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  };
+  const background = (element) => {
+    for (let node = element; node; node = node.parentElement) {
+      const color = rgb(getComputedStyle(node).backgroundColor);
+      if (color.length === 3 || (color.length === 4 && color[3] > 0)) return color.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  let lowest = { ratio: 21, text: "" };
+  for (const element of document.body.querySelectorAll("*")) {
+    const hasText = [...element.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    // Hidden text (the preheader an inbox shows beside the subject) is not drawn.
+    if (!hasText || !element.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
+    const a = luminance(rgb(getComputedStyle(element).color));
+    const b = luminance(background(element));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < lowest.ratio) lowest = { ratio, text: element.textContent.trim().slice(0, 40) };
+  }
+  return lowest;
+})()`;
+
 const ADMIN = { username: "ops", password: "correct horse battery staple" };
 const WIDTHS = [375, 800] as const;
 /** PNG files start with these eight bytes. */
@@ -55,6 +85,29 @@ describe.runIf(canRunBrowser)("message previews in a browser", () => {
           const shot = await page.screenshot({ fullPage: true });
           expect(shot.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
         }
+      } finally {
+        await context.close();
+      }
+    },
+  );
+
+  it.each([
+    ["light", "trade.executed"],
+    ["dark", "trade.executed"],
+    ["light", "withdrawal.sent"],
+    ["dark", "withdrawal.sent"],
+  ] as const)(
+    "keeps every text readable in %s mode (%s): contrast at least 4.5",
+    async (colorScheme, type) => {
+      const context = await browser.newContext({ httpCredentials: ADMIN, colorScheme });
+      try {
+        const page = await context.newPage();
+        await page.goto(`${server?.url}/admin/previews/${type}/en`);
+        const lowest = (await page.evaluate(LOWEST_TEXT_CONTRAST)) as {
+          ratio: number;
+          text: string;
+        };
+        expect(lowest.ratio, lowest.text).toBeGreaterThanOrEqual(4.5);
       } finally {
         await context.close();
       }

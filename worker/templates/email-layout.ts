@@ -49,7 +49,7 @@ function layoutSource(brand: Brand, withSecurity: boolean): string {
     ? `<mj-text css-class="nf-security" background-color="#fff7ed" color="#7c2d12" padding="12px 16px" container-background-color="#fff7ed">%%SECURITY_TEXT%% <a href="${baked(brand.supportUrl)}" style="color:#9a3412;font-weight:700">%%SECURITY_LINK%%</a></mj-text>`
     : "";
   const address = brand.postalAddress
-    ? `<mj-text css-class="nf-muted" color="#71717a" font-size="12px" padding="4px 0 0">${baked(brand.postalAddress)}</mj-text>`
+    ? `<mj-text css-class="nf-muted" color="#52525b" font-size="12px" padding="4px 0 0">${baked(brand.postalAddress)}</mj-text>`
     : "";
   return `<mjml lang="%%LANG%%" dir="%%DIR%%">
   <mj-head>
@@ -67,9 +67,11 @@ function layoutSource(brand: Brand, withSecurity: boolean): string {
       :root { color-scheme: light dark; supported-color-schemes: light dark; }
       @media (prefers-color-scheme: dark) {
         .nf-page, .nf-page > div { background: #18181b !important; }
+        .nf-footer, .nf-footer > div, .nf-footer table, .nf-footer td { background: #18181b !important; }
         .nf-card, .nf-card > table, .nf-card td { background: #27272a !important; }
         .nf-card div, .nf-card td, .nf-card strong { color: #f4f4f5 !important; }
         .nf-muted div { color: #a1a1aa !important; }
+        .nf-muted a { color: #d4d4d8 !important; }
         .nf-security div, .nf-security td { background: #431407 !important; color: #fed7aa !important; }
         .nf-security a { color: #fdba74 !important; }
       }
@@ -86,9 +88,9 @@ function layoutSource(brand: Brand, withSecurity: boolean): string {
         ${security ? `<mj-spacer height="16px" />${security}` : ""}
       </mj-column>
     </mj-section>
-    <mj-section background-color="#f4f4f5" padding="16px 24px" css-class="nf-page">
+    <mj-section background-color="#f4f4f5" padding="16px 24px" css-class="nf-footer">
       <mj-column>
-        <mj-text css-class="nf-muted" color="#71717a" font-size="12px" line-height="18px" padding="0">%%FOOTER_REASON%% <a href="${baked(brand.supportUrl)}" style="color:#3f3f46">%%FOOTER_HELP%%</a></mj-text>
+        <mj-text css-class="nf-muted" color="#52525b" font-size="12px" line-height="18px" padding="0">%%FOOTER_REASON%% <a href="${baked(brand.supportUrl)}" style="color:#27272a">%%FOOTER_HELP%%</a></mj-text>
         ${address}
       </mj-column>
     </mj-section>
