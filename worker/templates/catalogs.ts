@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { IntlMessageFormat } from "intl-messageformat";
+import { boundedCache } from "./bounded-cache.js";
 import { catalogKeys, type MessageArguments, SAMPLE_ARGUMENTS } from "./message-keys.js";
 import { SHIPPED_CATALOGS } from "./shipped-catalogs.js";
 
@@ -157,19 +158,16 @@ export function loadCatalogs(options: {
       `no catalog for "${options.defaultLocale}" (have ${[...compiled.keys()].join(", ")})`,
     );
   }
-  const resolved = new Map<string, Catalog>();
+  const resolved = boundedCache<Catalog>(512);
   return {
     defaultLocale: options.defaultLocale,
     locales: [...compiled.keys()],
     resolve(locale) {
       if (!locale) return fallback;
-      let catalog = resolved.get(locale);
-      if (!catalog) {
+      return resolved(locale, () => {
         const match = fallbackChain(locale).find((candidate) => compiled.has(candidate));
-        catalog = (match && compiled.get(match)) || fallback;
-        resolved.set(locale, catalog);
-      }
-      return catalog;
+        return (match && compiled.get(match)) || fallback;
+      });
     },
   };
 }

@@ -5,17 +5,10 @@
  * 18 is the limit here), so `0.00000001` prints as `0.00000001`, never as `0`.
  */
 import { MAX_FRACTION_DIGITS } from "../../contract/decimal.js";
+import { boundedCache } from "./bounded-cache.js";
 
-const numberFormats = new Map<string, Intl.NumberFormat>();
-
-function cachedNumberFormat(key: string, make: () => Intl.NumberFormat): Intl.NumberFormat {
-  let format = numberFormats.get(key);
-  if (!format) {
-    format = make();
-    numberFormats.set(key, format);
-  }
-  return format;
-}
+/** Building a formatter costs far more than using one; a few hundred cover every customer. */
+const cachedNumberFormat = boundedCache<Intl.NumberFormat>(512);
 
 function decimalFormat(locale: string): Intl.NumberFormat {
   return cachedNumberFormat(
@@ -58,25 +51,23 @@ export function formatMoney(locale: string, value: string, code: string): string
   return `${formatDecimal(locale, value)} ${code}`;
 }
 
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
+const cachedDateFormat = boundedCache<Intl.DateTimeFormat>(512);
 
 function dateFormat(locale: string, timeZone: string): Intl.DateTimeFormat {
-  const key = `${locale}|${timeZone}`;
-  let format = dateFormats.get(key);
-  if (!format) {
-    format = new Intl.DateTimeFormat(locale, {
-      year: "numeric",
-      month: "short",
-      day: "numeric",
-      hour: "2-digit",
-      minute: "2-digit",
-      second: "2-digit",
-      timeZone,
-      timeZoneName: "short",
-    });
-    dateFormats.set(key, format);
-  }
-  return format;
+  return cachedDateFormat(
+    `${locale}|${timeZone}`,
+    () =>
+      new Intl.DateTimeFormat(locale, {
+        year: "numeric",
+        month: "short",
+        day: "numeric",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+        timeZone,
+        timeZoneName: "short",
+      }),
+  );
 }
 
 /** An instant in the customer's zone and in UTC, each with its zone's name. */
