@@ -25,9 +25,8 @@ const EMAIL_CSP = "default-src 'none'; img-src https: data:; style-src 'unsafe-i
 export function registerAdminPreviews(app: GatewayApp, deps: GatewayDeps): void {
   const admin = deps.admin;
   if (!admin) return;
-  const login = adminLogin(deps, admin);
-  app.use(PREVIEWS_PATH, login);
-  app.use(`${PREVIEWS_PATH}/*`, login);
+  // "/admin/previews/*" also matches "/admin/previews" itself.
+  app.use(`${PREVIEWS_PATH}/*`, adminLogin(deps, admin));
 
   let previews: Promise<MessagePreview[]> | undefined;
   const load = (): Promise<MessagePreview[]> => {

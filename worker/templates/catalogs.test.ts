@@ -107,6 +107,18 @@ describe("message catalogs", () => {
     expect(catalogs.resolve("fr-CA").locale).toBe("fr-CA");
   });
 
+  it("writes a right-to-left locale added from MESSAGES_DIR right to left", async () => {
+    // A complete catalog (English words stand in for Arabic ones).
+    const dir = messagesDir({ "ar.json": SHIPPED_CATALOGS.en });
+    const render = await createRenderer({
+      catalogs: loadCatalogs({ messagesDir: dir, defaultLocale: "en" }),
+      brand: brandOf(DEFAULT_MESSAGE_ENV),
+      defaultTimeZone: "UTC",
+    });
+    expect(render({ ...PAYLOAD, locale: "ar-EG" }).html).toContain('<html lang="ar" dir="rtl"');
+    expect(render(PAYLOAD).html).toContain('<html lang="en" dir="ltr"');
+  });
+
   it.each([
     [{ "en.json": "{ not json" }, /en\.json: not valid JSON/],
     [{ "en.json": { "trade.executed.sms": "{brand" } }, /en\.json: "trade\.executed\.sms": /],
