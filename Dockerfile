@@ -12,6 +12,8 @@ COPY contract ./contract
 COPY gateway ./gateway
 COPY lib ./lib
 COPY worker ./worker
+# The shipped message catalogs: worker/templates imports them, so the build copies them to dist/.
+COPY messages ./messages
 COPY client ./client
 RUN npm run build
 

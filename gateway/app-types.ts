@@ -3,6 +3,7 @@ import type { Queue } from "bullmq";
 import type { MiddlewareHandler } from "hono";
 import type { NotificationJobSettings } from "../contract/notification-job.js";
 import type { Logger } from "../lib/logger.js";
+import type { MessageEnv } from "../lib/message-env.js";
 import type { RedisConnection } from "../lib/redis.js";
 
 /** What the routes need from the outside world; `server.ts` builds it, tests build their own. */
@@ -26,6 +27,8 @@ export interface GatewayDeps {
   warnings?: string[];
   /** Bull Board's login; without it the dashboard is off. `readOnly`: look, never act. */
   admin?: { user: string; password: string; readOnly?: boolean };
+  /** Catalogs, brand, default locale and zone the admin previews render with; the defaults when unset. */
+  messages?: MessageEnv;
   /** How long queue counts read for /metrics are reused (QUEUE_METRICS_CACHE_MS); 0 when unset. */
   metricsCacheMs?: number;
   logger: Logger;

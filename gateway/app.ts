@@ -10,6 +10,7 @@ import { ApiError, createErrorHandler, formatZodError, notFoundHandler } from ".
 import { createGatewayMetrics } from "./metrics.js";
 import { requestLog } from "./request-log.js";
 import { registerAdminDashboard } from "./routes/admin-dashboard.js";
+import { registerAdminPreviews } from "./routes/admin-previews.js";
 import { registerApiDocs } from "./routes/api-docs.js";
 import { registerHealth } from "./routes/health.js";
 import { registerBatchNotifications } from "./routes/notifications-batch.js";
@@ -85,8 +86,9 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   // The API's own description, built from the routes above.
   registerApiDocs(app);
 
-  // Operators' dashboard, behind its own login.
+  // Operators' pages, behind their own login: the queue dashboard, the message previews.
   registerAdminDashboard(app, deps);
+  registerAdminPreviews(app, deps);
 
   const metricsApp = new Hono().get("/metrics", metrics.printMetrics);
   return { app, metricsApp };

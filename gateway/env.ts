@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { commaListSchema, requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
+import { messageEnvFields } from "../lib/message-env.js";
 import { weakDigestReason, weakKeyReason } from "./api-keys.js";
 
 /** The gateway's whole configuration; parsed once at start. */
@@ -60,6 +61,8 @@ export const gatewayEnvSchema = z
     ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
     /** The dashboard shows queues and jobs but offers no action (retry, remove, add, pause). */
     ADMIN_READ_ONLY: z.stringbool().default(false),
+    /** The worker's message settings, read here for the admin previews (GET /admin/previews). */
+    ...messageEnvFields,
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production") refuseWeakSecrets(env, ctx);

@@ -57,6 +57,7 @@ const { app, metricsApp } = createGateway({
   },
   jobSettings: jobSettingsOf(env),
   metricsCacheMs: env.QUEUE_METRICS_CACHE_MS,
+  messages: env,
   ...(env.ADMIN_USER && env.ADMIN_PASSWORD
     ? {
         admin: {

@@ -188,7 +188,7 @@ describe("digests of partial fills, as real processes (SMS digested by default)"
     });
     expect(sms?.receivedAt).toBeLessThan(finalPostedAt + 1000);
     expect(sms?.body).toBe(
-      `You bought 1 BTC for $40,020.60 in 40 fills, average price $40,020.60. Order ${order}`,
+      `Exchange: You bought 1 BTC for $40,020.60 in 40 fills, avg price $40,020.60. Order ${order}`,
     );
 
     // Every fill went into that one digest, which is the notification that sent the SMS.
@@ -228,7 +228,7 @@ describe("digests of partial fills, as real processes (SMS digested by default)"
     // No final fill: the window sent it.
     expect(one?.receivedAt).toBeGreaterThanOrEqual(lastOfFirst + 900);
     expect(one?.body).toBe(
-      `You bought 0.07 BTC for $2,800.14 in 3 fills, average price $40,002.00. Order ${order}`,
+      `Exchange: You bought 0.07 BTC for $2,800.14 in 3 fills, avg price $40,002.00. Order ${order}`,
     );
     const second: string[] = [];
     for (const index of [4, 5])
@@ -240,7 +240,7 @@ describe("digests of partial fills, as real processes (SMS digested by default)"
     });
     // 0.03 at 40,004 and 0.02 at 40,005.
     expect(messages[1]?.body).toBe(
-      `You bought 0.05 BTC for $2,000.22 in 2 fills, average price $40,004.40. Order ${order}`,
+      `Exchange: You bought 0.05 BTC for $2,000.22 in 2 fills, avg price $40,004.40. Order ${order}`,
     );
     const [a, b] = await Promise.all([completed(pipeline, first), completed(pipeline, second)]);
     expect(new Set(a.map((status) => status.channels.sms?.digestId)).size).toBe(1);
@@ -271,7 +271,7 @@ describe("digests of partial fills, as real processes (SMS digested by default)"
     });
     // 0.02 at 40,001 and 0.03 at 40,002: 0.05 BTC for 2,000.08.
     expect(sms?.body).toBe(
-      `You bought 0.05 BTC for $2,000.08 in 2 fills, average price $40,001.60. Order ${order}`,
+      `Exchange: You bought 0.05 BTC for $2,000.08 in 2 fills, avg price $40,001.60. Order ${order}`,
     );
     const statuses = await completed(pipeline, [original, resent, last]);
     expect(new Set(statuses.map((status) => status.channels.sms?.digestId)).size).toBe(1);
@@ -301,7 +301,7 @@ describe("digests of partial fills, as real processes (SMS digested by default)"
     const id = await post(pipeline, { ...fill(order, 1), phone, digest: { sms: false } });
     const [status] = await completed(pipeline, [id]);
     const [sms] = smsTo(pipeline.twilio, phone);
-    expect(sms?.body).toBe(`You bought 0.02 BTC for $800.02. Order ${order}`);
+    expect(sms?.body).toBe(`Exchange: You bought 0.02 BTC for $800.02. Order ${order}`);
     expect(status?.channels.sms).toEqual({ status: "sent", calls: 1, providerId: sms?.sid });
   });
 });
@@ -346,7 +346,7 @@ describe("digests across a worker killed while collecting or sending", () => {
       { timeout: 20_000 },
     );
     expect(sms?.body).toBe(
-      `You bought 1 BTC for $40,020.60 in 40 fills, average price $40,020.60. Order ${order}`,
+      `Exchange: You bought 1 BTC for $40,020.60 in 40 fills, avg price $40,020.60. Order ${order}`,
     );
     const statuses = await completed(pipeline, ids, 20_000);
     expect(new Set(statuses.map((status) => status.channels.sms?.digestId)).size).toBe(1);
@@ -389,7 +389,7 @@ describe("digests across a worker killed while collecting or sending", () => {
     const messages = smsTo(pipeline.twilio, phone);
     expect(messages).toHaveLength(1);
     expect(messages[0]?.body).toBe(
-      `You bought 0.05 BTC for $2,000.08 in 2 fills, average price $40,001.60. Order ${order}`,
+      `Exchange: You bought 0.05 BTC for $2,000.08 in 2 fills, avg price $40,001.60. Order ${order}`,
     );
     expect(digest.channels.sms).toMatchObject({ status: "sent", providerId: messages[0]?.sid });
   }, 60_000);
@@ -415,9 +415,9 @@ describe("with digests off (DIGEST_SMS=off)", () => {
     const statuses = await completed(pipeline, fills);
     const messages = smsTo(pipeline.twilio, phone);
     expect(messages.map((message) => message.body)).toEqual([
-      `You bought 0.02 BTC for $800.02. Order ${order}`,
-      `You bought 0.02 BTC for $800.02. Order ${order}`,
-      `You bought 0.03 BTC for $1,200.06. Order ${order}`,
+      `Exchange: You bought 0.02 BTC for $800.02. Order ${order}`,
+      `Exchange: You bought 0.02 BTC for $800.02. Order ${order}`,
+      `Exchange: You bought 0.03 BTC for $1,200.06. Order ${order}`,
     ]);
     for (const status of [plainStatus, ...statuses]) {
       expect(Object.keys(status?.channels.sms ?? {}).sort()).toEqual([

@@ -15,6 +15,7 @@ import type { DigestConfig } from "./digest/policy.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { processNotification } from "./processor.js";
 import { createProviderGate, type ProviderTrouble } from "./provider-gate.js";
+import { type NotificationRenderer, rendererFromEnv } from "./templates/index.js";
 
 /** Settings of a notification worker; `index.ts` reads them from the environment. */
 export interface NotificationWorkerOptions {
@@ -38,6 +39,8 @@ export interface NotificationWorkerOptions {
   queueName?: string;
   /** Digests of partial fills; without it every fill is sent on its own (as before digests). */
   digests?: DigestConfig;
+  /** Renders each notification; the default catalogs and brand when omitted (tests). */
+  render?: NotificationRenderer;
   /** BullMQ telemetry (bullmq-otel) while tracing is on: a span per attempt, in the job's trace. */
   telemetry?: Telemetry;
 }
@@ -77,6 +80,13 @@ async function deploymentIdOf(redis: RedisConnection, key: string): Promise<stri
   const id = await redis.get(key);
   if (!id) throw new Error(`could not read ${key}`);
   return id;
+}
+
+let defaultRendering: Promise<NotificationRenderer> | undefined;
+/** Built once per process: catalogs and MJML layouts take about 0.3 s to prepare. */
+function defaultRenderer(): Promise<NotificationRenderer> {
+  defaultRendering ??= rendererFromEnv();
+  return defaultRendering;
 }
 
 /** Starts a BullMQ worker that delivers notifications. */
@@ -168,6 +178,7 @@ export async function createNotificationWorker(
     waitMs: options.waitMs,
     logger,
     metrics: options.metrics,
+    render: options.render ?? (await defaultRenderer()),
   };
   const worker: Worker = new Worker(
     queueName,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
+import { messageEnvFields } from "../lib/message-env.js";
 import { checkProviderEnv, providerEnvFields } from "./channels/registry.js";
 
 const positiveInt = z.coerce.number().int().positive();
@@ -50,6 +51,8 @@ export const workerEnvSchema = z
     DIGEST_FINAL_DELAY_MS: z.coerce.number().int().min(0).max(1000).default(200),
 
     DEV_OUTBOX_DIR: z.string().default(".dev/outbox"),
+
+    ...messageEnvFields,
   })
   .superRefine((env, ctx) => {
     requireClusterHashTag(env, ctx);

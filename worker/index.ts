@@ -15,6 +15,7 @@ import { digestConfigOf } from "./digest/policy.js";
 import { workerEnvSchema } from "./env.js";
 import { createHealthApp, startHealthServer } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
+import { CatalogError, rendererFromEnv } from "./templates/index.js";
 
 const env = loadEnvOrExit(workerEnvSchema);
 // Before anything else, so the logger and the worker see it; undefined unless OTEL_* asks for it.
@@ -49,6 +50,13 @@ registerQueueGauges({
   logger,
 });
 
+// Catalogs are parsed and test-formatted here: a broken one stops the worker, naming file and key.
+const render = await rendererFromEnv(env).catch((error: unknown) => {
+  if (!(error instanceof CatalogError)) throw error;
+  console.error(`Invalid message catalog: ${error.message}`);
+  process.exit(1);
+});
+
 let worker: Worker | undefined;
 const healthServer = startHealthServer(
   createHealthApp({ worker: () => worker, connection, metrics }),
@@ -80,6 +88,7 @@ worker = await createNotificationWorker({
   },
   digests: digestConfigOf(env),
   telemetry: bullmqTelemetry(),
+  render,
 });
 const running = worker;
 running.on("ready", () => {

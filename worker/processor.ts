@@ -37,7 +37,7 @@ import {
 import type { WorkerMetrics } from "./metrics.js";
 import type { ProviderGate, ProviderTrouble } from "./provider-gate.js";
 import { traceSend } from "./send-span.js";
-import { renderNotification, renderTradeDigest } from "./templates/index.js";
+import type { NotificationRenderer } from "./templates/index.js";
 import type { RenderedNotification } from "./templates/rendered.js";
 
 /** What the processor needs besides the job; built once per worker. */
@@ -59,6 +59,8 @@ export interface ProcessorDeps {
   metrics: Pick<WorkerMetrics, "recordSend">;
   /** Digests of partial fills (docs/digests.md); without them every fill is sent on its own. */
   digests?: DigestDeps;
+  /** The deployment's renderer (catalogs, brand); pure, so a retry renders the same bytes. */
+  render: NotificationRenderer;
 }
 
 /**
@@ -180,7 +182,7 @@ async function prepareTry(job: Job, deps: ProcessorDeps): Promise<PreparedTry> {
   const marker = deps.digests ? digestMarkerOf(job.data) : undefined;
   if (!marker || !deps.digests) {
     const payload = parsePayload(job, deps.logger);
-    return { payload, content: renderNotification(payload) };
+    return { payload, content: deps.render(payload) };
   }
   const digest = await prepareDigest(job, marker, deps.digests);
   if (!digest.send) {
@@ -189,7 +191,7 @@ async function prepareTry(job: Job, deps: ProcessorDeps): Promise<PreparedTry> {
     return { done };
   }
   const digestCount = digest.totals.count;
-  const content = renderTradeDigest(digest.payload, digestCount);
+  const content = deps.render(digest.payload, { fills: digestCount });
   return { payload: digest.payload, content, marker, digestCount };
 }
 

@@ -1,6 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { notificationPayloadSchema } from "../../contract/notification-job.js";
-import { renderTradeDigest } from "./trade-digest.js";
+import { DEFAULT_MESSAGE_ENV } from "../../lib/message-env.js";
+import { type NotificationRenderer, rendererFromEnv } from "./renderer.js";
 
 /** A digest's payload: the totals in `quantity` and `amount`, the average in `price`. */
 function digest(overrides: Record<string, unknown> = {}) {
@@ -16,30 +17,41 @@ function digest(overrides: Record<string, unknown> = {}) {
   });
 }
 
-describe("renderTradeDigest", () => {
+let render: NotificationRenderer;
+beforeAll(async () => {
+  render = await rendererFromEnv(DEFAULT_MESSAGE_ENV);
+});
+
+describe("the digest of an order's fills", () => {
   it("reports the fills, totals and average price in the SMS, subject and email facts", () => {
-    const rendered = renderTradeDigest(digest(), 12);
+    const rendered = render(digest(), { fills: 12 });
     expect(rendered.sms).toBe(
-      "You sold 1.5 BTC for $60,003.75 in 12 fills, average price $40,002.50. Order ord-1",
+      "Exchange: You sold 1.5 BTC for $60,003.75 in 12 fills, avg price $40,002.50. Order ord-1",
     );
     expect(rendered.subject).toBe("Order filled: you sold 1.5 BTC in 12 fills");
-    expect(rendered.text).toContain(
-      "Fills: 12\nTotal quantity: 1.5\nTotal amount: $60,003.75\nAverage price: $40,002.50",
+    expect(rendered.text).toContain("Fills: 12");
+    expect(rendered.text).toContain("Average price: $40,002.50");
+  });
+
+  it("says one fill, keeps a small price's decimals and names a code Intl does not know", () => {
+    const rendered = render(
+      digest({ currency: "USDT", price: "0.00001234", amount: "0.00001851", side: undefined }),
+      { fills: 1 },
+    );
+    expect(rendered.sms).toBe(
+      "Exchange: You traded 1.5 BTC for 0.00001851 USDT in 1 fill, avg price 0.00001234 USDT. Order ord-1",
     );
   });
 
-  it("keeps a small price's decimals and names a code Intl does not know", () => {
-    const rendered = renderTradeDigest(
-      digest({ currency: "USDT", price: "0.00001234", amount: "0.00001851", side: undefined }),
-      1,
-    );
-    expect(rendered.sms).toBe(
-      "You traded 1.5 BTC for 0.00001851 USDT in 1 fill, average price 0.00001234 USDT. Order ord-1",
+  it("is written in the customer's language", () => {
+    const rendered = render(digest({ locale: "fr-CA" }), { fills: 3 });
+    expect(rendered.sms).toMatch(
+      /^Exchange : vous avez vendu 1,5 BTC pour 60 003,75 \$ US en 3 fois, prix moyen 40 002,50 \$ US\. Ordre ord-1$/,
     );
   });
 
   it("escapes the order id in the HTML", () => {
-    const rendered = renderTradeDigest(digest({ order: "<b>x</b>" }), 2);
+    const rendered = render(digest({ order: "<b>x</b>" }), { fills: 2 });
     expect(rendered.html).toContain("&lt;b&gt;x&lt;/b&gt;");
     expect(rendered.html).not.toContain("<b>x</b>");
   });
