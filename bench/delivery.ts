@@ -9,12 +9,14 @@ import { BENCH_API_KEY, NOTIFICATION, startGateway, waitUntilReady } from "./int
 import { startCommandCounter } from "./redis-commands.js";
 import {
   type BuiltProcess,
+  GATEWAY_BUNDLE,
   median,
   percentile,
   round,
   sleep,
   startBuilt,
   startRedis,
+  WORKER_BUNDLE,
 } from "./support.js";
 
 export type Fakes = {
@@ -33,7 +35,7 @@ export async function startWorker(
   env: Record<string, string> = {},
 ) {
   const port = await freePort();
-  const worker = startBuilt("dist/worker/index.js", {
+  const worker = startBuilt(WORKER_BUNDLE, {
     REDIS_URL: redisUrl,
     WORKER_HEALTH_PORT: String(port),
     RESEND_API_KEY: fakes.resend.apiKey,
@@ -297,7 +299,7 @@ export async function measureColdStart(rounds: number) {
   const bareMs: number[] = [];
   try {
     for (let round = 0; round < rounds; round++) {
-      gatewayMs.push(await timeToFirst202(redis.url, "dist/gateway/server.js"));
+      gatewayMs.push(await timeToFirst202(redis.url, GATEWAY_BUNDLE));
       helloMs.push(await timeToFirstHello());
       // A bare Hono + zod + BullMQ route: the share of the cold start that is BullMQ, ioredis and the Redis handshake.
       bareMs.push(await timeToFirst202(redis.url, "bench/bare-intake-server.mjs"));

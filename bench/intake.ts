@@ -11,7 +11,15 @@ import { DEFAULT_JOB_SETTINGS } from "../lib/env.js";
 import { freePort } from "../scripts/redis-server.js";
 import { startOtlpCollector } from "../test/support/otlp-collector.js";
 import { waitForHttpOk } from "../test/support/wait.js";
-import { type BuiltProcess, hasProgram, median, round, runProgram, startBuilt } from "./support.js";
+import {
+  type BuiltProcess,
+  GATEWAY_BUNDLE,
+  hasProgram,
+  median,
+  round,
+  runProgram,
+  startBuilt,
+} from "./support.js";
 
 export const BENCH_API_KEY = "bench-key-0123456789abcdef";
 export const NOTIFICATION = {
@@ -29,7 +37,7 @@ const LIMITED_GATEWAY_PER_MINUTE = 10_000_000;
 /** Starts the built gateway and waits until it answers. */
 export async function startGateway(redisUrl: string, env: Record<string, string> = {}) {
   const port = await freePort();
-  const gateway = startBuilt("dist/gateway/server.js", {
+  const gateway = startBuilt(GATEWAY_BUNDLE, {
     REDIS_URL: redisUrl,
     PORT: String(port),
     API_KEYS: BENCH_API_KEY,

@@ -196,8 +196,10 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   before).
 - **Idle**: the same count for an idle gateway and worker, extrapolated to an hour.
 - **Memory**: \`VmRSS\` of the processes.
-- **Cold start**: spawn of the built gateway → first \`202\`, against spawn of a bare Hono
-  hello-world (\`bench/hello-server.mjs\`) → first \`200\`.
+- **Cold start**: spawn of the bundled gateway (\`dist/gateway.mjs\`, \`scripts/bundle.ts\`) → first
+  \`202\`, against spawn of the bare Hono + zod + BullMQ route (\`bench/bare-intake-server.mjs\`,
+  not bundled) → first \`202\`, and of a bare Hono hello-world (\`bench/hello-server.mjs\`) → first
+  \`200\`, in alternating rounds on one Redis.
 
 ## What limits each figure (misses included), and what the profiles showed
 
@@ -264,11 +266,12 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   (MULTI, SADD, PEXPIRE, EXEC before the Twilio call, SREM after it: \`worker/create-worker.ts\`).
   Inside the code. A batched email costs far less: ${drain.steady.redisCommandsPerEmail ?? "n/a"}
   commands per email in the drain, delivery only.
-- **Cold start** (${cold.ratio} × the hello-world). A bare Hono + zod + BullMQ route (spawn → first
-  \`202\`) already takes about four times the hello-world: importing BullMQ and ioredis and the Redis
-  handshake, outside the project's code. The gateway takes ${cold.gatewayOfBareQueueRoute} times that
-  route's time (\`@hono/zod-openapi\`, prom-client, pino); Bull Board and the
-  tracing SDK (only when tracing is on) load on first use.
+- **Cold start** (${cold.gatewayOfBareQueueRoute} × the bare route; ${cold.ratio} × the
+  hello-world). A bare Hono + zod + BullMQ route already takes several times the hello-world:
+  importing BullMQ and ioredis and the Redis handshake, outside the project's code. The gateway
+  starts from one bundled file (esbuild), so Node reads one module instead of resolving hundreds
+  under node_modules; Bull Board, Scalar's page and the tracing SDK (only when tracing is on) are
+  chunks loaded on first use.
 - **Memory.** Uncapped, the last report found V8 letting the gateway grow to 168 MiB under the intake run; the Docker image's
   \`NODE_OPTIONS=--max-old-space-size=96\` (which the bench applies too) keeps it under 150 MiB, at
   the price of more frequent major GCs.`;
