@@ -198,7 +198,7 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
 - **Memory**: \`VmRSS\` of the processes.
 - **Cold start**: spawn of the bundled gateway (\`dist/gateway.mjs\`, \`scripts/bundle.ts\`) → first
   \`202\`, against spawn of the bare Hono + zod + BullMQ route (\`bench/bare-intake-server.mjs\`,
-  not bundled) → first \`202\`, and of a bare Hono hello-world (\`bench/hello-server.mjs\`) → first
+  not bundled; the References add it bundled the same way) → first \`202\`, and of a bare Hono hello-world (\`bench/hello-server.mjs\`) → first
   \`200\`, in alternating rounds on one Redis.
 
 ## What limits each figure (misses included), and what the profiles showed

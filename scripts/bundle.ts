@@ -50,35 +50,42 @@ export async function bundledSourceFolders(): Promise<string[]> {
 }
 
 /**
+ * Bundles one entry `source` into `<outdir>/<name>.mjs`, its lazy imports into
+ * `<outdir>/<name>-chunks/`. The bench bundles its bare route the same way.
+ */
+export async function bundleEntry(source: string, outdir: string, name: string): Promise<void> {
+  await build({
+    entryPoints: [source],
+    outdir,
+    entryNames: name,
+    chunkNames: `${name}-chunks/[name]-[hash]`,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node20.12",
+    external: EXTERNAL,
+    // CommonJS packages in an ES module bundle still call require() for Node's built-ins.
+    banner: {
+      js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);',
+    },
+    sourcemap: "linked",
+    legalComments: "linked",
+    logLevel: "warning",
+  });
+}
+
+/**
  * Builds the bundles into `outdir` (dist by default), emptying it first. One build per process,
  * so each entry holds all it needs at start; its lazy imports go to `<name>-chunks/`.
  */
 export async function bundle(outdir = "dist"): Promise<void> {
   rmSync(outdir, { recursive: true, force: true });
   await Promise.all(
-    Object.entries(BUNDLES).map(([out, source]) => {
-      const name = basename(out, ".mjs");
-      return build({
-        entryPoints: [source],
-        outdir,
-        entryNames: name,
-        chunkNames: `${name}-chunks/[name]-[hash]`,
-        outExtension: { ".js": ".mjs" },
-        bundle: true,
-        splitting: true,
-        format: "esm",
-        platform: "node",
-        target: "node20.12",
-        external: EXTERNAL,
-        // CommonJS packages in an ES module bundle still call require() for Node's built-ins.
-        banner: {
-          js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);',
-        },
-        sourcemap: "linked",
-        legalComments: "linked",
-        logLevel: "warning",
-      });
-    }),
+    Object.entries(BUNDLES).map(([out, source]) =>
+      bundleEntry(source, outdir, basename(out, ".mjs")),
+    ),
   );
 }
 
