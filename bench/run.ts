@@ -120,7 +120,10 @@ function writePartialRun(
     date: startedAt.toISOString(),
     mode: `${quick ? "quick" : "full"}, ${section} only`,
     plan: Object.fromEntries(
-      Object.entries(plan).filter(([key]) => key.startsWith(section) || key === "rounds"),
+      // The intake's rounds are `rounds`; every other setting is named for its section.
+      Object.entries(plan).filter(
+        ([key]) => key.startsWith(section) || (section === "intake" && key === "rounds"),
+      ),
     ),
     machine: machine(),
     targets,
