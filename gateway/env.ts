@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { eventsEnvFields, requireEventsSecret } from "../lib/delivery-events/env.js";
 import { commaListSchema, requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
 import { weakDigestReason, weakKeyReason } from "./api-keys.js";
 
@@ -60,6 +61,8 @@ export const gatewayEnvSchema = z
     ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
     /** The dashboard shows queues and jobs but offers no action (retry, remove, add, pause). */
     ADMIN_READ_ONLY: z.stringbool().default(false),
+    /** Events to the exchange's backend: the provider webhooks publish them, replay re-sends them. */
+    ...eventsEnvFields,
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production") refuseWeakSecrets(env, ctx);
@@ -78,6 +81,7 @@ export const gatewayEnvSchema = z
       });
     }
     requireClusterHashTag(env, ctx);
+    requireEventsSecret(env, ctx);
   });
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { type Telemetry, Worker } from "bullmq";
 import type { Channel } from "../contract/channels.js";
+import type { DeliveryEventSink } from "../contract/delivery-events.js";
 import {
   NOTIFICATION_QUEUE,
   type NotificationJobSettings,
@@ -11,6 +12,7 @@ import type { RedisConnection } from "../lib/redis.js";
 import { type ChannelBatcher, createChannelBatcher } from "./channel-batcher.js";
 import type { ChannelRegistry } from "./channels/registry.js";
 import type { WorkerMetrics } from "./metrics.js";
+import { publishNotificationEvents } from "./notification-events.js";
 import { processNotification } from "./processor.js";
 import { createProviderGate, type ProviderTrouble } from "./provider-gate.js";
 
@@ -36,6 +38,8 @@ export interface NotificationWorkerOptions {
   queueName?: string;
   /** BullMQ telemetry (bullmq-otel) while tracing is on: a span per attempt, in the job's trace. */
   telemetry?: Telemetry;
+  /** Where notification.sent and notification.failed go (the events queue); none when unset. */
+  events?: DeliveryEventSink;
 }
 
 /** How long the provider-id → notification index keeps an entry: as long as failed jobs are kept. */
@@ -174,5 +178,6 @@ export async function createNotificationWorker(
     );
   });
   worker.on("error", (err) => logger.error({ err }, "worker error"));
+  if (options.events) publishNotificationEvents(worker, options.events, logger);
   return worker;
 }

@@ -1,4 +1,9 @@
 import { z } from "zod";
+import {
+  eventsDeliveryEnvFields,
+  eventsEnvFields,
+  requireEventsSecret,
+} from "../lib/delivery-events/env.js";
 import { requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
 import { checkProviderEnv, providerEnvFields } from "./channels/registry.js";
 
@@ -34,9 +39,13 @@ export const workerEnvSchema = z
     WORKER_HEALTH_HOST: z.string().default("0.0.0.0"),
 
     DEV_OUTBOX_DIR: z.string().default(".dev/outbox"),
+
+    ...eventsEnvFields,
+    ...eventsDeliveryEnvFields,
   })
   .superRefine((env, ctx) => {
     requireClusterHashTag(env, ctx);
+    requireEventsSecret(env, ctx);
     checkProviderEnv(env, env.NODE_ENV === "production", (name, why) => {
       if (env[name as keyof typeof env] === undefined) {
         ctx.addIssue({ code: "custom", path: [name], message: why });
