@@ -50,13 +50,14 @@ export async function startEventsHarness(options: {
     queue,
     worker,
     async stop() {
+      // The backend first: a hanging POST it drops ends at once, so the worker can close.
+      await backend.close();
       await worker?.close();
       await queue.obliterate({ force: true });
       await queue.close();
       const base = `${options.prefix}:${DELIVERY_EVENTS_QUEUE}:event-log`;
       await options.redis.del(`${base}:events`, `${base}:log`, `${base}:queued`);
       await connection.quit();
-      await backend.close();
     },
   };
 }
