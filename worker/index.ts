@@ -60,6 +60,7 @@ const events = env.EVENTS_WEBHOOK_URL
       retentionDays: env.EVENTS_RETENTION_DAYS,
     })
   : undefined;
+events?.queue.on("error", (err) => logger.warn({ err: err.message }, "events queue error"));
 const eventWorker =
   env.EVENTS_WEBHOOK_URL && env.EVENTS_WEBHOOK_SECRET
     ? createEventDeliveryWorker({
