@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { type Telemetry, Worker } from "bullmq";
+import { type Job, type Telemetry, Worker } from "bullmq";
 import type { Channel } from "../contract/channels.js";
 import type { DeliveryEventSink } from "../contract/delivery-events.js";
 import {
@@ -12,7 +12,7 @@ import type { RedisConnection } from "../lib/redis.js";
 import { type ChannelBatcher, createChannelBatcher } from "./channel-batcher.js";
 import type { ChannelRegistry } from "./channels/registry.js";
 import type { WorkerMetrics } from "./metrics.js";
-import { publishNotificationEvents } from "./notification-events.js";
+import { publishUndecidedFailures, withNotificationEvents } from "./notification-events.js";
 import { processNotification } from "./processor.js";
 import { createProviderGate, type ProviderTrouble } from "./provider-gate.js";
 
@@ -144,9 +144,10 @@ export async function createNotificationWorker(
     logger,
     metrics: options.metrics,
   };
+  const process = (job: Job, token: string | undefined) => processNotification(job, token, deps);
   const worker: Worker = new Worker(
     queueName,
-    (job, token) => processNotification(job, token, deps),
+    options.events ? withNotificationEvents(process, options.events, logger) : process,
     {
       connection,
       prefix: options.prefix,
@@ -178,6 +179,6 @@ export async function createNotificationWorker(
     );
   });
   worker.on("error", (err) => logger.error({ err }, "worker error"));
-  if (options.events) publishNotificationEvents(worker, options.events, logger);
+  if (options.events) publishUndecidedFailures(worker, options.events, logger);
   return worker;
 }

@@ -4,9 +4,10 @@ import { deliveryEventId } from "../contract/delivery-events.js";
 import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
 import { acceptedWithId, type EventsHarness, startEventsHarness } from "../test/events-fixture.js";
 import { resendError } from "../test/fakes/resend.js";
+import { twilioError } from "../test/fakes/twilio.js";
 import { eventually } from "../test/fixtures.js";
 import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";
-import { startWorkerHarness, type WorkerHarness } from "../test/worker-fixture.js";
+import { startWorkerHarness, type WorkerHarness, waitForFinished } from "../test/worker-fixture.js";
 
 let harness: WorkerHarness | undefined;
 let events: EventsHarness | undefined;
@@ -33,10 +34,10 @@ async function start(options: { timeoutMs?: number } = {}) {
   return { harness, events };
 }
 
-async function add(h: WorkerHarness, data: object) {
+async function add(h: WorkerHarness, data: object, backoffDelayMs = 20) {
   const id = randomUUID();
   await h.queue.add(TRADE_EXECUTED_JOB, data, {
-    ...notificationJobOptions({ attempts: 2, backoffDelayMs: 20 }),
+    ...notificationJobOptions({ attempts: 2, backoffDelayMs }),
     jobId: id,
   });
   return id;
@@ -92,6 +93,44 @@ describe("the worker's events", () => {
       type: "notification.failed",
       data: { notificationId: id, channel: "email", code: "validation_error" },
     });
+    expect(events.backend.received).toHaveLength(2);
+  });
+
+  it("reports a notification whose payload cannot be read as failed, without a channel", async () => {
+    const { harness, events } = await start();
+    const id = await add(harness, { to: "not an address" });
+    const job = await waitForFinished(harness.queue, id);
+    expect(await job.getState()).toBe("failed");
+    const eventId = deliveryEventId("notification.failed", id, String(job.timestamp));
+    const [received] = await eventually(() => {
+      const found = acceptedWithId(events.backend, eventId);
+      expect(found).toHaveLength(1);
+      return found;
+    });
+    expect(received?.event).toMatchObject({
+      type: "notification.failed",
+      data: { notificationId: id, reason: job.failedReason },
+    });
+    expect(received?.event.data.channel).toBeUndefined();
+    expect(harness.resend.calls).toHaveLength(0);
+  });
+
+  it("reports a channel sent in a try that goes on to retry, while the retry waits", async () => {
+    const { harness, events } = await start();
+    harness.twilio.script.failNext(twilioError(503, 20503, "Service Unavailable"));
+    const id = await add(harness, VALID_NOTIFICATION, 1500);
+    const job = await eventually(async () => {
+      const found = await harness.queue.getJob(id);
+      expect(await found?.getState()).toBe("delayed");
+      return found;
+    });
+    const emailId = deliveryEventId("notification.sent", id, String(job?.timestamp), "email");
+    await eventually(() => expect(acceptedWithId(events.backend, emailId)).toHaveLength(1));
+    // Still waiting for its SMS retry: the email's event did not wait for the notification.
+    expect(await job?.getState()).toBe("delayed");
+    const smsId = deliveryEventId("notification.sent", id, String(job?.timestamp), "sms");
+    await eventually(() => expect(acceptedWithId(events.backend, smsId)).toHaveLength(1));
+    expect(acceptedWithId(events.backend, emailId)).toHaveLength(1);
     expect(events.backend.received).toHaveLength(2);
   });
 

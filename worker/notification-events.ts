@@ -1,7 +1,7 @@
 /**
  * The events the worker reports to the exchange's backend (issue #14): `notification.sent` once
  * a provider accepted a channel, `notification.failed` once a notification failed for good. Each
- * id is derived from the fact, so publishing it again (every progress write repeats the sent
+ * id is derived from the fact, so publishing it again (every later try repeats the sent
  * channels) delivers it once.
  */
 import type { Job, Worker } from "bullmq";
@@ -94,42 +94,80 @@ function refOf(job: Job): NotificationRef {
   return { id: String(job.id), createdAt: job.timestamp };
 }
 
+/** Publishes each event; a failure is logged, never thrown: events never fail a notification. */
+async function publishAll(
+  sink: DeliveryEventSink,
+  events: DeliveryEvent[],
+  logger: Logger,
+): Promise<void> {
+  await Promise.all(
+    events.map((event) =>
+      sink.publish(event).catch((err: Error) => {
+        logger.error(
+          { eventId: event.id, type: event.type, err: err.message },
+          "event not published",
+        );
+      }),
+    ),
+  );
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The notification processor's signature. */
+type Process = (job: Job, token: string | undefined) => Promise<DeliveryReport>;
+
 /**
- * Publishes the worker's events from the notification worker's own BullMQ events: after the
- * fact, never in a send's path, so publishing (Redis) cannot delay or fail a notification. A
- * sent channel is published from every progress write that shows it (a try that goes on to
- * retry or wait writes one) and from the completed report; its id makes that one event.
- * A publish that fails is logged; the next write of the same job publishes it again.
+ * Wraps the processor so a try publishes what it established before BullMQ finishes the job:
+ * a worker stopped or killed right after a completion loses no event (the job is not done until
+ * they are in the events queue). Publishing is a few Redis commands, never a call to the
+ * backend, so a slow or dead backend cannot hold a notification up.
+ * - Completed: `notification.sent` per sent channel.
+ * - Retry or provider wait (the processor wrote the report as progress): the channels sent so far.
+ * - Failed for good (the report is marked final): those, and `notification.failed` per failed one.
+ * Publishing the same fact again (every later try repeats the sent channels) adds nothing.
  */
-export function publishNotificationEvents(
+export function withNotificationEvents(
+  process: Process,
+  sink: DeliveryEventSink,
+  logger: Logger,
+): Process {
+  return async (job, token) => {
+    try {
+      const report = await process(job, token);
+      await publishAll(sink, sentEvents(refOf(job), report, new Date()), logger);
+      return report;
+    } catch (error) {
+      const report = readDeliveryReport(job.progress);
+      if (report) {
+        const now = new Date();
+        const events = sentEvents(refOf(job), report, now);
+        if (report.final) events.push(...failedEvents(refOf(job), report, reasonOf(error), now));
+        await publishAll(sink, events, logger);
+      }
+      throw error;
+    }
+  };
+}
+
+/**
+ * `notification.failed` for notifications that fail for good without the processor deciding it:
+ * an unreadable payload, a job that stalled (its worker died) more often than it may. Published
+ * from BullMQ's failed event, after the fact: nothing else knows.
+ */
+export function publishUndecidedFailures(
   worker: Worker,
   sink: DeliveryEventSink,
   logger: Logger,
 ): void {
-  const publish = (events: DeliveryEvent[]) => {
-    for (const event of events) {
-      sink.publish(event).catch((err: Error) => {
-        logger.warn(
-          { eventId: event.id, type: event.type, err: err.message },
-          "event not published",
-        );
-      });
-    }
-  };
-  worker.on("progress", (job, progress) => {
-    const report = readDeliveryReport(progress);
-    if (report) publish(sentEvents(refOf(job), report, new Date()));
-  });
-  worker.on("completed", (job) => {
-    const report = readDeliveryReport(job.returnvalue);
-    if (report) publish(sentEvents(refOf(job), report, new Date()));
-  });
   worker.on("failed", (job, err) => {
     // BullMQ sets finishedOn only when it moves the job to failed for good.
     if (!job?.finishedOn) return;
     const report = readDeliveryReport(job.progress);
+    if (report?.final) return; // decided by the processor: published by withNotificationEvents
     const at = new Date(job.finishedOn);
-    if (report) publish(sentEvents(refOf(job), report, at));
-    publish(failedEvents(refOf(job), report, err.message, at));
+    void publishAll(sink, failedEvents(refOf(job), report, err.message, at), logger);
   });
 }
