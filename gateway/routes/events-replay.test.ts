@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DELIVERY_EVENTS_QUEUE } from "../../contract/delivery-events-queue.js";
+import { createEventLog } from "../../lib/delivery-events/event-log.js";
 import {
   acceptedWithId,
   bounceEvent,
@@ -8,6 +10,7 @@ import {
 } from "../../test/events-fixture.js";
 import { createTestQueue, eventually } from "../../test/fixtures.js";
 import { ADMIN_API_KEY, gatewayOver, TEST_API_KEY } from "../../test/gateway-fixture.js";
+import { MAX_REPLAYED_EVENTS } from "./events-replay.js";
 
 type Gateway = ReturnType<typeof gatewayOver>;
 
@@ -101,6 +104,44 @@ describe("POST /events/replay", () => {
     expect(await response.json()).toEqual({
       error: { code: "BAD_REQUEST", message, requestId: expect.any(String) },
     });
+  });
+
+  it("replays a range of 1,200 events in pages, through the gateway's fail-fast connection", async () => {
+    await events.worker?.close(); // counted in the queue, not delivered
+    const log = createEventLog(fixture.redis, `${fixture.prefix}:${DELIVERY_EVENTS_QUEUE}`, 30);
+    const at = Date.now() - 60_000;
+    for (let start = 0; start < 1200; start += 400) {
+      await Promise.all(
+        Array.from({ length: 400 }, () => log.record(bounceEvent(randomUUID()), at)),
+      );
+    }
+    const response = await replay(gateway, {
+      from: new Date(at - 1000).toISOString(),
+      to: new Date(at + 1000).toISOString(),
+    });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toMatchObject({ replayed: 1200 });
+    expect(await events.queue.getWaitingCount()).toBe(1200);
+  });
+
+  it("answers 422 to a range holding more than 10,000 events and queues none", async () => {
+    const log = createEventLog(fixture.redis, `${fixture.prefix}:${DELIVERY_EVENTS_QUEUE}`, 30);
+    const at = Date.now() - 60_000;
+    const ids = Array.from({ length: MAX_REPLAYED_EVENTS + 1 }, () => randomUUID());
+    // In chunks: the gateway's connection times a command out after a second.
+    for (let start = 0; start < ids.length; start += 500) {
+      const chunk = ids.slice(start, start + 500);
+      await Promise.all(chunk.map((id) => log.record(bounceEvent(id), at)));
+    }
+    const response = await replay(gateway, {
+      from: new Date(at - 1000).toISOString(),
+      to: new Date(at + 1000).toISOString(),
+    });
+    expect(response.status).toBe(422);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toBe(
+      "More than 10000 events in this range; replay a shorter one",
+    );
+    expect(await events.queue.count()).toBe(0);
   });
 
   it("answers 409 when events are off", async () => {

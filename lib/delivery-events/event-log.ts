@@ -22,6 +22,9 @@ export interface EventLog {
   range(from: number, to: number, limit: number): Promise<DeliveryEvent[]>;
 }
 
+/** Events read per command by `range`. */
+const PAGE = 500;
+
 /** Old entries removed per publish: trimming keeps pace with publishing and never blocks Redis. */
 const TRIM_BATCH = 100;
 
@@ -74,9 +77,13 @@ export function createEventLog(
     },
     async range(from, to, limit) {
       const ids = await redis.zrangebyscore(keys.log, from, to, "LIMIT", 0, limit);
-      if (ids.length === 0) return [];
-      const values = await redis.hmget(keys.events, ...ids);
-      return values.flatMap((value) => (value ? [JSON.parse(value) as DeliveryEvent] : []));
+      const events: DeliveryEvent[] = [];
+      // In pages: one command stays small enough for a request path's command timeout.
+      for (let start = 0; start < ids.length; start += PAGE) {
+        const values = await redis.hmget(keys.events, ...ids.slice(start, start + PAGE));
+        for (const value of values) if (value) events.push(JSON.parse(value) as DeliveryEvent);
+      }
+      return events;
     },
   };
 }

@@ -9,6 +9,9 @@ import {
 import type { RedisConnection } from "../redis.js";
 import { createEventLog, type EventLog } from "./event-log.js";
 
+/** Jobs added per command by a replay. */
+const REPLAY_PAGE = 500;
+
 /** Publishes events to the events queue, and replays the ones it kept. */
 export interface EventPublisher extends DeliveryEventSink {
   /** Kept events recorded between `from` and `to`, oldest first, at most `limit`. */
@@ -51,13 +54,16 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
       // A job id of its own per replay (a delivered event's job may still be kept), the event's id
       // unchanged inside: that is the webhook-id the backend sees.
       const replayId = randomUUID();
-      await queue.addBulk(
-        events.map((event) => ({
-          name: event.type,
-          data: { event },
-          opts: deliveryEventJobOptions(`${event.id}-replay-${replayId}`, retentionSeconds),
-        })),
-      );
+      // In pages: one MULTI stays small enough for a request path's command timeout.
+      for (let start = 0; start < events.length; start += REPLAY_PAGE) {
+        await queue.addBulk(
+          events.slice(start, start + REPLAY_PAGE).map((event) => ({
+            name: event.type,
+            data: { event },
+            opts: deliveryEventJobOptions(`${event.id}-replay-${replayId}`, retentionSeconds),
+          })),
+        );
+      }
     },
   };
 }
