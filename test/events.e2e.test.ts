@@ -149,3 +149,21 @@ describe("events to the backend, through real gateway and worker processes", () 
     });
   });
 });
+
+describe("a process with a bad events secret", () => {
+  it.each(["worker", "gateway"] as const)(
+    "the %s refuses to start, naming the variable",
+    async (name) => {
+      const service = startService(name, {
+        REDIS_URL: redisUrl(),
+        API_KEYS: TEST_API_KEY,
+        EVENTS_WEBHOOK_URL: "https://backend.example.com/events",
+        EVENTS_WEBHOOK_SECRET: "not-a-whsec-secret",
+      });
+      expect(await service.exited).toBe(1);
+      expect(service.lines.join("\n")).toContain(
+        "EVENTS_WEBHOOK_SECRET: must be whsec_ followed by a base64 key",
+      );
+    },
+  );
+});
