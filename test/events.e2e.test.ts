@@ -11,11 +11,12 @@ import {
   TEST_API_KEY,
   VALID_NOTIFICATION,
 } from "./gateway-fixture.js";
+import { startRedisCluster } from "./redis-cluster.js";
 import { startService } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
 /** A gateway and a worker with events on, pointed at a fake backend, with a short schedule. */
-async function startPipeline(backend: FakeEventsBackend) {
+async function startPipeline(backend: FakeEventsBackend, redis: Record<string, string> = {}) {
   const resend = await startFakeResend();
   const twilio = await startFakeTwilio();
   const port = await freePort();
@@ -25,6 +26,7 @@ async function startPipeline(backend: FakeEventsBackend) {
     LOG_LEVEL: "info",
     EVENTS_WEBHOOK_URL: backend.url,
     EVENTS_WEBHOOK_SECRET: backend.secret,
+    ...redis,
   };
   const gateway = startService("gateway", {
     ...shared,
@@ -147,6 +149,41 @@ describe("events to the backend, through real gateway and worker processes", () 
         expect(accepted[1]?.event).toEqual(accepted[0]?.event);
       }
     });
+  });
+});
+
+describe("events on a Redis Cluster", () => {
+  it("publishes, delivers and replays with a hash-tagged prefix (the log's script keys in one slot)", async () => {
+    const cluster = await startRedisCluster();
+    const backend = await startFakeEventsBackend();
+    const pipeline = await startPipeline(backend, {
+      REDIS_URL: cluster.url,
+      REDIS_CLUSTER: "true",
+      QUEUE_PREFIX: "{notifications}",
+    });
+    try {
+      const from = new Date();
+      const { eventIds } = await sendOne(pipeline, backend);
+      const response = await fetch(`${pipeline.baseUrl}/events/replay`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          from: from.toISOString(),
+          to: new Date(Date.now() + 1000).toISOString(),
+        }),
+      });
+      expect(response.status).toBe(202);
+      expect(await response.json()).toMatchObject({ replayed: 2 });
+      await eventually(() => {
+        for (const eventId of eventIds) {
+          expect(backend.accepted().filter((entry) => entry.webhookId === eventId)).toHaveLength(2);
+        }
+      });
+    } finally {
+      await pipeline.stop();
+      await backend.close();
+      await cluster.stop();
+    }
   });
 });
 
