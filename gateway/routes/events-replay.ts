@@ -71,17 +71,18 @@ export function registerReplayEvents(app: GatewayApp, deps: GatewayDeps): void {
       );
     }
     const { from, to } = c.req.valid("json");
-    const events = await deps.events.eventsBetween(
-      new Date(from),
-      new Date(to),
-      MAX_REPLAYED_EVENTS + 1,
-    );
-    if (events.length > MAX_REPLAYED_EVENTS) {
+    // Counted first: a range over the limit is refused without reading its events.
+    if ((await deps.events.countBetween(new Date(from), new Date(to))) > MAX_REPLAYED_EVENTS) {
       throw new ApiError(
         "UNPROCESSABLE_ENTITY",
         `More than ${MAX_REPLAYED_EVENTS} events in this range; replay a shorter one`,
       );
     }
+    const events = await deps.events.eventsBetween(
+      new Date(from),
+      new Date(to),
+      MAX_REPLAYED_EVENTS,
+    );
     await deps.events.replay(events);
     deps.logger.info(
       { from, to, replayed: events.length, requestId: c.get("requestId") },

@@ -18,6 +18,8 @@ export interface EventLog {
   record(event: DeliveryEvent, now?: number): Promise<string | undefined>;
   /** Notes that the event's delivery job is in the queue. */
   markQueued(id: string): Promise<void>;
+  /** How many events were recorded between `from` and `to` (ms, inclusive). */
+  count(from: number, to: number): Promise<number>;
   /** Events recorded between `from` and `to` (ms, inclusive), oldest first, at most `limit`. */
   range(from: number, to: number, limit: number): Promise<DeliveryEvent[]>;
 }
@@ -74,6 +76,9 @@ export function createEventLog(
     },
     async markQueued(id) {
       await redis.zadd(keys.queued, Date.now(), id);
+    },
+    count(from, to) {
+      return redis.zcount(keys.log, from, to);
     },
     async range(from, to, limit) {
       const ids = await redis.zrangebyscore(keys.log, from, to, "LIMIT", 0, limit);

@@ -14,6 +14,8 @@ const REPLAY_PAGE = 500;
 
 /** Publishes events to the events queue, and replays the ones it kept. */
 export interface EventPublisher extends DeliveryEventSink {
+  /** How many kept events were recorded between `from` and `to`. */
+  countBetween(from: Date, to: Date): Promise<number>;
   /** Kept events recorded between `from` and `to`, oldest first, at most `limit`. */
   eventsBetween(from: Date, to: Date, limit: number): Promise<DeliveryEvent[]>;
   /** Queues `events` for delivery again, with their original ids (the backend deduplicates). */
@@ -46,6 +48,9 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
         deliveryEventJobOptions(stored.id, retentionSeconds),
       );
       await log.markQueued(stored.id);
+    },
+    countBetween(from, to) {
+      return log.count(from.getTime(), to.getTime());
     },
     eventsBetween(from, to, limit) {
       return log.range(from.getTime(), to.getTime(), limit);
