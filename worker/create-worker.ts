@@ -144,10 +144,10 @@ export async function createNotificationWorker(
     logger,
     metrics: options.metrics,
   };
-  const process = (job: Job, token: string | undefined) => processNotification(job, token, deps);
+  const processJob = (job: Job, token: string | undefined) => processNotification(job, token, deps);
   const worker: Worker = new Worker(
     queueName,
-    options.events ? withNotificationEvents(process, options.events, logger) : process,
+    options.events ? withNotificationEvents(processJob, options.events, logger) : processJob,
     {
       connection,
       prefix: options.prefix,

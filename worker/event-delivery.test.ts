@@ -97,6 +97,18 @@ describe("the events queue", () => {
     await eventually(() => expect(acceptedWithId(events.backend, event.id)).toHaveLength(1));
   });
 
+  it("counts a redirect as a failed try and does not follow it", async () => {
+    events.backend.behaviour.status = 307;
+    const event = bounceEvent(randomUUID());
+    await events.publisher.publish(event);
+    await eventually(async () => {
+      const job = await events.queue.getJob(event.id);
+      expect(job?.failedReason).toBe("backend answered 307");
+    });
+    events.backend.behaviour.status = 204;
+    await eventually(() => expect(acceptedWithId(events.backend, event.id)).toHaveLength(1));
+  });
+
   it("gives an event up when the schedule runs out, keeping the job failed", async () => {
     events.backend.behaviour.status = 500;
     const event = bounceEvent(randomUUID());

@@ -130,13 +130,13 @@ type Process = (job: Job, token: string | undefined) => Promise<DeliveryReport>;
  * Publishing the same fact again (every later try repeats the sent channels) adds nothing.
  */
 export function withNotificationEvents(
-  process: Process,
+  processJob: Process,
   sink: DeliveryEventSink,
   logger: Logger,
 ): Process {
   return async (job, token) => {
     try {
-      const report = await process(job, token);
+      const report = await processJob(job, token);
       await publishAll(sink, sentEvents(refOf(job), report, new Date()), logger);
       return report;
     } catch (error) {
