@@ -1,3 +1,4 @@
+import { Registry } from "prom-client";
 import type { DeliveryEvent } from "../contract/delivery-events.js";
 import { deliveryEventId } from "../contract/delivery-events.js";
 import { DELIVERY_EVENTS_QUEUE } from "../contract/delivery-events-queue.js";
@@ -29,6 +30,7 @@ export async function startEventsHarness(options: {
     retentionDays: options.retentionDays ?? 30,
   });
   const connection = workerRedis();
+  const registry = new Registry();
   const worker =
     options.deliver === false
       ? undefined
@@ -43,12 +45,15 @@ export async function startEventsHarness(options: {
           stalledIntervalMs: 30_000,
           drainDelaySeconds: 5,
           logger: testLogger(),
+          registry,
         });
   return {
     backend,
     publisher,
     queue,
     worker,
+    /** The delivery worker's metrics. */
+    registry,
     async stop() {
       // The backend first: a hanging POST it drops ends at once, so the worker can close.
       await backend.close();

@@ -58,6 +58,12 @@ describe("the events queue", () => {
     expect(new Set(tries.map((entry) => entry.webhookId))).toEqual(new Set([event.id]));
     expect(tries.every((entry) => entry.verified)).toBe(true);
     expect(tries.filter((entry) => entry.answered === 503).length).toBe(tries.length - 1);
+    const counted = await eventually(async () => {
+      const metric = await events.registry.getSingleMetricAsString("notification_events_total");
+      expect(metric).toContain('notification_events_total{outcome="delivered"} 1');
+      return metric;
+    });
+    expect(counted).toContain(`notification_events_total{outcome="retrying"} ${tries.length - 1}`);
     // The waits follow the schedule: 50 ms, then 100 ms, then 200 ms.
     const gaps = tries.slice(1, 3).map((entry, index) => entry.at - (tries[index]?.at ?? 0));
     expect(gaps[0]).toBeGreaterThanOrEqual(45);
@@ -121,6 +127,11 @@ describe("the events queue", () => {
     expect(await job?.getState()).toBe("failed");
     // The first try and one per wait of the schedule (5 waits).
     expect(events.backend.received).toHaveLength(6);
+    await eventually(async () => {
+      const metric = await events.registry.getSingleMetricAsString("notification_events_total");
+      expect(metric).toContain('notification_events_total{outcome="retrying"} 5');
+      expect(metric).toContain('notification_events_total{outcome="given_up"} 1');
+    });
   });
 });
 

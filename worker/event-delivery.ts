@@ -1,4 +1,5 @@
 import { type Job, Worker } from "bullmq";
+import { Counter, type Registry } from "prom-client";
 import { Webhook } from "standardwebhooks";
 import {
   DELIVERY_EVENTS_QUEUE,
@@ -23,6 +24,8 @@ export interface EventDeliveryOptions {
   stalledIntervalMs: number;
   drainDelaySeconds: number;
   logger: Logger;
+  /** The worker's metrics registry: `notification_events_total` is counted there when given. */
+  registry?: Registry;
   /** Overrides the queue name; tests use a private one. */
   queueName?: string;
 }
@@ -100,7 +103,16 @@ export function createEventDeliveryWorker(options: EventDeliveryOptions): Worker
       },
     },
   );
+  const tries = options.registry
+    ? new Counter({
+        name: "notification_events_total",
+        help: "Tries to POST an event to the backend by outcome (delivered, retrying, given_up: no try left)",
+        labelNames: ["outcome"],
+        registers: [options.registry],
+      })
+    : undefined;
   worker.on("completed", (job) => {
+    tries?.inc({ outcome: "delivered" });
     const { event } = job.data;
     logger.info(
       { eventId: event.id, type: event.type, attempt: job.attemptsMade },
@@ -109,6 +121,7 @@ export function createEventDeliveryWorker(options: EventDeliveryOptions): Worker
   });
   worker.on("failed", (job, err) => {
     const final = !job || Boolean(job.finishedOn);
+    tries?.inc({ outcome: final ? "given_up" : "retrying" });
     logger[final ? "error" : "warn"](
       { eventId: job?.data.event.id, attempt: job?.attemptsMade, final, reason: err.message },
       final ? "event given up; a replay can send it again" : "event not delivered, will retry",

@@ -74,6 +74,7 @@ const eventWorker =
         stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
         drainDelaySeconds: env.WORKER_DRAIN_DELAY_SECONDS,
         logger,
+        registry: metrics.registry,
       })
     : undefined;
 
