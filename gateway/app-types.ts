@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Queue } from "bullmq";
 import type { MiddlewareHandler } from "hono";
 import type { NotificationJobSettings } from "../contract/notification-job.js";
+import type { EventPublisher } from "../lib/delivery-events/publisher.js";
 import type { Logger } from "../lib/logger.js";
 import type { MessageEnv } from "../lib/message-env.js";
 import type { RedisConnection } from "../lib/redis.js";
@@ -32,6 +33,11 @@ export interface GatewayDeps {
   /** How long queue counts read for /metrics are reused (QUEUE_METRICS_CACHE_MS); 0 when unset. */
   metricsCacheMs?: number;
   logger: Logger;
+  /**
+   * Events to the exchange's backend (EVENTS_WEBHOOK_URL): the provider webhooks publish through
+   * it (a DeliveryEventSink), `POST /events/replay` replays from it. Unset: events are off.
+   */
+  events?: EventPublisher;
   /** Tracing middleware (tracing.ts `requestTracing()`), first on every request; none when off. */
   requestTracing?: readonly MiddlewareHandler[];
 }

@@ -12,6 +12,7 @@ import { requestLog } from "./request-log.js";
 import { registerAdminDashboard } from "./routes/admin-dashboard.js";
 import { registerAdminPreviews } from "./routes/admin-previews.js";
 import { registerApiDocs } from "./routes/api-docs.js";
+import { registerReplayEvents } from "./routes/events-replay.js";
 import { registerHealth } from "./routes/health.js";
 import { registerBatchNotifications } from "./routes/notifications-batch.js";
 import { registerCancelNotification } from "./routes/notifications-cancel.js";
@@ -82,6 +83,11 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   registerGetNotification(app, deps);
   registerRetryNotification(app, deps);
   registerCancelNotification(app, deps);
+
+  // Events to the exchange's backend, behind the same keys (the route wants an admin one).
+  app.use("/events/*", apiKey);
+  if (perKey) app.use("/events/*", perKey);
+  registerReplayEvents(app, deps);
 
   // The API's own description, built from the routes above.
   registerApiDocs(app);

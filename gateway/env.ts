@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { eventsEnvFields, requireEventsSecret } from "../lib/delivery-events/env.js";
 import { commaListSchema, requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
 import { messageEnvFields } from "../lib/message-env.js";
 import { weakDigestReason, weakKeyReason } from "./api-keys.js";
@@ -63,6 +64,8 @@ export const gatewayEnvSchema = z
     ADMIN_READ_ONLY: z.stringbool().default(false),
     /** The worker's message settings, read here for the admin previews (GET /admin/previews). */
     ...messageEnvFields,
+    /** Events to the exchange's backend: the provider webhooks publish them, replay re-sends them. */
+    ...eventsEnvFields,
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production") refuseWeakSecrets(env, ctx);
@@ -81,6 +84,7 @@ export const gatewayEnvSchema = z
       });
     }
     requireClusterHashTag(env, ctx);
+    requireEventsSecret(env, ctx);
   });
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;

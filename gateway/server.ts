@@ -1,6 +1,7 @@
 import { serve } from "@hono/node-server";
 import { Queue } from "bullmq";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
+import { openEventPublisher } from "../lib/delivery-events/publisher.js";
 import { jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
 import { handleShutdown } from "../lib/lifecycle.js";
 import { createLogger } from "../lib/logger.js";
@@ -30,6 +31,17 @@ const queue = new Queue(NOTIFICATION_QUEUE, {
   ...(telemetry ? { telemetry } : {}),
 });
 queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));
+
+// Events to the exchange's backend, only with EVENTS_WEBHOOK_URL: the gateway publishes (provider
+// webhooks) and replays; the worker delivers.
+const events = env.EVENTS_WEBHOOK_URL
+  ? openEventPublisher({
+      connection: redis,
+      prefix: env.QUEUE_PREFIX,
+      retentionDays: env.EVENTS_RETENTION_DAYS,
+    })
+  : undefined;
+events?.queue.on("error", (err) => logger.warn({ err: err.message }, "events queue error"));
 
 // Filled once Redis answers; /readyz reports them.
 const warnings: string[] = [];
@@ -69,6 +81,7 @@ const { app, metricsApp } = createGateway({
     : {}),
   logger,
   warnings,
+  ...(events ? { events: events.publisher } : {}),
   ...(requestTracing ? { requestTracing } : {}),
 });
 
@@ -105,6 +118,7 @@ handleShutdown({
   close: async () => {
     metricsServer.close();
     await queue.close().catch(() => {});
+    await events?.queue.close().catch(() => {});
     await redis.quit().catch(() => redis.disconnect());
     await tracing?.shutdown().catch(() => {});
   },

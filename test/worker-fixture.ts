@@ -1,4 +1,5 @@
 import type { Job, Queue, Telemetry } from "bullmq";
+import type { DeliveryEventSink } from "../contract/delivery-events.js";
 import type { NotificationJobSettings } from "../contract/notification-job.js";
 import type { BatchSettings } from "../worker/channels/provider-setup.js";
 import type { ChannelRegistry } from "../worker/channels/registry.js";
@@ -69,6 +70,8 @@ export async function startWorkerHarness(
     fakes?: { resend: FakeResend; twilio: FakeTwilio };
     /** BullMQ telemetry for the worker (tracing tests); none unless given. */
     telemetry?: Telemetry;
+    /** Where the worker publishes notification.sent and .failed; none unless given. */
+    events?: DeliveryEventSink;
   } = {},
 ) {
   const fixture = await createTestQueue();
@@ -93,6 +96,7 @@ export async function startWorkerHarness(
     metrics,
     waitMs: { rate_limited: 1000, quota: 60_000, misconfigured: 60_000, ...options.waitMs },
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.events ? { events: options.events } : {}),
   });
   return {
     ...fixture,

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
-import { Queue, type Telemetry, Worker } from "bullmq";
+import { type Job, Queue, type Telemetry, Worker } from "bullmq";
 import type { Channel } from "../contract/channels.js";
+import type { DeliveryEventSink } from "../contract/delivery-events.js";
 import {
   NOTIFICATION_QUEUE,
   type NotificationJobSettings,
@@ -13,6 +14,7 @@ import type { ChannelRegistry } from "./channels/registry.js";
 import { createDigestCollections } from "./digest/collection.js";
 import type { DigestConfig } from "./digest/policy.js";
 import type { WorkerMetrics } from "./metrics.js";
+import { publishUndecidedFailures, withNotificationEvents } from "./notification-events.js";
 import { processNotification } from "./processor.js";
 import { createProviderGate, type ProviderTrouble } from "./provider-gate.js";
 import { type NotificationRenderer, rendererFromEnv } from "./templates/index.js";
@@ -43,6 +45,8 @@ export interface NotificationWorkerOptions {
   render?: NotificationRenderer;
   /** BullMQ telemetry (bullmq-otel) while tracing is on: a span per attempt, in the job's trace. */
   telemetry?: Telemetry;
+  /** Where notification.sent and notification.failed go (the events queue); none when unset. */
+  events?: DeliveryEventSink;
 }
 
 /** How long the provider-id → notification index keeps an entry: as long as failed jobs are kept. */
@@ -180,9 +184,10 @@ export async function createNotificationWorker(
     metrics: options.metrics,
     render: options.render ?? (await defaultRenderer()),
   };
+  const processJob = (job: Job, token: string | undefined) => processNotification(job, token, deps);
   const worker: Worker = new Worker(
     queueName,
-    (job, token) => processNotification(job, token, deps),
+    options.events ? withNotificationEvents(processJob, options.events, logger) : processJob,
     {
       connection,
       prefix: options.prefix,
@@ -215,5 +220,6 @@ export async function createNotificationWorker(
   });
   worker.on("error", (err) => logger.error({ err }, "worker error"));
   worker.on("closed", () => void digestQueue?.close().catch(() => {}));
+  if (options.events) publishUndecidedFailures(worker, options.events, logger);
   return worker;
 }

@@ -1,4 +1,9 @@
 import { z } from "zod";
+import {
+  eventsDeliveryEnvFields,
+  eventsEnvFields,
+  requireEventsSecret,
+} from "../lib/delivery-events/env.js";
 import { requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
 import { messageEnvFields } from "../lib/message-env.js";
 import { checkProviderEnv, providerEnvFields } from "./channels/registry.js";
@@ -53,9 +58,12 @@ export const workerEnvSchema = z
     DEV_OUTBOX_DIR: z.string().default(".dev/outbox"),
 
     ...messageEnvFields,
+    ...eventsEnvFields,
+    ...eventsDeliveryEnvFields,
   })
   .superRefine((env, ctx) => {
     requireClusterHashTag(env, ctx);
+    requireEventsSecret(env, ctx);
     checkProviderEnv(env, env.NODE_ENV === "production", (name, why) => {
       if (env[name as keyof typeof env] === undefined) {
         ctx.addIssue({ code: "custom", path: [name], message: why });

@@ -1,6 +1,7 @@
 import { Queue, type Worker } from "bullmq";
 import { CHANNELS } from "../contract/channels.js";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
+import { openEventPublisher } from "../lib/delivery-events/publisher.js";
 import { jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
 import { handleShutdown } from "../lib/lifecycle.js";
 import { createLogger } from "../lib/logger.js";
@@ -13,6 +14,7 @@ import { buildChannelRegistry } from "./channels/registry.js";
 import { createNotificationWorker } from "./create-worker.js";
 import { digestConfigOf } from "./digest/policy.js";
 import { workerEnvSchema } from "./env.js";
+import { createEventDeliveryWorker } from "./event-delivery.js";
 import { createHealthApp, startHealthServer } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { CatalogError, rendererFromEnv } from "./templates/index.js";
@@ -56,6 +58,33 @@ const render = await rendererFromEnv(env).catch((error: unknown) => {
   console.error(`Invalid message catalog: ${error.message}`);
   process.exit(1);
 });
+// Events to the exchange's backend, only with EVENTS_WEBHOOK_URL (the schema requires the secret
+// with it): a queue of their own and a BullMQ worker of its own, so a slow or dead backend
+// holds up events only, never notifications.
+const events = env.EVENTS_WEBHOOK_URL
+  ? openEventPublisher({
+      connection,
+      prefix: env.QUEUE_PREFIX,
+      retentionDays: env.EVENTS_RETENTION_DAYS,
+    })
+  : undefined;
+events?.queue.on("error", (err) => logger.warn({ err: err.message }, "events queue error"));
+const eventWorker =
+  env.EVENTS_WEBHOOK_URL && env.EVENTS_WEBHOOK_SECRET
+    ? createEventDeliveryWorker({
+        connection,
+        prefix: env.QUEUE_PREFIX,
+        url: env.EVENTS_WEBHOOK_URL,
+        secret: env.EVENTS_WEBHOOK_SECRET,
+        retryScheduleMs: env.EVENTS_RETRY_SCHEDULE_MS,
+        timeoutMs: env.EVENTS_WEBHOOK_TIMEOUT_MS,
+        concurrency: env.EVENTS_CONCURRENCY,
+        stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+        drainDelaySeconds: env.WORKER_DRAIN_DELAY_SECONDS,
+        logger,
+        registry: metrics.registry,
+      })
+    : undefined;
 
 let worker: Worker | undefined;
 const healthServer = startHealthServer(
@@ -89,6 +118,7 @@ worker = await createNotificationWorker({
   digests: digestConfigOf(env),
   telemetry: bullmqTelemetry(),
   render,
+  ...(events ? { events: events.publisher } : {}),
 });
 const running = worker;
 running.on("ready", () => {
@@ -101,6 +131,7 @@ running.on("ready", () => {
       concurrency: env.WORKER_CONCURRENCY,
       ratePerSecond: env.RATE_LIMIT_PER_SECOND,
       providerRatePerSecond: registry.providerRatePerSecond,
+      events: eventWorker ? { concurrency: env.EVENTS_CONCURRENCY } : "off",
     },
     "worker ready",
   );
@@ -110,10 +141,11 @@ handleShutdown({
   logger,
   graceMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
   // close() stops fetching new jobs and waits for the active ones to finish.
-  drain: () => running.close(),
+  drain: () => Promise.all([running.close(), eventWorker?.close()]).then(() => {}),
   close: async (drained) => {
     healthServer.close();
     await metricsQueue.close().catch(() => {});
+    await events?.queue.close().catch(() => {});
     metricsConnection.disconnect();
     // After an abandoned drain Redis may be what hangs: drop the connection, do not QUIT.
     if (drained) await connection.quit().catch(() => connection.disconnect());
