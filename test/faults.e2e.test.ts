@@ -269,7 +269,8 @@ describe("faults, with real gateway, worker and redis-server processes", () => {
         expect(inWindow).toBeLessThanOrEqual(perSecond);
       }
     },
-    60_000,
+    // Up to four workers start at once on two cores (see waitForLine), then drain for seconds.
+    120_000,
   );
 
   it("a provider down, then back: jobs wait and retry, none dropped; past the retries the failure is listed", async () => {

@@ -73,7 +73,9 @@ export function startNodeProcess(
     child,
     lines,
     exited,
-    waitForLine: (pattern, timeout = 15_000) =>
+    // Under tsx a worker compiles its sources and its email layouts (MJML) at start: about 5 s on
+    // a quiet 2-core machine, and several started at once share those two cores.
+    waitForLine: (pattern, timeout = 45_000) =>
       eventually(
         () => {
           const line = lines.find((candidate) => pattern.test(candidate));
