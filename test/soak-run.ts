@@ -219,6 +219,13 @@ export async function runSoak(options: {
       problems.push(`${options.count - result.accepted} notifications not accepted`);
     if (result.emails.delivered !== result.accepted || result.emails.duplicates !== 0)
       problems.push("emails not exactly once");
+    // Each duplicated recipient's emails, by endpoint and key: which path sent one twice.
+    for (const to of duplicated(resend.emails.map((email) => email.to))) {
+      const sent = resend.emails.filter((email) => email.to === to);
+      problems.push(
+        `${to} got ${sent.length} emails: ${sent.map((email) => `${email.endpoint} ${email.idempotencyKey}`).join(", ")}`,
+      );
+    }
     if (result.sms.delivered !== result.accepted || result.sms.duplicates !== 0)
       problems.push("SMS not exactly once");
     if (jobs.failed !== 0 || jobs.active !== 0 || jobs.waiting !== 0 || jobs.delayed !== 0)
@@ -236,6 +243,11 @@ export async function runSoak(options: {
     await Promise.all([resend.close(), twilio.close()]);
     await redis.stop();
   }
+}
+
+function duplicated(values: string[]): string[] {
+  const seen = new Set<string>();
+  return [...new Set(values.filter((value) => seen.has(value) || !seen.add(value)))];
 }
 
 function countBy(values: string[]): Record<string, number> {

@@ -6,7 +6,9 @@ import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DeliveryReport } from "../contract/delivery-report.js";
 import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
-import { startFakeResend } from "../test/fakes/resend.js";
+import type { ScriptedResponse } from "../test/fakes/http.js";
+import { resendError, startFakeResend } from "../test/fakes/resend.js";
+import { eventually } from "../test/fixtures.js";
 import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";
 import {
   startWorkerHarness,
@@ -35,7 +37,15 @@ function batchingHarness(extra: Parameters<typeof startWorkerHarness>[0] = {}) {
   });
 }
 
-async function addEmails(h: WorkerHarness, count: number): Promise<Map<string, string>> {
+/**
+ * Adds `count` emails while the worker is paused, so it takes them all at once; `whilePaused`
+ * runs before it resumes.
+ */
+async function addEmails(
+  h: WorkerHarness,
+  count: number,
+  whilePaused: () => Promise<void> = async () => {},
+): Promise<Map<string, string>> {
   const toById = new Map<string, string>();
   await h.worker.pause();
   await h.queue.addBulk(
@@ -50,6 +60,7 @@ async function addEmails(h: WorkerHarness, count: number): Promise<Map<string, s
       };
     }),
   );
+  await whilePaused();
   h.worker.resume();
   return toById;
 }
@@ -109,6 +120,49 @@ describe("batch sending", () => {
     expect(new Set(batchKeys).size).toBe(1);
     expect(batchKeys[0]).toMatch(/^batch\//);
   });
+
+  // A lone email goes out under its own key. When Resend accepted it but the answer was a 500
+  // (or came after our timeout), its retry must go under that key again: in a new batch it
+  // would go under the batch's key, and Resend, which dedups by key only, would send it twice.
+  // Before the batcher recorded lone sends, the retry joined whatever batch was collecting.
+  it.each<[string, ScriptedResponse]>([
+    ["accepted, then answered 500", resendError("internal_server_error", { deliver: true })],
+    [
+      "accepted, then answered after our timeout",
+      { status: 200, body: {}, deliver: true, delayMs: 800 },
+    ],
+  ])(
+    "re-sends a lone email alone under its own key when its retry meets a collecting batch (%s): no email twice",
+    async (_, failure) => {
+      harness = await batchingHarness({ timeoutMs: 300 });
+      const h = harness;
+      h.resend.script.failNext(failure);
+      const loneId = randomUUID();
+      await h.queue.add(
+        TRADE_EXECUTED_JOB,
+        { ...EMAIL_ONLY, to: "lone@example.com" },
+        { ...notificationJobOptions({ attempts: 4, backoffDelayMs: 500 }), jobId: loneId },
+      );
+      await eventually(
+        async () => {
+          if ((await h.queue.getJob(loneId))?.attemptsMade !== 1) throw new Error("not failed yet");
+        },
+        { timeout: 5000, interval: 20 },
+      );
+      expect(h.resend.emails.map((email) => email.to)).toEqual(["lone@example.com"]);
+      // Others wait while its backoff (and a late answer) runs out; the worker takes them together.
+      const toById = await addEmails(
+        h,
+        5,
+        () => new Promise((resolve) => setTimeout(resolve, 1200)),
+      );
+      toById.set(loneId, "lone@example.com");
+      await expectEachDeliveredOnce(h, toById);
+      const loneCalls = h.resend.calls.filter((call) => call.idempotencyKey?.includes(loneId));
+      expect(loneCalls.length).toBeGreaterThanOrEqual(2);
+      expect(loneCalls.every((call) => call.endpoint === "/emails")).toBe(true);
+    },
+  );
 });
 
 describe("the Resend adapter's batch mapping", () => {

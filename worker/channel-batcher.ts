@@ -14,6 +14,11 @@ export type BatchOutcome = SendResult | ChannelError | { wait: ProviderWait };
 
 /** How long a batch's composition is kept: as long as the provider keeps its idempotency key. */
 const BATCH_RECORD_TTL_SECONDS = 24 * 60 * 60;
+/**
+ * A member's pointer when it was sent alone, under its own key: it must be sent alone again,
+ * under that key. A batch id is a UUID, so the two never meet.
+ */
+const SENT_ALONE = "alone";
 
 interface Pending {
   request: SendRequest;
@@ -31,7 +36,9 @@ interface Pending {
  * Redis (one pipeline: the batch, and a pointer from each member's notification key to it). A
  * member that is tried again (a crash, a timeout, an unanswered call) finds the pointer and
  * re-sends the same batch under the same key, which the provider answers with the first call's
- * ids; members of one batch tried again together share that one call.
+ * ids; members of one batch tried again together share that one call. A member sent alone goes
+ * under its own key, so its pointer says so first: tried again, it is sent alone under that key,
+ * never in a new batch (whose key the provider has not seen: it would send the email twice).
  */
 export function createChannelBatcher(options: {
   adapter: ChannelAdapter & { sendBatch: NonNullable<ChannelAdapter["sendBatch"]> };
@@ -98,13 +105,29 @@ export function createChannelBatcher(options: {
     return reservation.go ? undefined : reservation.wait;
   }
 
+  /**
+   * Sends one member under its own key, recorded first as sent alone: a try after an accepted
+   * call answered with an error (or too late) must go under that key again, which the provider
+   * answers with the first call's id.
+   */
+  async function sendAlone(member: Pending): Promise<void> {
+    try {
+      await options.redis.set(
+        memberKey(member.request.notificationKey),
+        SENT_ALONE,
+        "EX",
+        BATCH_RECORD_TTL_SECONDS,
+      );
+      member.resolve(await adapter.send(member.request));
+    } catch (error) {
+      member.resolve(asChannelError(error));
+    }
+  }
+
   /** Sends a batch whose slot has come: alone when it is one, else recorded first. */
   async function sendFresh(members: Pending[]): Promise<void> {
     const [only] = members;
-    if (members.length === 1 && only) {
-      only.resolve(await adapter.send(only.request).catch(asChannelError));
-      return;
-    }
+    if (members.length === 1 && only) return sendAlone(only);
     const batchId = randomUUID();
     const items: BatchItem[] = members.map(({ request }) => ({
       recipient: request.recipient,
@@ -132,9 +155,7 @@ export function createChannelBatcher(options: {
       const recorded = await options.redis.get(recordKey(batchId));
       if (!recorded) {
         // Past the provider's idempotency window too: each member is sent alone, under its own key.
-        for (const member of members) {
-          member.resolve(await adapter.send(member.request).catch(asChannelError));
-        }
+        for (const member of members) await sendAlone(member);
         return;
       }
       const wait = await gateOrWait();
@@ -159,6 +180,13 @@ export function createChannelBatcher(options: {
       const pointer = mayHaveBatched
         ? await options.redis.get(memberKey(request.notificationKey))
         : null;
+      if (pointer === SENT_ALONE) {
+        // Sent alone before: alone again, under the same key, in a slot of its own.
+        const wait = await gateOrWait().catch(asChannelError);
+        if (wait instanceof ChannelError) return wait;
+        if (wait) return { wait };
+        return new Promise<BatchOutcome>((resolve) => void sendAlone({ request, resolve }));
+      }
       return new Promise<BatchOutcome>((resolve) => {
         if (pointer) {
           const [batchId = "", index = "0"] = pointer.split(":");
