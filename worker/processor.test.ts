@@ -97,7 +97,7 @@ describe("processNotification through the real SDKs", () => {
     expect(await job.getState()).toBe("failed");
     expect(job.attemptsMade).toBe(1);
     expect(job.failedReason).toBe(
-      "Invalid notification payload: to: Invalid email address; amount: Too small: expected number to be >0",
+      "Invalid notification payload: to: Invalid email address; amount: must be greater than 0",
     );
     expect(harness.resend.calls).toHaveLength(0);
     expect(harness.twilio.calls).toHaveLength(0);
