@@ -19,7 +19,11 @@ export const FAILURE_KINDS = [
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export const channelDeliverySchema = z.object({
-  status: z.enum(["pending", "sent", "failed", "skipped"]),
+  /**
+   * `skipped`: no recipient for this channel; `suppressed`: the recipient is on the suppression
+   * list (lib/suppressions.ts), so no provider call was made.
+   */
+  status: z.enum(["pending", "sent", "failed", "skipped", "suppressed"]),
   /** Provider calls made for this channel so far. */
   calls: z.number().int(),
   /** The provider's message id once sent (an email id, a message SID). */

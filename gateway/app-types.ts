@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Queue } from "bullmq";
 import type { MiddlewareHandler } from "hono";
+import type { DeliveryEventSink } from "../contract/delivery-events.js";
 import type { NotificationJobSettings } from "../contract/notification-job.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
@@ -31,6 +32,24 @@ export interface GatewayDeps {
   logger: Logger;
   /** Tracing middleware (tracing.ts `requestTracing()`), first on every request; none when off. */
   requestTracing?: readonly MiddlewareHandler[];
+  /**
+   * The provider webhooks (routes/webhooks-*.ts); each route is mounted only when its secret
+   * is set: Resend's with `resendSecret`, Twilio's with `twilioAuthToken` and `publicUrl`.
+   */
+  webhooks?: {
+    /** RESEND_WEBHOOK_SECRET, `whsec_…`. */
+    resendSecret?: string;
+    /** TWILIO_AUTH_TOKEN: Twilio signs its webhooks with it. */
+    twilioAuthToken?: string;
+    /** PUBLIC_URL: the base URL providers post to, which Twilio's signature covers. */
+    publicUrl?: string;
+    /** Requests per client address and minute (WEBHOOK_RATE_LIMIT_PER_MINUTE); 0: no limit. */
+    perMinute?: number;
+  };
+  /** How long delivery status is kept (DELIVERY_STATUS_RETENTION_DAYS), in seconds; 30 days unset. */
+  deliveryRetentionSeconds?: number;
+  /** Where delivery events for the backend go (#14's signed events); none when unset. */
+  events?: DeliveryEventSink;
 }
 
 /** Context variables every handler can read. */

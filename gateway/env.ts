@@ -1,5 +1,10 @@
 import { z } from "zod";
-import { commaListSchema, requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
+import {
+  commaListSchema,
+  publicUrlSchema,
+  requireClusterHashTag,
+  sharedEnvFields,
+} from "../lib/env.js";
 import { weakDigestReason, weakKeyReason } from "./api-keys.js";
 
 /** The gateway's whole configuration; parsed once at start. */
@@ -60,6 +65,17 @@ export const gatewayEnvSchema = z
     ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
     /** The dashboard shows queues and jobs but offers no action (retry, remove, add, pause). */
     ADMIN_READ_ONLY: z.stringbool().default(false),
+    /**
+     * The gateway's public base URL, as providers reach it (https://notify.example.com): Twilio
+     * signs the URL it posts to, which behind Fly's or Railway's proxy is not the one Node sees.
+     */
+    PUBLIC_URL: publicUrlSchema.optional(),
+    /** The Resend webhook's signing secret (`whsec_…`); unset, POST /webhooks/resend is off (404). */
+    RESEND_WEBHOOK_SECRET: z.string().startsWith("whsec_", "must start with whsec_").optional(),
+    /** Twilio's auth token, which signs its webhooks; with PUBLIC_URL it turns /webhooks/twilio on. */
+    TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+    /** Webhook requests per client address and minute, across replicas; 0 turns the limit off. */
+    WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production") refuseWeakSecrets(env, ctx);
@@ -75,6 +91,14 @@ export const gatewayEnvSchema = z
         code: "custom",
         path: ["API_KEYS"],
         message: "set API_KEYS or API_KEY_HASHES",
+      });
+    }
+    if (env.TWILIO_AUTH_TOKEN !== undefined && env.PUBLIC_URL === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["PUBLIC_URL"],
+        message:
+          "is required with TWILIO_AUTH_TOKEN: Twilio's webhooks are verified against the public URL they were sent to",
       });
     }
     requireClusterHashTag(env, ctx);

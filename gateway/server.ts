@@ -1,7 +1,8 @@
 import { serve } from "@hono/node-server";
 import { Queue } from "bullmq";
+import { NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
-import { jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
+import { deliveryRetentionSeconds, jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
 import { handleShutdown } from "../lib/lifecycle.js";
 import { createLogger } from "../lib/logger.js";
 import { maskUrlPassword } from "../lib/mask.js";
@@ -69,6 +70,15 @@ const { app, metricsApp } = createGateway({
   logger,
   warnings,
   ...(requestTracing ? { requestTracing } : {}),
+  webhooks: {
+    resendSecret: env.RESEND_WEBHOOK_SECRET,
+    twilioAuthToken: env.TWILIO_AUTH_TOKEN,
+    publicUrl: env.PUBLIC_URL,
+    perMinute: env.WEBHOOK_RATE_LIMIT_PER_MINUTE,
+  },
+  deliveryRetentionSeconds: deliveryRetentionSeconds(env),
+  // The signed events to the exchange's backend (#14) plug in here.
+  events: NO_DELIVERY_EVENTS,
 });
 
 // A client that trickles its request (slowloris) is cut off with 408 instead of holding a socket:
@@ -90,6 +100,10 @@ const server = serve(
         port: info.port,
         redis: maskUrlPassword(env.REDIS_URL),
         apiKeys: env.API_KEYS.length + env.API_KEY_HASHES.length,
+        webhooks: [
+          ...(env.RESEND_WEBHOOK_SECRET ? ["resend"] : []),
+          ...(env.TWILIO_AUTH_TOKEN && env.PUBLIC_URL ? ["twilio"] : []),
+        ],
       },
       "gateway listening",
     );

@@ -1,4 +1,5 @@
 import type { Job, Queue, Telemetry } from "bullmq";
+import type { DeliveryEventSink } from "../contract/delivery-events.js";
 import type { NotificationJobSettings } from "../contract/notification-job.js";
 import type { BatchSettings } from "../worker/channels/provider-setup.js";
 import type { ChannelRegistry } from "../worker/channels/registry.js";
@@ -20,7 +21,13 @@ export const TEST_SMS_FROM = "+15005550006";
 export function registryFor(
   resend: FakeResend,
   twilio: FakeTwilio,
-  options: { timeoutMs?: number; emailPerSecond?: number; smsPerSecond?: number } = {},
+  options: {
+    timeoutMs?: number;
+    emailPerSecond?: number;
+    smsPerSecond?: number;
+    /** Twilio's StatusCallback for every SMS (PUBLIC_URL + /webhooks/twilio). */
+    statusCallback?: string;
+  } = {},
 ): ChannelRegistry {
   const timeoutMs = options.timeoutMs ?? 5000;
   return {
@@ -37,6 +44,7 @@ export function registryFor(
         from: TEST_SMS_FROM,
         apiBaseUrl: twilio.url,
         timeoutMs,
+        ...(options.statusCallback ? { statusCallback: options.statusCallback } : {}),
       }),
     },
     providerRatePerSecond: {
@@ -69,6 +77,10 @@ export async function startWorkerHarness(
     fakes?: { resend: FakeResend; twilio: FakeTwilio };
     /** BullMQ telemetry for the worker (tracing tests); none unless given. */
     telemetry?: Telemetry;
+    /** Twilio's StatusCallback for every SMS; none unless given. */
+    statusCallback?: string;
+    /** Where the worker publishes delivery events; none unless given. */
+    events?: DeliveryEventSink;
   } = {},
 ) {
   const fixture = await createTestQueue();
@@ -93,6 +105,7 @@ export async function startWorkerHarness(
     metrics,
     waitMs: { rate_limited: 1000, quota: 60_000, misconfigured: 60_000, ...options.waitMs },
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+    ...(options.events ? { events: options.events } : {}),
   });
   return {
     ...fixture,

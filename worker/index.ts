@@ -1,7 +1,8 @@
 import { Queue, type Worker } from "bullmq";
 import { CHANNELS } from "../contract/channels.js";
+import { NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
-import { jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
+import { deliveryRetentionSeconds, jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
 import { handleShutdown } from "../lib/lifecycle.js";
 import { createLogger } from "../lib/logger.js";
 import { maskUrlPassword } from "../lib/mask.js";
@@ -78,6 +79,9 @@ worker = await createNotificationWorker({
     misconfigured: env.PROVIDER_MISCONFIGURED_WAIT_MS,
   },
   telemetry: bullmqTelemetry(),
+  deliveryRetentionSeconds: deliveryRetentionSeconds(env),
+  // The signed events to the exchange's backend (#14) plug in here.
+  events: NO_DELIVERY_EVENTS,
 });
 const running = worker;
 running.on("ready", () => {
@@ -90,6 +94,7 @@ running.on("ready", () => {
       concurrency: env.WORKER_CONCURRENCY,
       ratePerSecond: env.RATE_LIMIT_PER_SECOND,
       providerRatePerSecond: registry.providerRatePerSecond,
+      statusCallbacks: env.PUBLIC_URL !== undefined,
     },
     "worker ready",
   );

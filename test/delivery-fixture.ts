@@ -1,0 +1,68 @@
+import type { DeliveryEvent } from "../contract/delivery-events.js";
+import type { GatewayDeps } from "../gateway/app-types.js";
+import { gatewayOver } from "./gateway-fixture.js";
+import { listen } from "./support/listen.js";
+import { startWorkerHarness } from "./worker-fixture.js";
+
+/** The Resend webhook secret tests sign with (`whsec_` and base64, as Resend shows it). */
+export const TEST_RESEND_WEBHOOK_SECRET = `whsec_${Buffer.from("test-resend-webhook-secret-0123").toString("base64")}`;
+
+/**
+ * A worker over fake providers and a gateway over the same queue, served on a loopback port
+ * that is also its PUBLIC_URL: the fake Resend posts its signed events to /webhooks/resend, the
+ * fake Twilio its status callbacks (the worker sends StatusCallback) and incoming messages to
+ * /webhooks/twilio and /webhooks/twilio/inbound. `events` collects what both publish.
+ */
+export async function startDeliveryHarness(
+  options: {
+    harness?: Parameters<typeof startWorkerHarness>[0];
+    gateway?: Partial<GatewayDeps>;
+  } = {},
+) {
+  let serve: ((request: Request) => Response | Promise<Response>) | undefined;
+  const server = await listen({
+    fetch: (request) => serve?.(request) ?? new Response("starting", { status: 503 }),
+  });
+  const events: DeliveryEvent[] = [];
+  const sink = {
+    async publish(event: DeliveryEvent) {
+      events.push(event);
+    },
+  };
+  const harness = await startWorkerHarness({
+    ...options.harness,
+    twilio: { deliveryDelayMs: 5, ...options.harness?.twilio },
+    statusCallback: `${server.url}/webhooks/twilio`,
+    events: sink,
+  });
+  harness.resend.state.webhook = {
+    url: `${server.url}/webhooks/resend`,
+    secret: TEST_RESEND_WEBHOOK_SECRET,
+  };
+  harness.twilio.state.inboundUrl = `${server.url}/webhooks/twilio/inbound`;
+  const gateway = gatewayOver(harness, {
+    webhooks: {
+      resendSecret: TEST_RESEND_WEBHOOK_SECRET,
+      twilioAuthToken: harness.twilio.authToken,
+      publicUrl: server.url,
+    },
+    events: sink,
+    ...options.gateway,
+  });
+  serve = gateway.app.fetch;
+  return {
+    ...gateway,
+    harness,
+    resend: harness.resend,
+    twilio: harness.twilio,
+    /** The gateway's public URL. */
+    url: server.url,
+    events,
+    async stop() {
+      await server.close();
+      await harness.stop();
+    },
+  };
+}
+
+export type DeliveryHarness = Awaited<ReturnType<typeof startDeliveryHarness>>;
