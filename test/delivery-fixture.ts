@@ -1,6 +1,9 @@
+import { expect } from "vitest";
 import type { DeliveryEvent } from "../contract/delivery-events.js";
 import type { GatewayDeps } from "../gateway/app-types.js";
-import { gatewayOver } from "./gateway-fixture.js";
+import type { NotificationStatus } from "../gateway/notification-status.js";
+import { eventually } from "./fixtures.js";
+import { ADMIN_API_KEY, gatewayOver, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { listen } from "./support/listen.js";
 import { startWorkerHarness } from "./worker-fixture.js";
 
@@ -50,8 +53,57 @@ export async function startDeliveryHarness(
     ...options.gateway,
   });
   serve = gateway.app.fetch;
+
+  /** `GET /notifications/{id}` with the test key (or `key`), as JSON; fails unless 200. */
+  async function statusOf(id: string, key?: string): Promise<NotificationStatus> {
+    const response = await gateway.get(
+      `/notifications/${id}`,
+      key ? { authorization: `Bearer ${key}` } : {},
+    );
+    expect(response.status).toBe(200);
+    return (await response.json()) as NotificationStatus;
+  }
+
+  /** Posts a notification (the seed payload with its own order id, plus `fields`); its id. */
+  async function send(fields: Record<string, unknown> = {}): Promise<string> {
+    const response = await gateway.post({
+      ...VALID_NOTIFICATION,
+      order: crypto.randomUUID(),
+      ...fields,
+    });
+    expect(response.status).toBe(202);
+    return ((await response.json()) as { id: string }).id;
+  }
+
+  /** Waits until each channel named has reached its delivery status; the notification then. */
+  function waitForDelivery(
+    id: string,
+    expected: Partial<Record<"email" | "sms", string>>,
+  ): Promise<NotificationStatus> {
+    return eventually(async () => {
+      const status = await statusOf(id);
+      for (const [channel, wanted] of Object.entries(expected)) {
+        expect(status.channels[channel as "email" | "sms"].delivery?.status).toBe(wanted);
+      }
+      return status;
+    });
+  }
+
   return {
     ...gateway,
+    statusOf,
+    send,
+    waitForDelivery,
+    /** `fetch` on the gateway's port, as a provider or an admin would. */
+    request(path: string, init: RequestInit = {}) {
+      return fetch(`${server.url}${path}`, init);
+    },
+    admin(path: string, init: RequestInit = {}) {
+      return gateway.app.request(path, {
+        ...init,
+        headers: { authorization: `Bearer ${ADMIN_API_KEY}`, ...init.headers },
+      });
+    },
     harness,
     resend: harness.resend,
     twilio: harness.twilio,
