@@ -96,6 +96,14 @@ describe("POST /webhooks/resend", () => {
       delivery: { status: "suppressed" },
     });
     expect(delivery.resend.calls.length).toBe(callsBefore);
+
+    const gatewayMetrics = await (await delivery.metricsApp.request("/metrics")).text();
+    expect(gatewayMetrics).toContain('notification_bounces_total{type="Permanent"} 1');
+    expect(gatewayMetrics).toContain(
+      'notification_suppressions_total{channel="email",reason="bounce"} 1',
+    );
+    const workerMetrics = await delivery.harness.metrics.registry.metrics();
+    expect(workerMetrics).toContain('notification_suppressed_sends_total{channel="email"} 1');
   });
 
   it("a complaint suppresses the address after its delivery", async () => {
@@ -104,6 +112,8 @@ describe("POST /webhooks/resend", () => {
     expect(
       status.timeline?.filter((entry) => entry.source === "resend").map((entry) => entry.event),
     ).toEqual(["email.sent", "email.delivered", "email.complained"]);
+    const metrics = await (await delivery.metricsApp.request("/metrics")).text();
+    expect(metrics).toContain("notification_complaints_total 1");
     const list = await delivery.admin("/suppressions?channel=email");
     expect(await list.json()).toMatchObject({
       items: [
