@@ -15,8 +15,13 @@ import {
 } from "../contract/delivery-status.js";
 import type { DeliveryRecord } from "../lib/delivery-store.js";
 
+/*
+ * The contract's schemas may be built before @hono/zod-openapi extends zod (the worker's modules
+ * import them first), and only schemas built after it have `.openapi`: `.extend({})` builds one.
+ */
+
 /** What the provider reported after accepting a channel's message: its final status so far. */
-const ChannelFinalStatus = channelStatusSchema.openapi("ChannelDeliveryStatus");
+const ChannelFinalStatus = channelStatusSchema.extend({}).openapi("ChannelDeliveryStatus");
 
 /** One channel as the API reports it: what the worker did, and what the provider said since. */
 const ChannelReport = channelDeliverySchema
@@ -38,7 +43,7 @@ const Channels = z
   .openapi("DeliveryChannels");
 
 const Timeline = z
-  .array(deliveryTimelineEntrySchema.openapi("DeliveryTimelineEntry"))
+  .array(deliveryTimelineEntrySchema.extend({}).openapi("DeliveryTimelineEntry"))
   .describe("Every event reported for the notification's channels, oldest first");
 
 /** The states this API reports; a retry waiting out its backoff is `delayed`. */
