@@ -72,7 +72,10 @@ export const gatewayEnvSchema = z
     PUBLIC_URL: publicUrlSchema.optional(),
     /** The Resend webhook's signing secret (`whsec_…`); unset, POST /webhooks/resend is off (404). */
     RESEND_WEBHOOK_SECRET: z.string().startsWith("whsec_", "must start with whsec_").optional(),
-    /** Twilio's auth token, which signs its webhooks; with PUBLIC_URL it turns /webhooks/twilio on. */
+    /**
+     * Twilio's auth token, which signs its webhooks; with PUBLIC_URL it turns /webhooks/twilio on.
+     * Alone it turns nothing on: platforms give every process the worker's secrets.
+     */
     TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
     /** Webhook requests per client address and minute, across replicas; 0 turns the limit off. */
     WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
@@ -91,14 +94,6 @@ export const gatewayEnvSchema = z
         code: "custom",
         path: ["API_KEYS"],
         message: "set API_KEYS or API_KEY_HASHES",
-      });
-    }
-    if (env.TWILIO_AUTH_TOKEN !== undefined && env.PUBLIC_URL === undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["PUBLIC_URL"],
-        message:
-          "is required with TWILIO_AUTH_TOKEN: Twilio's webhooks are verified against the public URL they were sent to",
       });
     }
     requireClusterHashTag(env, ctx);

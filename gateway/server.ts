@@ -81,6 +81,12 @@ const { app, metricsApp } = createGateway({
   events: NO_DELIVERY_EVENTS,
 });
 
+if (env.TWILIO_AUTH_TOKEN && !env.PUBLIC_URL) {
+  logger.warn(
+    "TWILIO_AUTH_TOKEN is set without PUBLIC_URL: Twilio's webhooks are off (set PUBLIC_URL, see docs/delivery-status.md)",
+  );
+}
+
 // A client that trickles its request (slowloris) is cut off with 408 instead of holding a socket:
 // Node enforces requestTimeout when it checks connections, so the check runs often enough.
 const serverOptions = {
