@@ -1,20 +1,25 @@
 # One image for both processes; the command picks one:
-#   node dist/gateway/server.js   (the default)
-#   node dist/worker/index.js
+#   node dist/gateway.mjs   (the default)
+#   node dist/worker.mjs
+# Each is one bundled file (scripts/bundle.ts, esbuild): a process starts by reading it instead
+# of hundreds of modules under node_modules, which keeps the scaled-to-zero gateway's wake short.
 # Node LTS, production dependencies only, runs as the unprivileged `node` user.
 
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/bundle.ts ./scripts/bundle.ts
 COPY contract ./contract
 COPY gateway ./gateway
 COPY lib ./lib
 COPY worker ./worker
-COPY client ./client
+# The shipped message catalogs: worker/templates imports them, so the bundles include them.
+COPY messages ./messages
 RUN npm run build
 
+# The bundles leave a few packages to node_modules (see scripts/bundle.ts): production ones only.
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -33,4 +38,4 @@ USER node
 # 3000: the gateway's HTTP port. 9091: the worker's /healthz and /metrics.
 EXPOSE 3000 9091
 # node directly (not npm) so SIGTERM reaches the process and shutdown is graceful.
-CMD ["node", "dist/gateway/server.js"]
+CMD ["node", "dist/gateway.mjs"]

@@ -9,8 +9,17 @@ import {
 } from "../contract/notification-job.js";
 import { DEFAULT_JOB_SETTINGS } from "../lib/env.js";
 import { freePort } from "../scripts/redis-server.js";
+import { startOtlpCollector } from "../test/support/otlp-collector.js";
 import { waitForHttpOk } from "../test/support/wait.js";
-import { type BuiltProcess, hasProgram, median, round, runProgram, startBuilt } from "./support.js";
+import {
+  type BuiltProcess,
+  GATEWAY_BUNDLE,
+  hasProgram,
+  median,
+  round,
+  runProgram,
+  startBuilt,
+} from "./support.js";
 
 export const BENCH_API_KEY = "bench-key-0123456789abcdef";
 export const NOTIFICATION = {
@@ -28,7 +37,7 @@ const LIMITED_GATEWAY_PER_MINUTE = 10_000_000;
 /** Starts the built gateway and waits until it answers. */
 export async function startGateway(redisUrl: string, env: Record<string, string> = {}) {
   const port = await freePort();
-  const gateway = startBuilt("dist/gateway/server.js", {
+  const gateway = startBuilt(GATEWAY_BUNDLE, {
     REDIS_URL: redisUrl,
     PORT: String(port),
     API_KEYS: BENCH_API_KEY,
@@ -183,7 +192,10 @@ async function rawBullmqRate(queue: Queue, durationS: number): Promise<number> {
  * Intake in alternating rounds on one Redis, flushed between runs: raw `queue.add` from 32 loops,
  * the bare Hono + zod + queue.add route, the gateway with its default middlewares and the per-key
  * limit off, and the gateway with the per-key limit on (too high to answer 429) and a unique
- * Idempotency-Key on every request. Then the p99 latency of the gateway and of the bare route at
+ * Idempotency-Key on every request. Beside the first gateway (tracing off: no OTEL_* variable), the
+ * same gateway with tracing on, exporting OTLP/protobuf to a stand-in collector in this process
+ * that discards what it receives; the two run next to each other in each round, in alternating
+ * order. Then the p99 latency of the gateway and of the bare route at
  * half the gateway's measured maximum rate, and the gateway's memory before and after.
  */
 export async function measureIntake(options: {
@@ -198,6 +210,11 @@ export async function measureIntake(options: {
   const limited = await startGateway(options.redisUrl, {
     API_RATE_LIMIT_PER_MINUTE: String(LIMITED_GATEWAY_PER_MINUTE),
   });
+  const collector = await startOtlpCollector({ discard: true });
+  const traced = await startGateway(options.redisUrl, {
+    API_RATE_LIMIT_PER_MINUTE: "0",
+    OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+  });
   const rssIdle = gateway.rssMiB();
   const queue = new Queue(NOTIFICATION_QUEUE, { connection: { url: options.redisUrl } });
   // The ceiling of this HTTP stack: a bare Hono + zod + queue.add route, measured alongside.
@@ -209,17 +226,19 @@ export async function measureIntake(options: {
   const targets = {
     gateway: { url },
     limitedGateway: { url: limited.url, idempotency: true },
+    tracedGateway: { url: traced.url },
     bareRoute: { url: `http://127.0.0.1:${barePort}` },
   };
   await waitUntilReady(`${targets.bareRoute.url}/readyz`, bare);
   const rates = {
     gateway: [] as number[],
     limitedGateway: [] as number[],
+    tracedGateway: [] as number[],
     bareRoute: [] as number[],
   };
   const rawRates: number[] = [];
-  const non2xx = { gateway: 0, limitedGateway: 0, bareRoute: 0 };
-  const errors = { gateway: 0, limitedGateway: 0, bareRoute: 0 };
+  const non2xx = { gateway: 0, limitedGateway: 0, tracedGateway: 0, bareRoute: 0 };
+  const errors = { gateway: 0, limitedGateway: 0, tracedGateway: 0, bareRoute: 0 };
   const count = (name: keyof typeof rates, result: LoadResult) => {
     non2xx[name] += result.non2xx;
     errors[name] += result.errors;
@@ -230,7 +249,16 @@ export async function measureIntake(options: {
     for (const target of Object.values(targets)) await postNotifications(tool, target, 3);
     await flusher.flushall();
     for (let round = 0; round < options.rounds; round++) {
-      for (const name of ["gateway", "raw", "bareRoute", "limitedGateway"] as const) {
+      // Tracing off and on side by side, the first of the two alternating, so neither always
+      // runs after the other.
+      const pair = ["gateway", "tracedGateway"] as const;
+      const order = [
+        ...(round % 2 === 0 ? pair : [...pair].reverse()),
+        "raw",
+        "bareRoute",
+        "limitedGateway",
+      ] as const;
+      for (const name of order) {
         if (name === "raw") rawRates.push(await rawBullmqRate(queue, options.durationS));
         else {
           const result = await postNotifications(tool, targets[name], options.durationS);
@@ -260,8 +288,13 @@ export async function measureIntake(options: {
       bareP99s.push(bareResult.p99Ms);
       await flusher.flushall();
     }
-    const ratiosTo = (values: number[], base: number[]) =>
-      round(median(values.map((value, index) => value / (base[index] ?? Number.NaN))));
+    const roundRatios = (values: number[], base: number[]) =>
+      values.map((value, index) => value / (base[index] ?? Number.NaN));
+    const ratiosTo = (values: number[], base: number[]) => round(median(roundRatios(values, base)));
+    const spread = (values: number[], base: number[]) => {
+      const ratios = roundRatios(values, base);
+      return round(Math.max(...ratios) - Math.min(...ratios));
+    };
     const p99 = median(p99s);
     const bareP99 = median(bareP99s);
     return {
@@ -271,12 +304,21 @@ export async function measureIntake(options: {
       limitedGatewayPerMinute: LIMITED_GATEWAY_PER_MINUTE,
       gatewayRequestsPerSecond: rates.gateway.map((rate) => round(rate, 0)),
       limitedGatewayRequestsPerSecond: rates.limitedGateway.map((rate) => round(rate, 0)),
+      tracedGatewayRequestsPerSecond: rates.tracedGateway.map((rate) => round(rate, 0)),
       bareRouteRequestsPerSecond: rates.bareRoute.map((rate) => round(rate, 0)),
       rawAddsPerSecond: rawRates.map((rate) => round(rate, 0)),
       non2xx,
       errors,
       gatewayOfBareRoute: ratiosTo(rates.gateway, rates.bareRoute),
       limitedGatewayOfBareRoute: ratiosTo(rates.limitedGateway, rates.bareRoute),
+      /** The range (max − min) of the rounds' gateway ÷ bare route ratios: this run's noise. */
+      gatewayOfBareRouteSpread: spread(rates.gateway, rates.bareRoute),
+      tracedGatewayOfBareRoute: ratiosTo(rates.tracedGateway, rates.bareRoute),
+      /** Tracing off ÷ tracing on, the median of the rounds' ratios, and their range. */
+      tracingOffOfOn: ratiosTo(rates.gateway, rates.tracedGateway),
+      tracingOffOfOnSpread: spread(rates.gateway, rates.tracedGateway),
+      /** Trace exports the stand-in collector received from the traced gateway (0: tracing never ran). */
+      collectorExports: collector.received(),
       gatewayOfRaw: ratiosTo(rates.gateway, rawRates),
       limitedGatewayOfRaw: ratiosTo(rates.limitedGateway, rawRates),
       bareRouteOfRaw: ratiosTo(rates.bareRoute, rawRates),
@@ -288,10 +330,12 @@ export async function measureIntake(options: {
       gatewayRssIdleMiB: rssIdle,
       gatewayRssAfterIntakeMiB: gateway.rssMiB(),
       limitedGatewayRssAfterIntakeMiB: limited.gateway.rssMiB(),
+      tracedGatewayRssAfterIntakeMiB: traced.gateway.rssMiB(),
     };
   } finally {
     await queue.close();
-    await Promise.all([gateway.stop(), limited.gateway.stop(), bare.stop()]);
+    await Promise.all([gateway.stop(), limited.gateway.stop(), traced.gateway.stop(), bare.stop()]);
+    await collector.close();
     flusher.disconnect();
   }
 }

@@ -68,23 +68,21 @@ export function writeReport(file: string, run: Run): void {
   spawnSync("node_modules/.bin/biome", ["format", "--write", file], { stdio: "ignore" });
 }
 
-/** BENCHMARKS.md from a run's raw numbers, with the analysis (`notes`) below the tables. */
-export function renderReport(
-  run: {
-    date: string;
-    mode: string;
-    plan: Record<string, number>;
-    machine: Record<string, string | number>;
-    targets: Target[];
-    references: Array<{ what: string; value: number | string }>;
-  } & Figures,
-): string {
+/** What every report starts with: the run, the machine and the two tables. */
+interface RunTables {
+  date: string;
+  mode: string;
+  plan: Record<string, number>;
+  machine: Record<string, string | number>;
+  targets: Target[];
+  references: Array<{ what: string; value: number | string }>;
+}
+
+function renderTables(run: RunTables, json: string): string {
   const rows = run.targets.map(
     (t) => `| ${t.what} | ${t.value} | ${t.target} | ${t.pass ? "pass" : "**miss**"} |`,
   );
-  return `# Benchmarks
-
-Written by \`npm run bench\` (${run.mode} run) on ${run.date}. Raw numbers: \`BENCHMARKS.json\`.
+  return `Written by \`npm run bench\` (${run.mode} run) on ${run.date}. Raw numbers: \`${json}\`.
 Each figure is the median over the rounds in \`plan\`; ratios are measured side by side in the same run.
 
 Machine: ${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memoryGiB} GiB, ${run.machine.os},
@@ -100,7 +98,31 @@ References measured in the same run, to locate the misses:
 | --- | --- |
 ${run.references.map((r) => `| ${r.what} | ${r.value} |`).join("\n")}
 
-Plan: \`${JSON.stringify(run.plan)}\`
+Plan: \`${JSON.stringify(run.plan)}\``;
+}
+
+/**
+ * A partial run's report (\`--only intake\`): the tables only. How each figure is measured is in
+ * BENCHMARKS.md, the last full run's report.
+ */
+export function writePartialReport(file: string, run: RunTables): void {
+  writeFileSync(
+    file,
+    `# Benchmarks: ${run.mode}
+
+${renderTables(run, file.replace(/\.md$/, ".json"))}
+
+A partial run; how each figure is measured, and the full set of targets, are in BENCHMARKS.md.
+`,
+  );
+  spawnSync("node_modules/.bin/biome", ["format", "--write", file], { stdio: "ignore" });
+}
+
+/** BENCHMARKS.md from a run's raw numbers, with the analysis (`notes`) below the tables. */
+export function renderReport(run: RunTables & Figures): string {
+  return `# Benchmarks
+
+${renderTables(run, "BENCHMARKS.json")}
 
 ${notes(run)}
 `;
@@ -130,6 +152,13 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   the rounds' ratios; the References' rates are each target's median, so their quotient can differ
   when rounds vary (every round is in \`BENCHMARKS.json\`). Every gateway the bench starts has
   \`METRICS_PORT=0\`; all traffic goes to 127.0.0.1.
+- **Tracing**: in the same rounds, next to the gateway above (tracing off: no \`OTEL_*\` variable,
+  so no SDK is loaded), the same gateway with tracing on (\`OTEL_EXPORTER_OTLP_ENDPOINT\` at a
+  stand-in collector in the bench process, \`test/support/otlp-collector.ts\`, which answers 200 and
+  discards; OTLP/protobuf, every request sampled); the two alternate which runs first. The rule for
+  "tracing off costs nothing measurable": this run's gateway ÷ bare route may be below the last full
+  report's (read from \`BENCHMARKS.json\` before it is rewritten) by at most the range (max − min) of
+  this run's per-round ratios, its own noise. Tracing off ÷ on is listed under References.
 - **p99**: wrk2, which paces, is not packaged; \`bench/wrk-post.lua\` paces wrk with its \`delay()\`
   hook instead: each request takes the next slot of a schedule at the target rate, and wrk times a
   request from its write, so the pause before it is not latency. This stays closed-loop (a request
@@ -167,8 +196,10 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   before).
 - **Idle**: the same count for an idle gateway and worker, extrapolated to an hour.
 - **Memory**: \`VmRSS\` of the processes.
-- **Cold start**: spawn of the built gateway → first \`202\`, against spawn of a bare Hono
-  hello-world (\`bench/hello-server.mjs\`) → first \`200\`.
+- **Cold start**: spawn of the bundled gateway (\`dist/gateway.mjs\`, \`scripts/bundle.ts\`) → first
+  \`202\`, against spawn of the bare Hono + zod + BullMQ route (\`bench/bare-intake-server.mjs\`,
+  not bundled; the References add it bundled the same way) → first \`202\`, and of a bare Hono hello-world (\`bench/hello-server.mjs\`) → first
+  \`200\`, in alternating rounds on one Redis.
 
 ## What limits each figure (misses included), and what the profiles showed
 
@@ -235,11 +266,12 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   (MULTI, SADD, PEXPIRE, EXEC before the Twilio call, SREM after it: \`worker/create-worker.ts\`).
   Inside the code. A batched email costs far less: ${drain.steady.redisCommandsPerEmail ?? "n/a"}
   commands per email in the drain, delivery only.
-- **Cold start** (${cold.ratio} × the hello-world). A bare Hono + zod + BullMQ route (spawn → first
-  \`202\`) already takes about four times the hello-world: importing BullMQ and ioredis and the Redis
-  handshake, outside the project's code. The gateway takes ${cold.gatewayOfBareQueueRoute} times that
-  route's time (\`@hono/zod-openapi\`, prom-client, pino); Bull Board and the
-  tracing SDK (only when tracing is on) load on first use.
+- **Cold start** (${cold.gatewayOfBareQueueRoute} × the bare route; ${cold.ratio} × the
+  hello-world). A bare Hono + zod + BullMQ route already takes several times the hello-world:
+  importing BullMQ and ioredis and the Redis handshake, outside the project's code. The gateway
+  starts from one bundled file (esbuild), so Node reads one module instead of resolving hundreds
+  under node_modules; Bull Board, Scalar's page and the tracing SDK (only when tracing is on) are
+  chunks loaded on first use.
 - **Memory.** Uncapped, the last report found V8 letting the gateway grow to 168 MiB under the intake run; the Docker image's
   \`NODE_OPTIONS=--max-old-space-size=96\` (which the bench applies too) keeps it under 150 MiB, at
   the price of more frequent major GCs.`;

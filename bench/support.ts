@@ -6,6 +6,10 @@ import {
   startNodeProcess,
 } from "../test/support/processes.js";
 
+/** The production build: one bundled file per process (scripts/bundle.ts, `npm run build`). */
+export const GATEWAY_BUNDLE = "dist/gateway.mjs";
+export const WORKER_BUNDLE = "dist/worker.mjs";
+
 /** A process started for a measurement: the harness's one spawner, with production defaults. */
 export type BuiltProcess = ServiceProcess;
 

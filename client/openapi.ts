@@ -223,6 +223,25 @@ export interface paths {
               /** @description True when the order is now completely filled or cancelled: no fill follows. */
               final: boolean;
             };
+            /** @description For fills: per channel, false to send each fill alone, or { windowMs, maxWaitMs } (1000 to 3600000) to digest them; the worker's configuration when omitted. */
+            digest?: {
+              sms?:
+                | false
+                | {
+                    /** @description Send the digest when no fill came for this long; the configured window when omitted. */
+                    windowMs?: number;
+                    /** @description Send the digest at the latest this long after its first fill; the configured maximum when omitted. */
+                    maxWaitMs?: number;
+                  };
+              email?:
+                | false
+                | {
+                    /** @description Send the digest when no fill came for this long; the configured window when omitted. */
+                    windowMs?: number;
+                    /** @description Send the digest at the latest this long after its first fill; the configured maximum when omitted. */
+                    maxWaitMs?: number;
+                  };
+            };
             /**
              * @description Whether the user bought or sold.
              * @enum {string}
@@ -713,6 +732,130 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/events/replay": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Send the events recorded in a time range to the backend again, with their original ids (admin keys only)
+     * @description Each event keeps its `webhook-id`, so a backend that deduplicates by it sees nothing twice. Events are kept for EVENTS_RETENTION_DAYS (30 by default); the range selects by when an event was recorded and spans at most 7 days; one request replays at most 10,000 events.
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          "application/json": components["schemas"]["EventReplayRequest"];
+        };
+      };
+      responses: {
+        /** @description Queued for delivery again; they are POSTed as the events worker gets to them */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["EventReplayAccepted"];
+          };
+        };
+        /** @description Invalid request body or parameters */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing or invalid API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The API key may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Conflict with the current state */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Request body too large */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Body is not JSON */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Request cannot be processed as sent */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Too many requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Redis (the queue) is unreachable; retry later */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   "/suppressions": {
     parameters: {
       query?: never;
@@ -762,7 +905,7 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description Error */
+        /** @description The API key may not do this */
         403: {
           headers: {
             [name: string]: unknown;
@@ -850,7 +993,7 @@ export interface paths {
             "application/json": components["schemas"]["Error"];
           };
         };
-        /** @description Error */
+        /** @description The API key may not do this */
         403: {
           headers: {
             [name: string]: unknown;
@@ -991,9 +1134,10 @@ export interface components {
     };
     ChannelReport: {
       /** @enum {string} */
-      status: "pending" | "sent" | "failed" | "skipped" | "suppressed";
+      status: "pending" | "sent" | "failed" | "skipped" | "suppressed" | "digested";
       calls: number;
       providerId?: string;
+      digestId?: string;
       inFlightSince?: number;
       inFlightUntil?: number;
       error?: {
@@ -1045,6 +1189,24 @@ export interface components {
       id: string;
       /** @enum {string} */
       status: "cancelled";
+    };
+    EventReplayAccepted: {
+      /** @description Events queued for delivery again */
+      replayed: number;
+      from: string;
+      to: string;
+    };
+    EventReplayRequest: {
+      /**
+       * Format: date-time
+       * @example 2026-11-26T08:00:00Z
+       */
+      from: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-26T12:00:00Z
+       */
+      to: string;
     };
     SuppressionPage: {
       items: components["schemas"]["Suppression"][];

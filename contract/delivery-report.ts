@@ -21,13 +21,16 @@ export type FailureKind = (typeof FAILURE_KINDS)[number];
 export const channelDeliverySchema = z.object({
   /**
    * `skipped`: no recipient for this channel; `suppressed`: the recipient is on the suppression
-   * list (lib/suppressions.ts), so no provider call was made.
+   * list (lib/suppressions.ts), so no provider call was made; `digested`: this fill went into a
+   * digest (`digestId`), which sends the channel's message.
    */
-  status: z.enum(["pending", "sent", "failed", "skipped", "suppressed"]),
+  status: z.enum(["pending", "sent", "failed", "skipped", "suppressed", "digested"]),
   /** Provider calls made for this channel so far. */
   calls: z.number().int(),
   /** The provider's message id once sent (an email id, a message SID). */
   providerId: z.string().optional(),
+  /** The digest notification this fill went into, when `digested`: look it up by this id. */
+  digestId: z.string().optional(),
   /**
    * Set before a call whose provider has no idempotency key, cleared once the provider's answer
    * says for sure whether it accepted: while set, an earlier try may have sent the message, and

@@ -6,6 +6,7 @@ import type { JobsOptions } from "bullmq";
 import { z } from "zod";
 import { hasRecipient, recipientFields } from "./channels.js";
 import { nonNegativeDecimal, positiveDecimal } from "./decimal.js";
+import { digestOverrideSchema } from "./digest.js";
 
 /** The BullMQ queue name; existing producers add to it directly, so it never changes. */
 export const NOTIFICATION_QUEUE = "notifications";
@@ -113,6 +114,7 @@ const notificationFields = {
     })
     .optional()
     .describe("For trade.executed: this notification is one fill of `order` (see digests)."),
+  digest: digestOverrideSchema.optional(),
   side: z.enum(["buy", "sell"]).optional().describe("Whether the user bought or sold."),
   currency: z
     .string()
@@ -163,6 +165,10 @@ const deliveryFields = {
 export const notificationRequestSchema = z
   .strictObject({ ...notificationFields, ...deliveryFields })
   .refine(hasRecipient, atLeastOneRecipient)
+  .refine((request) => request.digest === undefined || request.fill !== undefined, {
+    message: "applies to fills only: give `fill` too",
+    path: ["digest"],
+  })
   .refine(
     // An unparseable sendAt already has its format error; these two judge real dates only.
     (request) => !isDate(request.sendAt) || Date.parse(request.sendAt) > Date.now() - 60_000,

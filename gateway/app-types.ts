@@ -1,9 +1,10 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Queue } from "bullmq";
 import type { MiddlewareHandler } from "hono";
-import type { DeliveryEventSink } from "../contract/delivery-events.js";
 import type { NotificationJobSettings } from "../contract/notification-job.js";
+import type { EventPublisher } from "../lib/delivery-events/publisher.js";
 import type { Logger } from "../lib/logger.js";
+import type { MessageEnv } from "../lib/message-env.js";
 import type { RedisConnection } from "../lib/redis.js";
 
 /** What the routes need from the outside world; `server.ts` builds it, tests build their own. */
@@ -27,9 +28,16 @@ export interface GatewayDeps {
   warnings?: string[];
   /** Bull Board's login; without it the dashboard is off. `readOnly`: look, never act. */
   admin?: { user: string; password: string; readOnly?: boolean };
+  /** Catalogs, brand, default locale and zone the admin previews render with; the defaults when unset. */
+  messages?: MessageEnv;
   /** How long queue counts read for /metrics are reused (QUEUE_METRICS_CACHE_MS); 0 when unset. */
   metricsCacheMs?: number;
   logger: Logger;
+  /**
+   * Events to the exchange's backend (EVENTS_WEBHOOK_URL): the provider webhooks publish through
+   * it (a DeliveryEventSink), `POST /events/replay` replays from it. Unset: events are off.
+   */
+  events?: EventPublisher;
   /** Tracing middleware (tracing.ts `requestTracing()`), first on every request; none when off. */
   requestTracing?: readonly MiddlewareHandler[];
   /**
@@ -48,8 +56,6 @@ export interface GatewayDeps {
   };
   /** How long delivery status is kept (DELIVERY_STATUS_RETENTION_DAYS), in seconds; 30 days unset. */
   deliveryRetentionSeconds?: number;
-  /** Where delivery events for the backend go (#14's signed events); none when unset. */
-  events?: DeliveryEventSink;
 }
 
 /** Context variables every handler can read. */

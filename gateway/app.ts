@@ -14,7 +14,9 @@ import { ApiError, createErrorHandler, formatZodError, notFoundHandler } from ".
 import { createGatewayMetrics } from "./metrics.js";
 import { requestLog } from "./request-log.js";
 import { registerAdminDashboard } from "./routes/admin-dashboard.js";
+import { registerAdminPreviews } from "./routes/admin-previews.js";
 import { registerApiDocs } from "./routes/api-docs.js";
+import { registerReplayEvents } from "./routes/events-replay.js";
 import { registerHealth } from "./routes/health.js";
 import { registerBatchNotifications } from "./routes/notifications-batch.js";
 import { registerCancelNotification } from "./routes/notifications-cancel.js";
@@ -105,6 +107,11 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   registerRetryNotification(app, deps);
   registerCancelNotification(app, deps);
 
+  // Events to the exchange's backend, behind the same keys (the route wants an admin one).
+  app.use("/events/*", apiKey);
+  if (perKey) app.use("/events/*", perKey);
+  registerReplayEvents(app, deps);
+
   // The suppression list, for admin-scoped keys.
   app.use("/suppressions/*", apiKey);
   if (perKey) app.use("/suppressions/*", perKey);
@@ -145,8 +152,9 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   // The API's own description, built from the routes above.
   registerApiDocs(app);
 
-  // Operators' dashboard, behind its own login.
+  // Operators' pages, behind their own login: the queue dashboard, the message previews.
   registerAdminDashboard(app, deps);
+  registerAdminPreviews(app, deps);
 
   const metricsApp = new Hono().get("/metrics", metrics.printMetrics);
   return { app, metricsApp };

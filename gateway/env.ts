@@ -1,10 +1,12 @@
 import { z } from "zod";
+import { eventsEnvFields, requireEventsSecret } from "../lib/delivery-events/env.js";
 import {
   commaListSchema,
   publicUrlSchema,
   requireClusterHashTag,
   sharedEnvFields,
 } from "../lib/env.js";
+import { messageEnvFields } from "../lib/message-env.js";
 import { weakDigestReason, weakKeyReason } from "./api-keys.js";
 
 /** The gateway's whole configuration; parsed once at start. */
@@ -65,6 +67,10 @@ export const gatewayEnvSchema = z
     ADMIN_PASSWORD: z.string().min(12, "must be at least 12 characters").optional(),
     /** The dashboard shows queues and jobs but offers no action (retry, remove, add, pause). */
     ADMIN_READ_ONLY: z.stringbool().default(false),
+    /** The worker's message settings, read here for the admin previews (GET /admin/previews). */
+    ...messageEnvFields,
+    /** Events to the exchange's backend: the provider webhooks publish them, replay re-sends them. */
+    ...eventsEnvFields,
     /**
      * The gateway's public base URL, as providers reach it (https://notify.example.com): Twilio
      * signs the URL it posts to, which behind Fly's or Railway's proxy is not the one Node sees.
@@ -97,6 +103,7 @@ export const gatewayEnvSchema = z
       });
     }
     requireClusterHashTag(env, ctx);
+    requireEventsSecret(env, ctx);
   });
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;

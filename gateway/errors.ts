@@ -70,7 +70,7 @@ export class ApiError extends HTTPException {
   }
 }
 
-/** `to: Invalid email address; amount: Too small: expected number to be >0` */
+/** `to: Invalid email address; amount: must be greater than 0` */
 export function formatZodError(error: ZodError): string {
   return error.issues
     .map((issue) => {

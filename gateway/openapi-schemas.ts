@@ -6,6 +6,7 @@ export function errorResponses<const S extends readonly number[]>(...statuses: S
   const descriptions: Record<number, string> = {
     400: "Invalid request body or parameters",
     401: "Missing or invalid API key",
+    403: "The API key may not do this",
     404: "Not found",
     409: "Conflict with the current state",
     413: "Request body too large",

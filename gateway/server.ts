@@ -1,7 +1,7 @@
 import { serve } from "@hono/node-server";
 import { Queue } from "bullmq";
-import { NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
+import { openEventPublisher } from "../lib/delivery-events/publisher.js";
 import { deliveryRetentionSeconds, jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
 import { handleShutdown } from "../lib/lifecycle.js";
 import { createLogger } from "../lib/logger.js";
@@ -32,6 +32,17 @@ const queue = new Queue(NOTIFICATION_QUEUE, {
 });
 queue.on("error", (err) => logger.warn({ err: err.message }, "queue error"));
 
+// Events to the exchange's backend, only with EVENTS_WEBHOOK_URL: the gateway publishes (provider
+// webhooks) and replays; the worker delivers.
+const events = env.EVENTS_WEBHOOK_URL
+  ? openEventPublisher({
+      connection: redis,
+      prefix: env.QUEUE_PREFIX,
+      retentionDays: env.EVENTS_RETENTION_DAYS,
+    })
+  : undefined;
+events?.queue.on("error", (err) => logger.warn({ err: err.message }, "events queue error"));
+
 // Filled once Redis answers; /readyz reports them.
 const warnings: string[] = [];
 redis.once("ready", async () => {
@@ -58,6 +69,7 @@ const { app, metricsApp } = createGateway({
   },
   jobSettings: jobSettingsOf(env),
   metricsCacheMs: env.QUEUE_METRICS_CACHE_MS,
+  messages: env,
   ...(env.ADMIN_USER && env.ADMIN_PASSWORD
     ? {
         admin: {
@@ -69,6 +81,7 @@ const { app, metricsApp } = createGateway({
     : {}),
   logger,
   warnings,
+  ...(events ? { events: events.publisher } : {}),
   ...(requestTracing ? { requestTracing } : {}),
   webhooks: {
     resendSecret: env.RESEND_WEBHOOK_SECRET,
@@ -77,8 +90,6 @@ const { app, metricsApp } = createGateway({
     perMinute: env.WEBHOOK_RATE_LIMIT_PER_MINUTE,
   },
   deliveryRetentionSeconds: deliveryRetentionSeconds(env),
-  // The signed events to the exchange's backend (#14) plug in here.
-  events: NO_DELIVERY_EVENTS,
 });
 
 if (env.TWILIO_AUTH_TOKEN && !env.PUBLIC_URL) {
@@ -124,6 +135,7 @@ handleShutdown({
   close: async () => {
     metricsServer.close();
     await queue.close().catch(() => {});
+    await events?.queue.close().catch(() => {});
     await redis.quit().catch(() => redis.disconnect());
     await tracing?.shutdown().catch(() => {});
   },

@@ -22,6 +22,7 @@ import {
 } from "@opentelemetry/sdk-trace";
 import type { Telemetry } from "bullmq";
 import { BullMQOtel } from "bullmq-otel";
+import { withoutHousekeeping } from "./housekeeping-sampler.js";
 import type { TracingEnv } from "./tracing.js";
 
 /** The exporter OTEL_TRACES_EXPORTER and OTEL_EXPORTER_OTLP_PROTOCOL name (default otlp, http/protobuf). */
@@ -62,9 +63,9 @@ export function samplerFrom(env: TracingEnv = process.env): Sampler {
 }
 
 /**
- * Registers a tracer provider for `serviceName` globally, with the sampler and exporter the
- * environment names (or the given span processors), an AsyncLocalStorage context manager and
- * the W3C `traceparent` propagator.
+ * Registers a tracer provider for `serviceName` globally, with the sampler (less BullMQ's
+ * housekeeping roots) and exporter the environment names (or the given span processors), an
+ * AsyncLocalStorage context manager and the W3C `traceparent` propagator.
  */
 export function registerTracing(
   serviceName: string,
@@ -73,7 +74,8 @@ export function registerTracing(
 ): TracerProvider {
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ "service.name": serviceName }),
-    sampler: samplerFrom(env),
+    // BullMQ's timers (stalled-job checks, lock renewals) would each be a trace of their own.
+    sampler: withoutHousekeeping(samplerFrom(env)),
     spanProcessors: options.spanProcessors ?? [
       new BatchSpanProcessor({ exporter: exporterFrom(env) }),
     ],

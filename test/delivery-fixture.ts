@@ -27,10 +27,14 @@ export async function startDeliveryHarness(
     fetch: (request) => serve?.(request) ?? new Response("starting", { status: 503 }),
   });
   const events: DeliveryEvent[] = [];
+  // Collects what is published; the replay side of a real publisher is not used here.
   const sink = {
     async publish(event: DeliveryEvent) {
       events.push(event);
     },
+    countBetween: async () => 0,
+    eventsBetween: async () => [],
+    replay: async () => {},
   };
   const harness = await startWorkerHarness({
     ...options.harness,

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import railwayProgram from "../deploy/railway/railway.js";
 import { gatewayEnvSchema } from "../gateway/env.js";
+import { BUNDLES, bundledSourceFolders } from "../scripts/bundle.js";
 import { workerEnvSchema } from "../worker/env.js";
 import { createTestGateway } from "./gateway-fixture.js";
 
@@ -25,13 +26,14 @@ const gatewayDefaults = gatewayEnvSchema.parse({
 });
 const workerDefaults = workerEnvSchema.parse({ REDIS_URL: "redis://x" });
 
-const ENTRY = { gateway: "node dist/gateway/server.js", worker: "node dist/worker/index.js" };
+const ENTRY = { gateway: "node dist/gateway.mjs", worker: "node dist/worker.mjs" };
 
-/** `node dist/gateway/server.js` → the source file the build turns into it. */
+/** `node dist/gateway.mjs` → the source file the build bundles into it. */
 function sourceOf(command: string): string {
-  const match = /^node dist\/(.+)\.js$/.exec(command);
-  if (!match) throw new Error(`not a "node dist/….js" command: ${command}`);
-  return `${match[1]}.ts`;
+  const bundle = /^node (dist\/.+\.mjs)$/.exec(command)?.[1];
+  const source = BUNDLES[bundle as keyof typeof BUNDLES];
+  if (!source) throw new Error(`not a bundle "npm run build" makes: ${command}`);
+  return source;
 }
 
 async function gatewayServes(path: string): Promise<boolean> {
@@ -153,12 +155,14 @@ describe("railway.json and railway.worker.json", () => {
 });
 
 describe("Dockerfile and docker-compose.yml", () => {
-  it("copies every source folder the build compiles, and starts the gateway by default", () => {
-    const build: Doc = JSON.parse(readFileSync("tsconfig.build.json", "utf8"));
-    for (const folder of build.include as string[]) {
+  it("copies every source folder the bundles are built from, and starts the gateway by default", async () => {
+    const folders = await bundledSourceFolders();
+    expect(folders).toEqual(expect.arrayContaining(["contract", "gateway", "lib", "worker"]));
+    for (const folder of folders) {
       expect(dockerfile).toContain(`COPY ${folder} ./${folder}`);
     }
-    expect(dockerfile).toContain('CMD ["node", "dist/gateway/server.js"]');
+    expect(dockerfile).toContain("COPY scripts/bundle.ts ./scripts/bundle.ts");
+    expect(dockerfile).toContain('CMD ["node", "dist/gateway.mjs"]');
     expect(dockerfile).toContain("npm ci --omit=dev");
     expect(dockerfile).toMatch(/^USER node$/m);
   });

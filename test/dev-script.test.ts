@@ -64,7 +64,7 @@ describe("npm run dev", () => {
       expect(output).toContain("[dev outbox] EMAIL to user@example.com");
       expect(output).toContain("Subject: Trade executed: You traded 0.02 BTC");
       expect(output).toContain(
-        "[dev outbox] SMS to +12025550143: You traded 0.02 BTC for $1,000.00. Order order-id-123",
+        "[dev outbox] SMS to +12025550143: Exchange: You traded 0.02 BTC for $1,000.00. Order order-id-123",
       );
     });
     const kept = readFileSync(join(dataDir, "outbox", "outbox.jsonl"), "utf8")

@@ -1,8 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BUNDLES, bundle } from "../scripts/bundle.js";
 import { freePort } from "../scripts/redis-server.js";
 import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
@@ -12,21 +13,23 @@ import { type ServiceProcess, startNodeProcess } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
 /**
- * Builds the production bundle the way the Dockerfile does (compile, then `npm ci --omit=dev`
- * in a clean folder) and runs both processes from it with NODE_ENV=production: a runtime
- * dependency that is only in devDependencies makes this fail.
+ * Builds the production bundle the way the Dockerfile does (`npm run build`'s bundles, then
+ * `npm ci --omit=dev` in a clean folder) and runs both processes from it with
+ * NODE_ENV=production: a runtime dependency that is only in devDependencies, or a package the
+ * bundles leave to node_modules that is missing there, makes this fail.
  */
+/** Strong enough for production's check (at least 16 characters). */
+const ADMIN_PASSWORD = "bundle-test-admin-password-7f3a";
+
 describe("the production bundle", () => {
   let dir: string;
   let resend: FakeResend;
   let twilio: FakeTwilio;
   const processes: ServiceProcess[] = [];
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "notify-bundle-"));
-    execFileSync("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", join(dir, "dist")], {
-      stdio: "pipe",
-    });
+    await bundle(join(dir, "dist"));
     copyFileSync("package.json", join(dir, "package.json"));
     copyFileSync("package-lock.json", join(dir, "package-lock.json"));
     execFileSync("npm", ["ci", "--omit=dev", "--no-audit", "--no-fund"], {
@@ -39,6 +42,23 @@ describe("the production bundle", () => {
     await Promise.all(processes.map((child) => child.stop("SIGKILL")));
     await Promise.all([resend?.close(), twilio?.close()]);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("is one file per process, with what only some requests need in chunks of its own", () => {
+    const files = readdirSync(join(dir, "dist")).filter((file) => file.endsWith(".mjs"));
+    expect(files.sort()).toEqual(Object.keys(BUNDLES).map((file) => basename(file)));
+    const gateway = readFileSync(join(dir, "dist/gateway.mjs"), "utf8");
+    // The tracing SDK and @hono/otel (tracing on only), Scalar's page (GET /docs).
+    for (const lazy of ["BatchSpanProcessor", "httpInstrumentationMiddleware", "getHtmlDocument"]) {
+      expect(gateway).not.toContain(lazy);
+      const chunks = readdirSync(join(dir, "dist/gateway-chunks")).filter((f) =>
+        f.endsWith(".mjs"),
+      );
+      const inChunks = chunks.filter((chunk) =>
+        readFileSync(join(dir, "dist/gateway-chunks", chunk), "utf8").includes(lazy),
+      );
+      expect(inChunks, lazy).toHaveLength(1);
+    }
   });
 
   it("starts the gateway and the worker in production and delivers a notification", async () => {
@@ -56,14 +76,30 @@ describe("the production bundle", () => {
       DEV_OUTBOX_DIR: "/proc/no-outbox-here",
       ...providerEnv(resend, twilio),
     };
-    const gateway = startNodeProcess("gateway", [join(dir, "dist/gateway/server.js")], env);
-    const worker = startNodeProcess("worker", [join(dir, "dist/worker/index.js")], env);
+    const gateway = startNodeProcess("gateway", [join(dir, "dist/gateway.mjs")], {
+      ...env,
+      ADMIN_USER: "operator",
+      ADMIN_PASSWORD,
+    });
+    const worker = startNodeProcess("worker", [join(dir, "dist/worker.mjs")], env);
     processes.push(gateway, worker);
     await gateway.waitForLine(/gateway listening/);
     await worker.waitForLine(/worker ready/);
 
-    const response = await postNotification(`http://127.0.0.1:${port}`);
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const response = await postNotification(baseUrl);
     expect(response.status).toBe(202);
+    // What the bundle loads on first use, and the packages it leaves to node_modules.
+    expect((await fetch(`${baseUrl}/openapi.json`)).status).toBe(200);
+    expect((await fetch(`${baseUrl}/docs`)).status).toBe(200);
+    const scalar = await fetch(`${baseUrl}/docs/scalar.js`);
+    expect(scalar.status).toBe(200);
+    expect((await scalar.text()).length).toBeGreaterThan(100_000);
+    const dashboard = await fetch(`${baseUrl}/admin/queues`, {
+      headers: { authorization: `Basic ${btoa(`operator:${ADMIN_PASSWORD}`)}` },
+    });
+    expect(dashboard.status).toBe(200);
+    expect(await dashboard.text()).toContain("<script");
     await eventually(() => {
       expect(resend.emails).toHaveLength(1);
       expect(twilio.messages).toHaveLength(1);

@@ -1,44 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/redis-server.js";
 import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { eventually, redisUrl } from "./fixtures.js";
 import { postNotification, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
+import { type OtlpCollector, startOtlpCollector } from "./support/otlp-collector.js";
 import { type ServiceProcess, startService } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
-/** An OTLP/HTTP collector stand-in: keeps each export's content type and body. */
-async function startCollector() {
-  const exports: Array<{ contentType: string; body: Buffer }> = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      if (request.url === "/v1/traces") {
-        exports.push({
-          contentType: String(request.headers["content-type"]),
-          body: Buffer.concat(chunks),
-        });
-      }
-      response.writeHead(200, { "content-type": String(request.headers["content-type"]) });
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    exports,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 // Real processes with tracing on: the gateway exports OTLP/JSON, the worker OTLP/protobuf.
 describe("tracing in the gateway and worker processes", () => {
-  let collector: Awaited<ReturnType<typeof startCollector>>;
+  let collector: OtlpCollector;
   let resend: FakeResend;
   let twilio: FakeTwilio;
   let gateway: ServiceProcess;
@@ -46,7 +19,7 @@ describe("tracing in the gateway and worker processes", () => {
   let baseUrl: string;
 
   beforeAll(async () => {
-    collector = await startCollector();
+    collector = await startOtlpCollector();
     resend = await startFakeResend();
     twilio = await startFakeTwilio();
     const port = await freePort();

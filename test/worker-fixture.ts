@@ -79,7 +79,7 @@ export async function startWorkerHarness(
     telemetry?: Telemetry;
     /** Twilio's StatusCallback for every SMS; none unless given. */
     statusCallback?: string;
-    /** Where the worker publishes delivery events; none unless given. */
+    /** Where the worker publishes its delivery events (sent, failed, what webhooks told it early); none unless given. */
     events?: DeliveryEventSink;
   } = {},
 ) {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { type Telemetry, Worker } from "bullmq";
+import { type Job, Queue, type Telemetry, Worker } from "bullmq";
 import type { Channel } from "../contract/channels.js";
 import { type DeliveryEventSink, NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import {
@@ -14,9 +14,13 @@ import type { RedisConnection } from "../lib/redis.js";
 import { createSuppressionList } from "../lib/suppressions.js";
 import { type ChannelBatcher, createChannelBatcher } from "./channel-batcher.js";
 import type { ChannelRegistry } from "./channels/registry.js";
+import { createDigestCollections } from "./digest/collection.js";
+import type { DigestConfig } from "./digest/policy.js";
 import type { WorkerMetrics } from "./metrics.js";
+import { publishUndecidedFailures, withNotificationEvents } from "./notification-events.js";
 import { processNotification } from "./processor.js";
 import { createProviderGate, type ProviderTrouble } from "./provider-gate.js";
+import { type NotificationRenderer, rendererFromEnv } from "./templates/index.js";
 
 /** Settings of a notification worker; `index.ts` reads them from the environment. */
 export interface NotificationWorkerOptions {
@@ -38,11 +42,19 @@ export interface NotificationWorkerOptions {
   waitMs: Record<ProviderTrouble, number>;
   /** Overrides the queue name; tests use a private one. */
   queueName?: string;
+  /** Digests of partial fills; without it every fill is sent on its own (as before digests). */
+  digests?: DigestConfig;
+  /** Renders each notification; the default catalogs and brand when omitted (tests). */
+  render?: NotificationRenderer;
   /** BullMQ telemetry (bullmq-otel) while tracing is on: a span per attempt, in the job's trace. */
   telemetry?: Telemetry;
   /** How long delivery status is kept (DELIVERY_STATUS_RETENTION_DAYS), in seconds; 30 days unset. */
   deliveryRetentionSeconds?: number;
-  /** Where delivery events for the backend go (#14's signed events); none when unset. */
+  /**
+   * Where the worker's events go (the events queue): notification.sent and notification.failed,
+   * and what its delivery record learns (a provider's early webhook event, Twilio's 21610
+   * suppressing a number); none when unset.
+   */
   events?: DeliveryEventSink;
 }
 
@@ -51,6 +63,9 @@ const DEFAULT_DELIVERY_RETENTION_SECONDS = 30 * 24 * 60 * 60;
 
 /** How long the provider-id → notification index keeps an entry: as long as failed jobs are kept. */
 const PROVIDER_ID_TTL_SECONDS = 7 * 24 * 60 * 60;
+
+/** How long a digest collection is kept after its last write: as long as failed jobs are kept. */
+const DIGEST_COLLECTION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** Sets the key unless it is set, and answers its holder (SET NX GET needs Redis 7; this 5+). */
 const CLAIM = `
@@ -81,6 +96,13 @@ async function deploymentIdOf(redis: RedisConnection, key: string): Promise<stri
   const id = await redis.get(key);
   if (!id) throw new Error(`could not read ${key}`);
   return id;
+}
+
+let defaultRendering: Promise<NotificationRenderer> | undefined;
+/** Built once per process: catalogs and MJML layouts take about 0.3 s to prepare. */
+function defaultRenderer(): Promise<NotificationRenderer> {
+  defaultRendering ??= rendererFromEnv();
+  return defaultRendering;
 }
 
 /** Starts a BullMQ worker that delivers notifications. */
@@ -134,6 +156,27 @@ export async function createNotificationWorker(
       },
     };
   };
+  // Digest jobs are added from the worker, on the worker's connection (BullMQ does not close a
+  // connection it was given; index.ts quits it after the worker).
+  const digestQueue = options.digests
+    ? new Queue(queueName, { connection, prefix: options.prefix })
+    : undefined;
+  const digests =
+    options.digests && digestQueue
+      ? {
+          config: options.digests,
+          collections: createDigestCollections({
+            redis: connection,
+            keyPrefix,
+            maxFills: options.digests.maxFills,
+            finalDelayMs: options.digests.finalDelayMs,
+            ttlMs: DIGEST_COLLECTION_TTL_MS,
+          }),
+          queue: digestQueue,
+          jobSettings: options.jobSettings,
+          metrics: options.metrics,
+        }
+      : undefined;
   // Final delivery status (lib/delivery-store.ts) and the suppression list, beside the queue.
   const store = createDeliveryStore({
     redis: connection,
@@ -149,6 +192,7 @@ export async function createNotificationWorker(
     metrics: options.metrics.delivery,
   });
   const deps = {
+    digests,
     delivery: { store, suppressions, updates },
     adapters: options.registry.adapters,
     lookAlikes,
@@ -165,10 +209,12 @@ export async function createNotificationWorker(
     waitMs: options.waitMs,
     logger,
     metrics: options.metrics,
+    render: options.render ?? (await defaultRenderer()),
   };
+  const processJob = (job: Job, token: string | undefined) => processNotification(job, token, deps);
   const worker: Worker = new Worker(
     queueName,
-    (job, token) => processNotification(job, token, deps),
+    options.events ? withNotificationEvents(processJob, options.events, logger) : processJob,
     {
       connection,
       prefix: options.prefix,
@@ -200,5 +246,7 @@ export async function createNotificationWorker(
     );
   });
   worker.on("error", (err) => logger.error({ err }, "worker error"));
+  worker.on("closed", () => void digestQueue?.close().catch(() => {}));
+  if (options.events) publishUndecidedFailures(worker, options.events, logger);
   return worker;
 }

@@ -1,5 +1,11 @@
 import { z } from "zod";
+import {
+  eventsDeliveryEnvFields,
+  eventsEnvFields,
+  requireEventsSecret,
+} from "../lib/delivery-events/env.js";
 import { requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
+import { messageEnvFields } from "../lib/message-env.js";
 import { checkProviderEnv, providerEnvFields } from "./channels/registry.js";
 
 const positiveInt = z.coerce.number().int().positive();
@@ -33,10 +39,31 @@ export const workerEnvSchema = z
     /** Interface of the health port: all by default, so the platform's checker reaches it. */
     WORKER_HEALTH_HOST: z.string().default("0.0.0.0"),
 
+    // Digests of partial fills (docs/digests.md): per channel on/off and timing, for fills only.
+    /** SMS of fills go out as one digest per order (on) or one per fill (off). */
+    DIGEST_SMS: z.stringbool().default(true),
+    /** A digest goes once no fill came for this long… */
+    DIGEST_SMS_WINDOW_MS: positiveInt.default(30_000),
+    /** …or this long after its first fill at the latest. */
+    DIGEST_SMS_MAX_WAIT_MS: positiveInt.default(300_000),
+    /** Emails of fills: one per fill unless on. */
+    DIGEST_EMAIL: z.stringbool().default(false),
+    DIGEST_EMAIL_WINDOW_MS: positiveInt.default(30_000),
+    DIGEST_EMAIL_MAX_WAIT_MS: positiveInt.default(300_000),
+    /** A digest goes once it holds this many fills. */
+    DIGEST_MAX_FILLS: positiveInt.max(10_000).default(100),
+    /** How long after an order's final fill its digest goes: fills still in flight join it. */
+    DIGEST_FINAL_DELAY_MS: z.coerce.number().int().min(0).max(1000).default(200),
+
     DEV_OUTBOX_DIR: z.string().default(".dev/outbox"),
+
+    ...messageEnvFields,
+    ...eventsEnvFields,
+    ...eventsDeliveryEnvFields,
   })
   .superRefine((env, ctx) => {
     requireClusterHashTag(env, ctx);
+    requireEventsSecret(env, ctx);
     checkProviderEnv(env, env.NODE_ENV === "production", (name, why) => {
       if (env[name as keyof typeof env] === undefined) {
         ctx.addIssue({ code: "custom", path: [name], message: why });

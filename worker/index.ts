@@ -1,7 +1,7 @@
 import { Queue, type Worker } from "bullmq";
 import { CHANNELS } from "../contract/channels.js";
-import { NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
+import { openEventPublisher } from "../lib/delivery-events/publisher.js";
 import { deliveryRetentionSeconds, jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
 import { handleShutdown } from "../lib/lifecycle.js";
 import { createLogger } from "../lib/logger.js";
@@ -12,9 +12,12 @@ import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
 import { bullmqTelemetry, startTracing } from "../lib/tracing.js";
 import { buildChannelRegistry } from "./channels/registry.js";
 import { createNotificationWorker } from "./create-worker.js";
+import { digestConfigOf } from "./digest/policy.js";
 import { workerEnvSchema } from "./env.js";
+import { createEventDeliveryWorker } from "./event-delivery.js";
 import { createHealthApp, startHealthServer } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
+import { CatalogError, rendererFromEnv } from "./templates/index.js";
 
 const env = loadEnvOrExit(workerEnvSchema);
 // Before anything else, so the logger and the worker see it; undefined unless OTEL_* asks for it.
@@ -49,6 +52,40 @@ registerQueueGauges({
   logger,
 });
 
+// Catalogs are parsed and test-formatted here: a broken one stops the worker, naming file and key.
+const render = await rendererFromEnv(env).catch((error: unknown) => {
+  if (!(error instanceof CatalogError)) throw error;
+  console.error(`Invalid message catalog: ${error.message}`);
+  process.exit(1);
+});
+// Events to the exchange's backend, only with EVENTS_WEBHOOK_URL (the schema requires the secret
+// with it): a queue of their own and a BullMQ worker of its own, so a slow or dead backend
+// holds up events only, never notifications.
+const events = env.EVENTS_WEBHOOK_URL
+  ? openEventPublisher({
+      connection,
+      prefix: env.QUEUE_PREFIX,
+      retentionDays: env.EVENTS_RETENTION_DAYS,
+    })
+  : undefined;
+events?.queue.on("error", (err) => logger.warn({ err: err.message }, "events queue error"));
+const eventWorker =
+  env.EVENTS_WEBHOOK_URL && env.EVENTS_WEBHOOK_SECRET
+    ? createEventDeliveryWorker({
+        connection,
+        prefix: env.QUEUE_PREFIX,
+        url: env.EVENTS_WEBHOOK_URL,
+        secret: env.EVENTS_WEBHOOK_SECRET,
+        retryScheduleMs: env.EVENTS_RETRY_SCHEDULE_MS,
+        timeoutMs: env.EVENTS_WEBHOOK_TIMEOUT_MS,
+        concurrency: env.EVENTS_CONCURRENCY,
+        stalledIntervalMs: env.WORKER_STALLED_INTERVAL_MS,
+        drainDelaySeconds: env.WORKER_DRAIN_DELAY_SECONDS,
+        logger,
+        registry: metrics.registry,
+      })
+    : undefined;
+
 let worker: Worker | undefined;
 const healthServer = startHealthServer(
   createHealthApp({ worker: () => worker, connection, metrics }),
@@ -78,10 +115,11 @@ worker = await createNotificationWorker({
     quota: env.PROVIDER_QUOTA_WAIT_MS,
     misconfigured: env.PROVIDER_MISCONFIGURED_WAIT_MS,
   },
+  digests: digestConfigOf(env),
   telemetry: bullmqTelemetry(),
+  render,
   deliveryRetentionSeconds: deliveryRetentionSeconds(env),
-  // The signed events to the exchange's backend (#14) plug in here.
-  events: NO_DELIVERY_EVENTS,
+  ...(events ? { events: events.publisher } : {}),
 });
 const running = worker;
 running.on("ready", () => {
@@ -95,6 +133,7 @@ running.on("ready", () => {
       ratePerSecond: env.RATE_LIMIT_PER_SECOND,
       providerRatePerSecond: registry.providerRatePerSecond,
       statusCallbacks: env.PUBLIC_URL !== undefined,
+      events: eventWorker ? { concurrency: env.EVENTS_CONCURRENCY } : "off",
     },
     "worker ready",
   );
@@ -104,10 +143,11 @@ handleShutdown({
   logger,
   graceMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
   // close() stops fetching new jobs and waits for the active ones to finish.
-  drain: () => running.close(),
+  drain: () => Promise.all([running.close(), eventWorker?.close()]).then(() => {}),
   close: async (drained) => {
     healthServer.close();
     await metricsQueue.close().catch(() => {});
+    await events?.queue.close().catch(() => {});
     metricsConnection.disconnect();
     // After an abandoned drain Redis may be what hangs: drop the connection, do not QUIT.
     if (drained) await connection.quit().catch(() => connection.disconnect());

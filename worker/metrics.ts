@@ -39,6 +39,24 @@ export function createWorkerMetrics() {
     labelNames: ["provider"],
     registers: [registry],
   });
+  const fillsCollected = new Counter({
+    name: "notification_digest_fills_total",
+    help: "Fills recorded into a digest, by channel (a repeated fill is counted once)",
+    labelNames: ["channel"],
+    registers: [registry],
+  });
+  const digestsSent = new Counter({
+    name: "notification_digests_sent_total",
+    help: "Digests of an order's fills sent, by channel",
+    labelNames: ["channel"],
+    registers: [registry],
+  });
+  const messagesSaved = new Counter({
+    name: "notification_digest_messages_saved_total",
+    help: "Messages not sent thanks to digests (fills in a sent digest minus one), by channel",
+    labelNames: ["channel"],
+    registers: [registry],
+  });
   // Waits this process learned of (its own calls' errors, or the shared gate's answer): read
   // from memory, so /metrics never needs Redis.
   const waits = new Map<string, ProviderWait>();
@@ -76,6 +94,14 @@ export function createWorkerMetrics() {
     },
     recordJob(outcome: "completed" | "failed" | "retrying"): void {
       jobs.inc({ outcome });
+    },
+    recordFillCollected(channel: Channel): void {
+      fillsCollected.inc({ channel });
+    },
+    /** A digest of `fills` fills went out: one message instead of `fills`. */
+    recordDigestSent(channel: Channel, fills: number): void {
+      digestsSent.inc({ channel });
+      messagesSaved.inc({ channel }, fills - 1);
     },
   };
 }

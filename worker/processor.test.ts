@@ -40,13 +40,18 @@ describe("processNotification through the real SDKs", () => {
     expect(email?.subject).toBe("Trade executed: You bought 0.02 BTC");
     expect(email?.text).toBe(
       [
-        "You bought 0.02 BTC for $1,000.00.",
+        "You bought 0.02 BTC for $1,000.00",
         "",
         "Asset: BTC",
         "Quantity: 0.02",
         "Amount: $1,000.00",
-        "Side: buy",
+        "Side: Buy",
         "Order: order-id-123",
+        "",
+        "--",
+        "Exchange",
+        "You are receiving this message because you have an account with Exchange.",
+        "Help and support: https://example.com/support",
       ].join("\n"),
     );
     expect(email?.html).toContain("<strong>order-id-123</strong>");
@@ -59,7 +64,7 @@ describe("processNotification through the real SDKs", () => {
     const sms = harness.twilio.messages[0];
     expect(sms?.to).toBe("+12025550143");
     expect(sms?.from).toBe(TEST_SMS_FROM);
-    expect(sms?.body).toBe("You bought 0.02 BTC for $1,000.00. Order order-id-123");
+    expect(sms?.body).toBe("Exchange: You bought 0.02 BTC for $1,000.00. Order order-id-123");
 
     expect(job.returnvalue).toEqual({
       email: { status: "sent", calls: 1, providerId: email?.id },

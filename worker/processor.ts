@@ -5,6 +5,7 @@ import {
   initialDeliveryReport,
   readDeliveryReport,
 } from "../contract/delivery-report.js";
+import type { DigestMarker } from "../contract/digest.js";
 import {
   applyRetryDefaults,
   type NotificationJobSettings,
@@ -31,10 +32,16 @@ import {
   reopenAfterFinalFailure,
   type Verdict,
 } from "./delivery-steps.js";
+import {
+  collectFill,
+  type DigestDeps,
+  digestMarkerOf,
+  prepareDigest,
+} from "./digest/digest-step.js";
 import type { WorkerMetrics } from "./metrics.js";
 import type { ProviderGate, ProviderTrouble } from "./provider-gate.js";
 import { traceSend } from "./send-span.js";
-import { renderNotification } from "./templates/index.js";
+import type { NotificationRenderer } from "./templates/index.js";
 import type { RenderedNotification } from "./templates/rendered.js";
 
 /** What the processor needs besides the job; built once per worker. */
@@ -54,6 +61,10 @@ export interface ProcessorDeps {
   waitMs: Record<ProviderTrouble, number>;
   logger: Logger;
   metrics: Pick<WorkerMetrics, "recordSend" | "delivery">;
+  /** Digests of partial fills (docs/digests.md); without them every fill is sent on its own. */
+  digests?: DigestDeps;
+  /** The deployment's renderer (catalogs, brand); pure, so a retry renders the same bytes. */
+  render: NotificationRenderer;
   /** The final-status record, the suppression list, and what follows from them. */
   delivery: { store: DeliveryStore; suppressions: SuppressionList; updates: DeliveryUpdates };
 }
@@ -74,12 +85,20 @@ export async function processNotification(
   deps: ProcessorDeps,
 ): Promise<DeliveryReport> {
   applyRetryDefaults(job.opts, deps.jobSettings);
-  const payload = parsePayload(job, deps.logger);
+  const prepared = await prepareTry(job, deps);
+  if ("done" in prepared) return prepared.done;
+  const { payload, content, marker, digestCount } = prepared;
   const stored = readDeliveryReport(job.progress);
   const report = stored ? reopenAfterFinalFailure(stored) : initialDeliveryReport(payload);
   /** Each channel as this try found it, for what the delivery record learns from the try. */
   const before = { ...report };
-  const content = renderNotification(payload);
+  // A fill's digested channels are recorded, not sent: the digest job sends them.
+  if (!marker && deps.digests) {
+    for (const channel of await collectFill(job, payload, report, deps.digests)) {
+      const { digestId } = report[channel];
+      deps.logger.info({ notificationId: String(job.id), channel, digestId }, "fill digested");
+    }
+  }
   // A suppressed recipient's channel is not sent: no provider call.
   for (const channel of await suppressedChannels(job, payload, report, deps)) {
     report[channel] = { ...report[channel], status: "suppressed" };
@@ -142,6 +161,9 @@ export async function processNotification(
   await recordTry(job, before, final, verdict, deps);
   switch (verdict.type) {
     case "completed":
+      if (marker && digestCount !== undefined && final[marker.channel].status === "sent") {
+        deps.digests?.metrics.recordDigestSent(marker.channel, digestCount);
+      }
       // The report becomes the job's return value; the gateway reads that first.
       return final;
     case "retry":
@@ -156,6 +178,35 @@ export async function processNotification(
       await job.updateProgress(final);
       throw new UnrecoverableError(verdict.reason);
   }
+}
+
+/** What a try sends: a digest job's totals (docs/digests.md), or the job's own payload. */
+type PreparedTry =
+  | {
+      payload: NotificationPayload;
+      content: RenderedNotification;
+      /** Set for a digest job, with the number of fills it reports. */
+      marker?: DigestMarker;
+      digestCount?: number;
+    }
+  /** Nothing to send: a second digest job for a collection another job sent. */
+  | { done: DeliveryReport };
+
+async function prepareTry(job: Job, deps: ProcessorDeps): Promise<PreparedTry> {
+  const marker = deps.digests ? digestMarkerOf(job.data) : undefined;
+  if (!marker || !deps.digests) {
+    const payload = parsePayload(job, deps.logger);
+    return { payload, content: deps.render(payload) };
+  }
+  const digest = await prepareDigest(job, marker, deps.digests);
+  if (!digest.send) {
+    const done = initialDeliveryReport(job.data);
+    done[marker.channel] = { status: "skipped", calls: 0, digestId: digest.closedBy };
+    return { done };
+  }
+  const digestCount = digest.totals.count;
+  const content = deps.render(digest.payload, { fills: digestCount });
+  return { payload: digest.payload, content, marker, digestCount };
 }
 
 /**

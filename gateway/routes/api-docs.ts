@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { Scalar } from "@scalar/hono-api-reference";
+import type { MiddlewareHandler } from "hono";
 import type { GatewayApp } from "../app-types.js";
 
 /** Where the OpenAPI document and the reference page are served. */
@@ -41,8 +41,12 @@ export function registerApiDocs(app: GatewayApp): void {
       "cache-control": "public, max-age=86400",
     });
   });
-  app.get(
-    DOCS_PATH,
-    Scalar({ url: OPENAPI_PATH, cdn: SCALAR_SCRIPT_PATH, pageTitle: "Notifications API" }),
-  );
+  // Loaded on the first visit: few requests ever read the docs, every start would pay for them.
+  let page: Promise<MiddlewareHandler> | undefined;
+  app.get(DOCS_PATH, async (c, next) => {
+    page ??= import("@scalar/hono-api-reference").then(({ Scalar }) =>
+      Scalar({ url: OPENAPI_PATH, cdn: SCALAR_SCRIPT_PATH, pageTitle: "Notifications API" }),
+    );
+    return (await page)(c, next);
+  });
 }

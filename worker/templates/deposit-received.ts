@@ -1,21 +1,14 @@
-import type { NotificationPayload } from "../../contract/notification-job.js";
-import { formatMoney, formatQuantity, singleLine } from "./format.js";
-import { renderMessage } from "./layout.js";
-import type { RenderedNotification } from "./rendered.js";
+import type { MessageKind } from "./message-kind.js";
 
 /** `deposit.received`: funds arrived in the user's account; `order` is the deposit reference. */
-export function renderDepositReceived(payload: NotificationPayload): RenderedNotification {
-  const quantity = formatQuantity(payload.quantity);
-  const money = formatMoney(payload.amount, payload.currency);
-  return renderMessage({
-    subject: `Deposit received: ${quantity} ${payload.asset}`,
-    headline: `We received your deposit of ${quantity} ${payload.asset} (${money})`,
-    facts: [
-      ["Asset", payload.asset],
-      ["Quantity", quantity],
-      ["Value", money],
-      ["Reference", payload.order],
-    ],
-    sms: `Deposit received: ${quantity} ${payload.asset} (${money}). Ref ${singleLine(payload.order)}`,
-  });
-}
+export const depositReceived: MessageKind = {
+  facts: (values) => [
+    ["label.asset", values.asset],
+    ["label.quantity", values.quantity],
+    ["label.value", values.amount],
+    ["label.fee", values.fee],
+    ["label.executedAt", values.executedAt],
+    ["label.reference", values.order],
+  ],
+  securityNotice: false,
+};

@@ -1,24 +1,15 @@
-import type { NotificationPayload, NotificationType } from "../../contract/notification-job.js";
-import { renderDepositReceived } from "./deposit-received.js";
-import { renderOrderCancelled } from "./order-cancelled.js";
-import type { RenderedNotification } from "./rendered.js";
-import { renderTradeExecuted } from "./trade-executed.js";
-import { renderWithdrawalSent } from "./withdrawal-sent.js";
-
-/**
- * One template per notification type. Adding a type: its name in NOTIFICATION_TYPES
- * (contract/notification-job.ts), one file here, one line below; TypeScript refuses a type
- * without a template.
- */
-const TEMPLATES: Record<NotificationType, (payload: NotificationPayload) => RenderedNotification> =
-  {
-    "trade.executed": renderTradeExecuted,
-    "order.cancelled": renderOrderCancelled,
-    "deposit.received": renderDepositReceived,
-    "withdrawal.sent": renderWithdrawalSent,
-  };
-
-/** Renders a notification's email (subject, HTML, text) and SMS for its type. */
-export function renderNotification(payload: NotificationPayload): RenderedNotification {
-  return TEMPLATES[payload.type](payload);
-}
+/** The templates' public face: the worker builds one renderer at start and calls it per job. */
+export { CatalogError } from "./catalogs.js";
+export {
+  createMessageComposer,
+  type MessageComposer,
+  type MessageContent,
+} from "./composer.js";
+export type { RenderedNotification } from "./rendered.js";
+export {
+  composerFromEnv,
+  createRenderer,
+  type NotificationRenderer,
+  notificationRenderer,
+  rendererFromEnv,
+} from "./renderer.js";

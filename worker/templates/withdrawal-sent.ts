@@ -1,21 +1,17 @@
-import type { NotificationPayload } from "../../contract/notification-job.js";
-import { formatMoney, formatQuantity, singleLine } from "./format.js";
-import { renderMessage } from "./layout.js";
-import type { RenderedNotification } from "./rendered.js";
+import type { MessageKind } from "./message-kind.js";
 
-/** `withdrawal.sent`: a withdrawal left the exchange; `order` is the withdrawal reference. */
-export function renderWithdrawalSent(payload: NotificationPayload): RenderedNotification {
-  const quantity = formatQuantity(payload.quantity);
-  const money = formatMoney(payload.amount, payload.currency);
-  return renderMessage({
-    subject: `Withdrawal sent: ${quantity} ${payload.asset}`,
-    headline: `Your withdrawal of ${quantity} ${payload.asset} (${money}) was sent`,
-    facts: [
-      ["Asset", payload.asset],
-      ["Quantity", quantity],
-      ["Value", money],
-      ["Reference", payload.order],
-    ],
-    sms: `Withdrawal sent: ${quantity} ${payload.asset} (${money}). Ref ${singleLine(payload.order)}. Not you? Contact support now.`,
-  });
-}
+/**
+ * `withdrawal.sent`: a withdrawal left the exchange; `order` is the withdrawal reference. Money
+ * leaving an account is what a thief does first, so it carries the security line.
+ */
+export const withdrawalSent: MessageKind = {
+  facts: (values) => [
+    ["label.asset", values.asset],
+    ["label.quantity", values.quantity],
+    ["label.value", values.amount],
+    ["label.fee", values.fee],
+    ["label.executedAt", values.executedAt],
+    ["label.reference", values.order],
+  ],
+  securityNotice: true,
+};

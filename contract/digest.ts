@@ -1,0 +1,61 @@
+/**
+ * Digests of partial fills (docs/digests.md): the per-request policy override a producer may
+ * send, and the marker a digest job carries. Shared by the gateway (validation, OpenAPI) and the
+ * worker (policy resolution, digest jobs).
+ */
+import { z } from "zod";
+
+/** Bounds of a per-request window and maximum wait: a second at least, an hour at most. */
+export const DIGEST_MIN_MS = 1000;
+export const DIGEST_MAX_MS = 60 * 60 * 1000;
+
+const digestDuration = z.number().int().min(DIGEST_MIN_MS).max(DIGEST_MAX_MS);
+
+/** One channel's override: `false` sends each fill alone; an object digests with these timings. */
+const channelDigestOverride = z.union([
+  z.literal(false),
+  z
+    .strictObject({
+      windowMs: digestDuration
+        .optional()
+        .describe(
+          "Send the digest when no fill came for this long; the configured window when omitted.",
+        ),
+      maxWaitMs: digestDuration
+        .optional()
+        .describe(
+          "Send the digest at the latest this long after its first fill; the configured maximum when omitted.",
+        ),
+    })
+    .refine(
+      (timing) =>
+        timing.windowMs === undefined ||
+        timing.maxWaitMs === undefined ||
+        timing.windowMs <= timing.maxWaitMs,
+      { message: "windowMs must not exceed maxWaitMs", path: ["windowMs"] },
+    ),
+]);
+
+/**
+ * Per-request digest policy of a fill (`fill` given), per channel; a channel left out follows the
+ * worker's configuration (DIGEST_* variables).
+ */
+export const digestOverrideSchema = z
+  .strictObject({ sms: channelDigestOverride.optional(), email: channelDigestOverride.optional() })
+  .describe(
+    "For fills: per channel, false to send each fill alone, or { windowMs, maxWaitMs } (1000 to 3600000) to digest them; the worker's configuration when omitted.",
+  );
+export type DigestOverride = z.output<typeof digestOverrideSchema>;
+
+/** Job name of a digest job; the worker goes by `digestOf` in its data, not by the name. */
+export const TRADE_DIGEST_JOB = "trade.digest";
+
+/** What a digest job's data carries besides the recipient: which collection it sends. */
+export const digestMarkerSchema = z.object({
+  channel: z.enum(["email", "sms"]),
+  /** The collection's Redis key (under the queue prefix) without its sequence. */
+  group: z.string().min(1),
+  /** Which digest of the order and recipient this is: 1, 2, … */
+  seq: z.number().int().positive(),
+});
+export type DigestMarker = z.output<typeof digestMarkerSchema>;

@@ -1,0 +1,178 @@
+/**
+ * The fills of an order collected in Redis until their digest is sent. One collection per
+ * channel, order and recipient (`group`), numbered by a sequence: once a digest job closes its
+ * collection, the next fill starts the next one. Every step is one Lua script, so a worker dying
+ * anywhere leaves either the whole step or none of it.
+ *
+ * Keys, under the queue's prefix so they share its Redis Cluster slot (a cluster prefix must carry
+ * a hash tag, which env.ts enforces), with G = `<prefix>:<queue>:digest:<channel>:<hash>`:
+ *   G          hash: seq (the open collection), finalAt (the order's final fill came)
+ *   G:seen     hash: fill id → the seq it went into (a repeated fill counts once, even later)
+ *   G:<seq>    hash: firstAt, count, due, payload, closedBy (the digest job), totals once computed
+ *   G:<seq>:fills  hash: fill id → its figures; deleted once the totals are stored (trimmed)
+ * Each key lives `ttlMs` after its last write: long enough for a failed digest to be retried.
+ */
+import { createHash } from "node:crypto";
+import type { Channel } from "../../contract/channels.js";
+import type { RedisConnection } from "../../lib/redis.js";
+import type { DigestTiming } from "./policy.js";
+import type { CollectedFill, FillTotals } from "./totals.js";
+
+/** Records a fill once; answers { seq, added (1/0), closedBy ('' while open), due (epoch ms) }. */
+const RECORD_FILL = `
+local rcall = redis.call
+local group = KEYS[1]
+local seenKey = group .. ':seen'
+local fillId, now, ttl = ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[10])
+local seen = rcall('HGET', seenKey, fillId)
+if seen then
+  local meta = group .. ':' .. seen
+  return {tonumber(seen), 0, rcall('HGET', meta, 'closedBy') or '', tonumber(rcall('HGET', meta, 'due') or now)}
+end
+local seq = tonumber(rcall('HGET', group, 'seq') or '1')
+local meta = group .. ':' .. seq
+rcall('HSET', group, 'seq', seq)
+rcall('HSET', seenKey, fillId, seq)
+rcall('HSET', meta .. ':fills', fillId, ARGV[2])
+rcall('HSETNX', meta, 'firstAt', now)
+rcall('HSETNX', meta, 'payload', ARGV[3])
+local count = rcall('HINCRBY', meta, 'count', 1)
+if ARGV[8] == '1' then rcall('HSET', group, 'finalAt', now) end
+local firstAt = tonumber(rcall('HGET', meta, 'firstAt'))
+local due = math.min(now + tonumber(ARGV[5]), firstAt + tonumber(ARGV[6]))
+if count >= tonumber(ARGV[7]) then
+  due = now
+elseif rcall('HEXISTS', group, 'finalAt') == 1 then
+  due = math.min(due, now + tonumber(ARGV[9]))
+end
+rcall('HSET', meta, 'due', due)
+for _, key in ipairs({group, seenKey, meta, meta .. ':fills'}) do rcall('PEXPIRE', key, ttl) end
+return {seq, 1, '', due}`;
+
+/**
+ * Closes collection ARGV[1] for digest job ARGV[2] (again, after a crash: the same answer) and
+ * opens the next. Answers {'missing'}, {'stray', closedBy} for a job that did not close it, or
+ * {'closed', payload, totals or '', fills as HGETALL}.
+ */
+const CLOSE_COLLECTION = `
+local rcall = redis.call
+local group = KEYS[1]
+local seq, jobId = tonumber(ARGV[1]), ARGV[2]
+local meta = group .. ':' .. seq
+if rcall('EXISTS', meta) == 0 then return {'missing'} end
+local closedBy = rcall('HGET', meta, 'closedBy')
+if not closedBy then
+  closedBy = jobId
+  rcall('HSET', meta, 'closedBy', jobId)
+  if tonumber(rcall('HGET', group, 'seq') or '1') <= seq then rcall('HSET', group, 'seq', seq + 1) end
+end
+if closedBy ~= jobId then return {'stray', closedBy} end
+return {'closed', rcall('HGET', meta, 'payload'), rcall('HGET', meta, 'totals') or '', rcall('HGETALL', meta .. ':fills')}`;
+
+/** A fill to record. */
+export interface FillRecord {
+  channel: Channel;
+  order: string;
+  recipient: string;
+  fillId: string;
+  final: boolean;
+  figures: CollectedFill;
+  /** What the digest message needs besides the totals (asset, currency, side…), as JSON. */
+  payload: Record<string, unknown>;
+  timing: DigestTiming;
+}
+
+/** Where a fill went: its collection, and whether that collection still waits for its digest. */
+export interface RecordedFill {
+  group: string;
+  seq: number;
+  /** False for a fill recorded before (a repeat, or this job run again). */
+  added: boolean;
+  /** The digest job that closed the collection; undefined while it is open. */
+  closedBy?: string;
+  /** When the digest is due (epoch ms). */
+  due: number;
+}
+
+/** A closed collection as its digest job reads it. */
+export type ClosedCollection =
+  | { state: "missing" }
+  | { state: "stray"; closedBy: string }
+  | {
+      state: "closed";
+      payload: Record<string, unknown>;
+      /** Stored once computed; the fills are gone then. */
+      totals?: FillTotals;
+      fills: CollectedFill[];
+    };
+
+/** The digest collections of one queue. */
+export function createDigestCollections(options: {
+  redis: RedisConnection;
+  keyPrefix: string;
+  maxFills: number;
+  finalDelayMs: number;
+  ttlMs: number;
+}) {
+  const { redis } = options;
+  const groupOf = (channel: Channel, order: string, recipient: string) => {
+    // Hashed: no phone number or email address in a key name (they show in SCAN, MONITOR).
+    const hash = createHash("sha256").update(`${order}\n${recipient}`).digest("hex").slice(0, 32);
+    return `${options.keyPrefix}:digest:${channel}:${hash}`;
+  };
+  return {
+    async record(fill: FillRecord, now = Date.now()): Promise<RecordedFill> {
+      const group = groupOf(fill.channel, fill.order, fill.recipient);
+      const [seq, added, closedBy, due] = (await redis.eval(
+        RECORD_FILL,
+        1,
+        group,
+        fill.fillId,
+        JSON.stringify(fill.figures),
+        JSON.stringify(fill.payload),
+        now,
+        fill.timing.windowMs,
+        fill.timing.maxWaitMs,
+        options.maxFills,
+        fill.final ? "1" : "0",
+        options.finalDelayMs,
+        options.ttlMs,
+      )) as [number, number, string, number];
+      return { group, seq, added: added === 1, due, ...(closedBy ? { closedBy } : {}) };
+    },
+
+    async close(group: string, seq: number, jobId: string): Promise<ClosedCollection> {
+      const answer = (await redis.eval(CLOSE_COLLECTION, 1, group, seq, jobId)) as [
+        string,
+        ...unknown[],
+      ];
+      const [state] = answer;
+      if (state === "missing") return { state };
+      if (state === "stray") return { state, closedBy: String(answer[1]) };
+      const [, payload, totals, flat] = answer as [string, string, string, string[]];
+      const fills: CollectedFill[] = [];
+      for (let index = 1; index < flat.length; index += 2) {
+        fills.push(JSON.parse(flat[index] ?? "{}") as CollectedFill);
+      }
+      return {
+        state: "closed",
+        payload: JSON.parse(payload) as Record<string, unknown>,
+        ...(totals ? { totals: JSON.parse(totals) as FillTotals } : {}),
+        fills,
+      };
+    },
+
+    /** Stores a closed collection's totals and drops its fills, in one transaction. */
+    async trim(group: string, seq: number, totals: FillTotals): Promise<void> {
+      const meta = `${group}:${seq}`;
+      await redis
+        .multi()
+        .hset(meta, "totals", JSON.stringify(totals))
+        .del(`${meta}:fills`)
+        .pexpire(meta, options.ttlMs)
+        .exec();
+    },
+  };
+}
+
+export type DigestCollections = ReturnType<typeof createDigestCollections>;

@@ -1,0 +1,170 @@
+/**
+ * The processor's two digest steps. A fill's digested channel is recorded in its order's
+ * collection and its digest job scheduled, instead of being sent; a digest job closes its
+ * collection and becomes an ordinary notification carrying the totals. Both are idempotent, so
+ * a job run again after a crash or a retry repeats them harmlessly.
+ */
+import { type Job, type Queue, UnrecoverableError } from "bullmq";
+import { CHANNEL_RECIPIENT_FIELDS, type Channel, recipientOf } from "../../contract/channels.js";
+import type { DeliveryReport } from "../../contract/delivery-report.js";
+import { type DigestMarker, digestMarkerSchema, TRADE_DIGEST_JOB } from "../../contract/digest.js";
+import {
+  type NotificationJobSettings,
+  type NotificationPayload,
+  notificationJobOptions,
+  notificationPayloadSchema,
+} from "../../contract/notification-job.js";
+import type { WorkerMetrics } from "../metrics.js";
+import type { DigestCollections, RecordedFill } from "./collection.js";
+import { type DigestConfig, digestedChannels } from "./policy.js";
+import { type FillTotals, totalFills } from "./totals.js";
+
+/** What the digest steps need; built once per worker. */
+export interface DigestDeps {
+  config: DigestConfig;
+  collections: DigestCollections;
+  /** The notifications queue, to add digest jobs to. */
+  queue: Queue;
+  jobSettings: NotificationJobSettings;
+  metrics: Pick<WorkerMetrics, "recordFillCollected" | "recordDigestSent">;
+}
+
+/** The digest marker of a job's data, when the job is a digest. */
+export function digestMarkerOf(data: unknown): DigestMarker | undefined {
+  const marker = (data as { digestOf?: unknown } | null)?.digestOf;
+  if (marker === undefined) return undefined;
+  const parsed = digestMarkerSchema.safeParse(marker);
+  if (!parsed.success) throw new UnrecoverableError("Invalid digest job: bad digestOf");
+  return parsed.data;
+}
+
+/**
+ * Records each pending channel of a fill that its policy digests, and marks it `digested` with
+ * its digest's id in `report`. Returns the channels so marked.
+ */
+export async function collectFill(
+  job: Job,
+  payload: NotificationPayload,
+  report: DeliveryReport,
+  deps: DigestDeps,
+): Promise<Channel[]> {
+  const fill = payload.fill;
+  if (!fill) return [];
+  const timings = digestedChannels(payload, deps.config);
+  const channels = (Object.keys(timings) as Channel[]).filter(
+    (channel) => report[channel].status === "pending",
+  );
+  for (const channel of channels) {
+    const timing = timings[channel];
+    const recipient = recipientOf(payload, channel);
+    if (!timing || recipient === undefined) continue;
+    const recorded = await deps.collections.record({
+      channel,
+      order: payload.order,
+      recipient,
+      fillId: fill.id,
+      final: fill.final,
+      figures: {
+        quantity: payload.quantity,
+        amount: payload.amount,
+        ...(payload.price ? { price: payload.price } : {}),
+      },
+      payload: digestPayload(job, payload, channel, recipient),
+      timing,
+    });
+    if (recorded.added) deps.metrics.recordFillCollected(channel);
+    // A repeat of a fill whose digest already went: nothing to schedule, point at that digest.
+    const digestId =
+      recorded.closedBy ?? (await scheduleDigest(recorded, channel, recipient, job, deps));
+    report[channel] = { status: "digested", calls: 0, digestId };
+  }
+  return channels;
+}
+
+/** What every fill of the group shares, for the digest message: the first fill's. */
+function digestPayload(
+  job: Job,
+  payload: NotificationPayload,
+  channel: Channel,
+  recipient: string,
+): Record<string, unknown> {
+  const submittedBy = (job.data as { submittedBy?: unknown }).submittedBy;
+  return {
+    type: payload.type,
+    [CHANNEL_RECIPIENT_FIELDS[channel]]: recipient,
+    asset: payload.asset,
+    currency: payload.currency,
+    order: payload.order,
+    ...(payload.side ? { side: payload.side } : {}),
+    ...(payload.locale ? { locale: payload.locale } : {}),
+    ...(payload.timeZone ? { timeZone: payload.timeZone } : {}),
+    ...(typeof submittedBy === "string" ? { submittedBy } : {}),
+  };
+}
+
+/**
+ * Adds the collection's digest job, or moves the one already waiting to the new due time: one
+ * BullMQ deduplication id per collection, with `reschedule` (a delayed job keeps its id and
+ * data and takes the new delay). Once the job runs, BullMQ leaves it alone; fills recorded
+ * before it closed the collection are read by it all the same.
+ */
+async function scheduleDigest(
+  recorded: RecordedFill,
+  channel: Channel,
+  recipient: string,
+  job: Job,
+  deps: DigestDeps,
+): Promise<string> {
+  const marker: DigestMarker = { channel, group: recorded.group, seq: recorded.seq };
+  const submittedBy = (job.data as { submittedBy?: unknown }).submittedBy;
+  const digest = await deps.queue.add(
+    TRADE_DIGEST_JOB,
+    {
+      [CHANNEL_RECIPIENT_FIELDS[channel]]: recipient,
+      ...(typeof submittedBy === "string" ? { submittedBy } : {}),
+      digestOf: marker,
+    },
+    {
+      ...notificationJobOptions(deps.jobSettings),
+      delay: Math.max(0, recorded.due - Date.now()),
+      deduplication: { id: `${recorded.group}:${recorded.seq}`, reschedule: true },
+    },
+  );
+  return String(digest.id);
+}
+
+/** A digest job made ready to send: its payload carries the totals, or it has nothing to send. */
+export type PreparedDigest =
+  | { send: true; payload: NotificationPayload; totals: FillTotals }
+  | { send: false; closedBy: string };
+
+/**
+ * Closes the digest's collection (the same answer on every run of this job) and computes its
+ * totals once; the fills are then dropped and the totals kept, so a run after a crash sends the
+ * very same message, which the channel's exactly-once rules recognise.
+ */
+export async function prepareDigest(
+  job: Job,
+  marker: DigestMarker,
+  deps: DigestDeps,
+): Promise<PreparedDigest> {
+  const closed = await deps.collections.close(marker.group, marker.seq, String(job.id));
+  if (closed.state === "missing") {
+    throw new UnrecoverableError("Digest collection not found (expired or removed)");
+  }
+  // Another job closed it (a late fill re-added this collection's job after it finished).
+  if (closed.state === "stray") return { send: false, closedBy: closed.closedBy };
+  let totals = closed.totals;
+  if (!totals) {
+    totals = totalFills(closed.fills);
+    await deps.collections.trim(marker.group, marker.seq, totals);
+  }
+  const parsed = notificationPayloadSchema.safeParse({
+    ...closed.payload,
+    quantity: totals.quantity,
+    amount: totals.amount,
+    price: totals.averagePrice,
+  });
+  if (!parsed.success) throw new UnrecoverableError(`Invalid digest: ${parsed.error.message}`);
+  return { send: true, payload: parsed.data, totals };
+}
