@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { NotificationStatus } from "../gateway/notification-status.js";
 import { freePort } from "../scripts/redis-server.js";
 import { TEST_RESEND_WEBHOOK_SECRET } from "./delivery-fixture.js";
+import { type FakeEventsBackend, startFakeEventsBackend } from "./fakes/events-backend.js";
 import { type FakeResend, startFakeResend, svixHeaders } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { createTestQueue, eventually, redisUrl } from "./fixtures.js";
@@ -18,12 +19,14 @@ import { providerEnv } from "./worker-fixture.js";
  * Final delivery status through real processes: a gateway and a worker started from source, the
  * fake Resend posting Svix-signed events to the gateway's /webhooks/resend, the fake Twilio
  * posting signed status callbacks to the StatusCallback the worker sends (PUBLIC_URL +
- * /webhooks/twilio) and a customer's STOP and START to /webhooks/twilio/inbound.
+ * /webhooks/twilio) and a customer's STOP and START to /webhooks/twilio/inbound; the events
+ * reach a fake backend, signed, as docs/events.md says.
  */
 describe("delivery status and suppression through real gateway and worker processes", () => {
   let resend: FakeResend;
   let twilio: FakeTwilio;
   let fixture: Awaited<ReturnType<typeof createTestQueue>>;
+  let backend: FakeEventsBackend;
   let gateway: ServiceProcess;
   let worker: ServiceProcess;
   let baseUrl: string;
@@ -39,12 +42,15 @@ describe("delivery status and suppression through real gateway and worker proces
       inboundUrl: `${baseUrl}/webhooks/twilio/inbound`,
     });
     fixture = await createTestQueue();
+    backend = await startFakeEventsBackend();
     const shared = {
       REDIS_URL: redisUrl(),
       QUEUE_PREFIX: fixture.prefix,
       LOG_LEVEL: "info",
       PUBLIC_URL: baseUrl,
       DELIVERY_STATUS_RETENTION_DAYS: "2",
+      EVENTS_WEBHOOK_URL: backend.url,
+      EVENTS_WEBHOOK_SECRET: backend.secret,
     };
     gateway = startService("gateway", {
       ...shared,
@@ -53,14 +59,18 @@ describe("delivery status and suppression through real gateway and worker proces
       RESEND_WEBHOOK_SECRET: TEST_RESEND_WEBHOOK_SECRET,
       TWILIO_AUTH_TOKEN: twilio.authToken,
     });
-    worker = startService("worker", { ...shared, ...providerEnv(resend, twilio) });
+    worker = startService("worker", {
+      ...shared,
+      ...providerEnv(resend, twilio),
+      EVENTS_RETRY_SCHEDULE_MS: "100,200,400",
+    });
     await gateway.waitForLine(/gateway listening/);
     await worker.waitForLine(/worker ready/);
   });
 
   afterAll(async () => {
     await Promise.all([gateway?.stop("SIGKILL"), worker?.stop("SIGKILL")]);
-    await Promise.all([resend?.close(), twilio?.close(), fixture?.cleanup()]);
+    await Promise.all([resend?.close(), twilio?.close(), backend?.close(), fixture?.cleanup()]);
   });
 
   async function send(fields: Record<string, unknown>): Promise<string> {
@@ -109,6 +119,27 @@ describe("delivery status and suppression through real gateway and worker proces
       expect(current.channels.sms.delivery?.status).toBe("delivered");
     });
     expect(resend.calls.length).toBe(resendCalls);
+
+    // The backend got the bounce, the suppression and the SMS's delivery, signed, once per id.
+    await eventually(() => {
+      const accepted = backend.accepted().filter((entry) => entry.verified);
+      const of = (type: string) => accepted.filter((entry) => entry.event.type === type);
+      expect(of("notification.bounced").map((entry) => entry.event.data)).toEqual([
+        expect.objectContaining({
+          notificationId: first,
+          channel: "email",
+          code: "Permanent:General",
+        }),
+      ]);
+      expect(of("recipient.suppressed").map((entry) => entry.event.data)).toContainEqual(
+        expect.objectContaining({ channel: "email", recipient: to, reason: "bounce" }),
+      );
+      expect(
+        of("notification.delivered").filter((entry) => entry.event.data.notificationId === first),
+      ).toHaveLength(1);
+      const ids = accepted.map((entry) => entry.webhookId);
+      expect(new Set(ids).size).toBe(ids.length);
+    });
     expect(worker.lines.join("\n")).toContain("recipient suppressed: channel not sent");
     expect(worker.lines.join("\n")).not.toContain(to);
     expect(gateway.lines.join("\n")).not.toContain(to);
