@@ -110,6 +110,8 @@ describe("delivery status and suppression through real gateway and worker proces
       twilio.callbacks.every((callback) => callback.url === `${baseUrl}/webhooks/twilio`),
     ).toBe(true);
     expect(status.channels.email.delivery?.code).toBe("Permanent:General");
+    // The suppression follows the status, within the same webhook request.
+    await resend.webhooksIdle();
 
     const resendCalls = resend.calls.length;
     const second = await send({ to });

@@ -43,6 +43,8 @@ describe("POST /webhooks/resend", () => {
   it("a delivered email ends delivered, and notification.delivered is published once", async () => {
     const id = await delivery.send({ phone: undefined });
     const status = await delivery.waitForDelivery(id, { email: "delivered" });
+    // The event is published after the status moved, within the same webhook request.
+    await delivery.resend.webhooksIdle();
     const emailId = status.channels.email.providerId ?? "";
     expect(status.channels.email.delivery).toMatchObject({
       status: "delivered",
@@ -72,6 +74,8 @@ describe("POST /webhooks/resend", () => {
     const to = "bounced+first@resend.dev";
     const first = await delivery.send({ to, phone: undefined });
     const bounced = await delivery.waitForDelivery(first, { email: "bounced" });
+    // The suppression follows the status, within the same webhook request.
+    await delivery.resend.webhooksIdle();
     expect(bounced.channels.email.delivery?.code).toBe("Permanent:General");
     expect(delivery.events.map((event) => event.type)).toEqual(
       expect.arrayContaining(["notification.bounced", "recipient.suppressed"]),
@@ -109,6 +113,7 @@ describe("POST /webhooks/resend", () => {
   it("a complaint suppresses the address after its delivery", async () => {
     const id = await delivery.send({ to: "complained@resend.dev", phone: undefined });
     const status = await delivery.waitForDelivery(id, { email: "complained" });
+    await delivery.resend.webhooksIdle();
     expect(
       status.timeline?.filter((entry) => entry.source === "resend").map((entry) => entry.event),
     ).toEqual(["email.sent", "email.delivered", "email.complained"]);

@@ -81,6 +81,7 @@ describe("POST /webhooks/twilio (status callbacks)", () => {
     await start({ harness: { twilio: { undeliveredNumbers: { [PHONE]: 30003 } } } });
     const id = await delivery.send({ to: undefined });
     const status = await delivery.waitForDelivery(id, { sms: "undelivered" });
+    await delivery.twilio.callbacksIdle();
     expect(status.channels.sms.delivery).toMatchObject({ status: "undelivered", code: "30003" });
     expect(delivery.events).toEqual(
       expect.arrayContaining([
