@@ -1,7 +1,13 @@
 import { type ServerType, serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSuppressionList } from "../lib/suppressions.js";
 import { eventually } from "../test/fixtures.js";
-import { gatewayOver, TEST_API_KEY, VALID_NOTIFICATION } from "../test/gateway-fixture.js";
+import {
+  ADMIN_API_KEY,
+  gatewayOver,
+  TEST_API_KEY,
+  VALID_NOTIFICATION,
+} from "../test/gateway-fixture.js";
 import { startWorkerHarness, type WorkerHarness } from "../test/worker-fixture.js";
 import {
   createNotificationsClient,
@@ -13,6 +19,7 @@ describe("the typed client against a running gateway", () => {
   let harness: WorkerHarness;
   let server: ServerType;
   let client: NotificationsClient;
+  let admin: NotificationsClient;
 
   beforeAll(async () => {
     harness = await startWorkerHarness();
@@ -25,6 +32,10 @@ describe("the typed client against a running gateway", () => {
     client = createNotificationsClient({
       baseUrl: `http://127.0.0.1:${port}/`,
       apiKey: TEST_API_KEY,
+    });
+    admin = createNotificationsClient({
+      baseUrl: `http://127.0.0.1:${port}/`,
+      apiKey: ADMIN_API_KEY,
     });
   });
   afterAll(async () => {
@@ -64,6 +75,31 @@ describe("the typed client against a running gateway", () => {
       sendAt: new Date(Date.now() + 3_600_000).toISOString(),
     });
     expect(await client.cancel(later.id)).toEqual({ id: later.id, status: "cancelled" });
+  });
+
+  it("lists and lifts suppressions with an admin key", async () => {
+    const list = createSuppressionList({
+      redis: harness.redis,
+      keyPrefix: harness.queue.qualifiedName,
+    });
+    await list.add("sms", "+12025550166", {
+      reason: "stop",
+      source: "twilio",
+      at: new Date(0).toISOString(),
+    });
+    const page = await admin.listSuppressions({ channel: "sms" });
+    expect(page.items).toEqual([
+      expect.objectContaining({ channel: "sms", recipient: "+12025550166", reason: "stop" }),
+    ]);
+    expect(await admin.liftSuppression("sms", "+12025550166")).toEqual({
+      channel: "sms",
+      recipient: "+12025550166",
+      status: "lifted",
+    });
+    expect(await client.listSuppressions().catch((thrown: unknown) => thrown)).toMatchObject({
+      status: 403,
+      code: "FORBIDDEN",
+    });
   });
 
   it("throws the API's error with its status, code and request id", async () => {

@@ -21,6 +21,9 @@ export type BatchResult = Schemas["BatchResult"];
 /** A notification's state and what each channel did. */
 export type NotificationStatus = Schemas["NotificationStatus"];
 
+/** A recipient on the suppression list (docs/delivery-status.md). */
+export type Suppression = Schemas["Suppression"];
+
 /** An answer outside 2xx: the API's error shape, with the HTTP status. */
 export class NotificationsApiError extends Error {
   constructor(
@@ -95,6 +98,18 @@ export function createNotificationsClient(options: {
     listFailed(page = 1, pageSize = 20) {
       return unwrap(
         api.GET("/notifications", { params: { query: { state: "failed", page, pageSize } } }),
+      );
+    },
+    /** One page of the suppression list (admin-scoped keys); pass `nextCursor` for the next. */
+    listSuppressions(query: { channel?: "email" | "sms"; cursor?: string; limit?: number } = {}) {
+      return unwrap(api.GET("/suppressions", { params: { query } }));
+    },
+    /** Lifts a recipient's suppression (admin-scoped keys). */
+    liftSuppression(channel: "email" | "sms", recipient: string) {
+      return unwrap(
+        api.DELETE("/suppressions/{channel}/{recipient}", {
+          params: { path: { channel, recipient } },
+        }),
       );
     },
   };

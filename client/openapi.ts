@@ -856,6 +856,186 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  "/suppressions": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** List suppressed recipients (admin-scoped keys only) */
+    get: {
+      parameters: {
+        query?: {
+          channel?: "email" | "sms";
+          /** @description From the previous page's `nextCursor`; 0 (or none) starts */
+          cursor?: string;
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description One page; it may hold fewer than `limit` items, even none, before the end */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["SuppressionPage"];
+          };
+        };
+        /** @description Invalid request body or parameters */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing or invalid API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The API key may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Too many requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Redis (the queue) is unreachable; retry later */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  "/suppressions/{channel}/{recipient}": {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /** Lift a recipient's suppression (admin-scoped keys only) */
+    delete: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          channel: "email" | "sms";
+          /** @description The email address or E.164 number, URL-encoded (`%2B` for `+`) */
+          recipient: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Lifted: later notifications are sent to it again */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["SuppressionLifted"];
+          };
+        };
+        /** @description Invalid request body or parameters */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Missing or invalid API key */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description The API key may not do this */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Too many requests */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+        /** @description Redis (the queue) is unreachable; retry later */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["Error"];
+          };
+        };
+      };
+    };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -945,52 +1125,65 @@ export interface components {
       finishedAt?: string;
       failedReason?: string;
       channels: components["schemas"]["DeliveryChannels"];
+      /** @description Every event reported for the notification's channels, oldest first */
+      timeline?: components["schemas"]["DeliveryTimelineEntry"][];
     };
     DeliveryChannels: {
-      email: {
+      email: components["schemas"]["ChannelReport"];
+      sms: components["schemas"]["ChannelReport"];
+    };
+    ChannelReport: {
+      /** @enum {string} */
+      status: "pending" | "sent" | "failed" | "skipped" | "suppressed" | "digested";
+      calls: number;
+      providerId?: string;
+      digestId?: string;
+      inFlightSince?: number;
+      inFlightUntil?: number;
+      error?: {
+        code: string;
+        message: string;
+        permanent: boolean;
         /** @enum {string} */
-        status: "pending" | "sent" | "failed" | "skipped" | "digested";
-        calls: number;
-        providerId?: string;
-        digestId?: string;
-        inFlightSince?: number;
-        inFlightUntil?: number;
-        error?: {
-          code: string;
-          message: string;
-          permanent: boolean;
-          /** @enum {string} */
-          kind?:
-            | "permanent"
-            | "transient"
-            | "rate_limited"
-            | "quota"
-            | "misconfigured"
-            | "deferred";
-        };
+        kind?: "permanent" | "transient" | "rate_limited" | "quota" | "misconfigured" | "deferred";
       };
-      sms: {
-        /** @enum {string} */
-        status: "pending" | "sent" | "failed" | "skipped" | "digested";
-        calls: number;
-        providerId?: string;
-        digestId?: string;
-        inFlightSince?: number;
-        inFlightUntil?: number;
-        error?: {
-          code: string;
-          message: string;
-          permanent: boolean;
-          /** @enum {string} */
-          kind?:
-            | "permanent"
-            | "transient"
-            | "rate_limited"
-            | "quota"
-            | "misconfigured"
-            | "deferred";
-        };
-      };
+      delivery?: components["schemas"]["ChannelDeliveryStatus"];
+    };
+    /** @description The provider's word on the message once accepted: sent, delivered, bounced, complained, undelivered or failed (suppressed: never sent); moves forward only */
+    ChannelDeliveryStatus: {
+      /** @enum {string} */
+      status:
+        | "sent"
+        | "delivered"
+        | "bounced"
+        | "complained"
+        | "undelivered"
+        | "failed"
+        | "suppressed";
+      /** @description ISO 8601: when it reached this status */
+      at: string;
+      code?: string;
+      providerId?: string;
+    };
+    DeliveryTimelineEntry: {
+      /** @description ISO 8601: the provider's time where it gives one, else when received */
+      at: string;
+      /** @enum {string} */
+      channel: "email" | "sms";
+      /** @enum {string} */
+      source: "worker" | "resend" | "twilio";
+      event: string;
+      /** @enum {string} */
+      status?:
+        | "sent"
+        | "delivered"
+        | "bounced"
+        | "complained"
+        | "undelivered"
+        | "failed"
+        | "suppressed";
+      code?: string;
+      reason?: string;
     };
     NotificationCancelled: {
       id: string;
@@ -1014,6 +1207,37 @@ export interface components {
        * @example 2026-11-26T12:00:00Z
        */
       to: string;
+    };
+    SuppressionPage: {
+      items: components["schemas"]["Suppression"][];
+      /** @description Pass as `cursor` for the next page; null at the end of the list */
+      nextCursor: string | null;
+    };
+    Suppression: {
+      /** @enum {string} */
+      channel: "email" | "sms";
+      /** @description The email address (lower-cased) or E.164 number */
+      recipient: string;
+      /**
+       * @description bounce: a permanent bounce; complaint: marked as spam; provider_suppressed: on Resend's own list; stop: replied STOP (or Twilio refused it with 21610)
+       * @enum {string}
+       */
+      reason: "bounce" | "complaint" | "provider_suppressed" | "stop";
+      /** @description Who reported it: resend or twilio */
+      source: string;
+      /** @description The provider's code: the bounce type, 21610, STOP */
+      code?: string;
+      /** @description ISO 8601 */
+      suppressedAt: string;
+      /** @description The notification that bounced, when known */
+      notificationId?: string;
+    };
+    SuppressionLifted: {
+      /** @enum {string} */
+      channel: "email" | "sms";
+      recipient: string;
+      /** @enum {string} */
+      status: "lifted";
     };
   };
   responses: never;

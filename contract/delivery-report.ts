@@ -19,8 +19,12 @@ export const FAILURE_KINDS = [
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export const channelDeliverySchema = z.object({
-  /** `digested`: this fill went into a digest (`digestId`), which sends the channel's message. */
-  status: z.enum(["pending", "sent", "failed", "skipped", "digested"]),
+  /**
+   * `skipped`: no recipient for this channel; `suppressed`: the recipient is on the suppression
+   * list (lib/suppressions.ts), so no provider call was made; `digested`: this fill went into a
+   * digest (`digestId`), which sends the channel's message.
+   */
+  status: z.enum(["pending", "sent", "failed", "skipped", "suppressed", "digested"]),
   /** Provider calls made for this channel so far. */
   calls: z.number().int(),
   /** The provider's message id once sent (an email id, a message SID). */

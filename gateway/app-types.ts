@@ -40,6 +40,22 @@ export interface GatewayDeps {
   events?: EventPublisher;
   /** Tracing middleware (tracing.ts `requestTracing()`), first on every request; none when off. */
   requestTracing?: readonly MiddlewareHandler[];
+  /**
+   * The provider webhooks (routes/webhooks-*.ts); each route is mounted only when its secret
+   * is set: Resend's with `resendSecret`, Twilio's with `twilioAuthToken` and `publicUrl`.
+   */
+  webhooks?: {
+    /** RESEND_WEBHOOK_SECRET, `whsec_…`. */
+    resendSecret?: string;
+    /** TWILIO_AUTH_TOKEN: Twilio signs its webhooks with it. */
+    twilioAuthToken?: string;
+    /** PUBLIC_URL: the base URL providers post to, which Twilio's signature covers. */
+    publicUrl?: string;
+    /** Requests per client address and minute (WEBHOOK_RATE_LIMIT_PER_MINUTE); 0: no limit. */
+    perMinute?: number;
+  };
+  /** How long delivery status is kept (DELIVERY_STATUS_RETENTION_DAYS), in seconds; 30 days unset. */
+  deliveryRetentionSeconds?: number;
 }
 
 /** Context variables every handler can read. */

@@ -2,6 +2,10 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
+import { createDeliveryStore } from "../lib/delivery-store.js";
+import { createDeliveryUpdates } from "../lib/delivery-updates.js";
+import { createSuppressionList } from "../lib/suppressions.js";
 import { acceptedKeys } from "./api-keys.js";
 import { limitPerApiKey } from "./api-rate-limit.js";
 import type { GatewayApp, GatewayDeps, GatewayEnv } from "./app-types.js";
@@ -20,6 +24,13 @@ import { registerCreateNotification } from "./routes/notifications-create.js";
 import { registerGetNotification } from "./routes/notifications-get.js";
 import { registerListNotifications } from "./routes/notifications-list.js";
 import { registerRetryNotification } from "./routes/notifications-retry.js";
+import { registerSuppressions } from "./routes/suppressions.js";
+import { registerResendWebhook } from "./routes/webhooks-resend.js";
+import { registerTwilioWebhooks } from "./routes/webhooks-twilio.js";
+import { limitWebhooksPerClient } from "./webhook-guard.js";
+
+/** DELIVERY_STATUS_RETENTION_DAYS' default, in seconds. */
+const DEFAULT_DELIVERY_RETENTION_SECONDS = 30 * 24 * 60 * 60;
 
 /** The gateway's API app (for tests that need nothing else). */
 export function createApp(deps: GatewayDeps): GatewayApp {
@@ -74,13 +85,25 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
     limits.perKeyPerMinute > 0
       ? limitPerApiKey({ redis: deps.redis, keyPrefix, perMinute: limits.perKeyPerMinute })
       : undefined;
+  // Final delivery status and the suppression list (lib/delivery-store.ts, lib/suppressions.ts).
+  const retentionSeconds = deps.deliveryRetentionSeconds ?? DEFAULT_DELIVERY_RETENTION_SECONDS;
+  const store = createDeliveryStore({ redis: deps.redis, keyPrefix, retentionSeconds });
+  const suppressions = createSuppressionList({ redis: deps.redis, keyPrefix });
+  const updates = createDeliveryUpdates({
+    store,
+    suppressions,
+    events: deps.events ?? NO_DELIVERY_EVENTS,
+    logger: deps.logger,
+    metrics: metrics.delivery,
+  });
+
   // "/notifications/*" also matches "/notifications" itself: one registration, one run each.
   app.use("/notifications/*", apiKey);
   if (perKey) app.use("/notifications/*", perKey);
   registerCreateNotification(app, deps);
   registerBatchNotifications(app, deps);
   registerListNotifications(app, deps);
-  registerGetNotification(app, deps);
+  registerGetNotification(app, deps, { store });
   registerRetryNotification(app, deps);
   registerCancelNotification(app, deps);
 
@@ -88,6 +111,43 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   app.use("/events/*", apiKey);
   if (perKey) app.use("/events/*", perKey);
   registerReplayEvents(app, deps);
+
+  // The suppression list, for admin-scoped keys.
+  app.use("/suppressions/*", apiKey);
+  if (perKey) app.use("/suppressions/*", perKey);
+  registerSuppressions(app, deps, { suppressions, metrics: metrics.delivery });
+
+  // Provider webhooks: no API key (the provider's signature authenticates each request), each
+  // mounted only when its secret is configured: unconfigured, the path is a 404 like any other.
+  const webhooks = deps.webhooks ?? {};
+  const { resendSecret, twilioAuthToken, publicUrl } = webhooks;
+  if ((resendSecret || (twilioAuthToken && publicUrl)) && (webhooks.perMinute ?? 6000) > 0) {
+    app.use(
+      "/webhooks/*",
+      limitWebhooksPerClient({
+        redis: deps.redis,
+        keyPrefix,
+        perMinute: webhooks.perMinute ?? 6000,
+        clientIpHeader: limits.clientIpHeader,
+        trustedProxyHops: limits.trustedProxyHops,
+      }),
+    );
+  }
+  const webhookServices = { updates, metrics: metrics.delivery, keyPrefix };
+  if (resendSecret) {
+    registerResendWebhook(
+      app,
+      { ...deps, webhooks: { ...webhooks, resendSecret } },
+      webhookServices,
+    );
+  }
+  if (twilioAuthToken && publicUrl) {
+    registerTwilioWebhooks(
+      app,
+      { ...deps, webhooks: { ...webhooks, twilioAuthToken, publicUrl } },
+      { ...webhookServices, suppressions, retentionSeconds },
+    );
+  }
 
   // The API's own description, built from the routes above.
   registerApiDocs(app);

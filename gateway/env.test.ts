@@ -29,6 +29,25 @@ describe("the gateway's environment", () => {
     ]);
   });
 
+  it("wants a whsec_ Resend secret and an http(s) PUBLIC_URL, kept without a trailing slash", () => {
+    // TWILIO_AUTH_TOKEN alone (the worker's secret, which platforms give every process) is fine.
+    expect(
+      issues({ ...BASE, TWILIO_AUTH_TOKEN: "token", RESEND_WEBHOOK_SECRET: "secret" }),
+    ).toEqual(["RESEND_WEBHOOK_SECRET: must start with whsec_"]);
+    expect(issues({ ...BASE, PUBLIC_URL: "ftp://notify.example.com" })).toHaveLength(1);
+    expect(
+      parseEnv(gatewayEnvSchema, {
+        ...BASE,
+        PUBLIC_URL: "https://notify.example.com/",
+        TWILIO_AUTH_TOKEN: "token",
+      }),
+    ).toMatchObject({
+      PUBLIC_URL: "https://notify.example.com",
+      DELIVERY_STATUS_RETENTION_DAYS: 30,
+      WEBHOOK_RATE_LIMIT_PER_MINUTE: 6000,
+    });
+  });
+
   it("wants both admin variables or neither", () => {
     expect(issues({ ...BASE, ADMIN_USER: "ops" })).toEqual([
       "ADMIN_PASSWORD: set both ADMIN_USER and ADMIN_PASSWORD, or neither",

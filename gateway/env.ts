@@ -1,6 +1,11 @@
 import { z } from "zod";
 import { eventsEnvFields, requireEventsSecret } from "../lib/delivery-events/env.js";
-import { commaListSchema, requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
+import {
+  commaListSchema,
+  publicUrlSchema,
+  requireClusterHashTag,
+  sharedEnvFields,
+} from "../lib/env.js";
 import { messageEnvFields } from "../lib/message-env.js";
 import { weakDigestReason, weakKeyReason } from "./api-keys.js";
 
@@ -66,6 +71,20 @@ export const gatewayEnvSchema = z
     ...messageEnvFields,
     /** Events to the exchange's backend: the provider webhooks publish them, replay re-sends them. */
     ...eventsEnvFields,
+    /**
+     * The gateway's public base URL, as providers reach it (https://notify.example.com): Twilio
+     * signs the URL it posts to, which behind Fly's or Railway's proxy is not the one Node sees.
+     */
+    PUBLIC_URL: publicUrlSchema.optional(),
+    /** The Resend webhook's signing secret (`whsec_…`); unset, POST /webhooks/resend is off (404). */
+    RESEND_WEBHOOK_SECRET: z.string().startsWith("whsec_", "must start with whsec_").optional(),
+    /**
+     * Twilio's auth token, which signs its webhooks; with PUBLIC_URL it turns /webhooks/twilio on.
+     * Alone it turns nothing on: platforms give every process the worker's secrets.
+     */
+    TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
+    /** Webhook requests per client address and minute, across replicas; 0 turns the limit off. */
+    WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production") refuseWeakSecrets(env, ctx);

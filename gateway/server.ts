@@ -2,7 +2,7 @@ import { serve } from "@hono/node-server";
 import { Queue } from "bullmq";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { openEventPublisher } from "../lib/delivery-events/publisher.js";
-import { jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
+import { deliveryRetentionSeconds, jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
 import { handleShutdown } from "../lib/lifecycle.js";
 import { createLogger } from "../lib/logger.js";
 import { maskUrlPassword } from "../lib/mask.js";
@@ -83,7 +83,20 @@ const { app, metricsApp } = createGateway({
   warnings,
   ...(events ? { events: events.publisher } : {}),
   ...(requestTracing ? { requestTracing } : {}),
+  webhooks: {
+    resendSecret: env.RESEND_WEBHOOK_SECRET,
+    twilioAuthToken: env.TWILIO_AUTH_TOKEN,
+    publicUrl: env.PUBLIC_URL,
+    perMinute: env.WEBHOOK_RATE_LIMIT_PER_MINUTE,
+  },
+  deliveryRetentionSeconds: deliveryRetentionSeconds(env),
 });
+
+if (env.TWILIO_AUTH_TOKEN && !env.PUBLIC_URL) {
+  logger.warn(
+    "TWILIO_AUTH_TOKEN is set without PUBLIC_URL: Twilio's webhooks are off (set PUBLIC_URL, see docs/delivery-status.md)",
+  );
+}
 
 // A client that trickles its request (slowloris) is cut off with 408 instead of holding a socket:
 // Node enforces requestTimeout when it checks connections, so the check runs often enough.
@@ -104,6 +117,10 @@ const server = serve(
         port: info.port,
         redis: maskUrlPassword(env.REDIS_URL),
         apiKeys: env.API_KEYS.length + env.API_KEY_HASHES.length,
+        webhooks: [
+          ...(env.RESEND_WEBHOOK_SECRET ? ["resend"] : []),
+          ...(env.TWILIO_AUTH_TOKEN && env.PUBLIC_URL ? ["twilio"] : []),
+        ],
       },
       "gateway listening",
     );

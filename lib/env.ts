@@ -105,8 +105,23 @@ export const sharedEnvFields = {
   QUEUE_PREFIX: z.string().min(1).default(DEFAULT_QUEUE_PREFIX),
   /** How long queue counts read for /metrics are reused: each read costs Redis commands. */
   QUEUE_METRICS_CACHE_MS: z.coerce.number().int().min(0).default(5000),
+  /**
+   * How long a notification's delivery status and timeline are kept (lib/delivery-store.ts),
+   * counted from its last event; `GET /notifications/{id}` answers from it once the job is gone.
+   */
+  DELIVERY_STATUS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   ...jobSettingsFields,
 };
+
+/** DELIVERY_STATUS_RETENTION_DAYS in seconds. */
+export function deliveryRetentionSeconds(env: { DELIVERY_STATUS_RETENTION_DAYS: number }): number {
+  return env.DELIVERY_STATUS_RETENTION_DAYS * 24 * 60 * 60;
+}
+
+/** The public base URL (PUBLIC_URL): an http(s) URL, kept without a trailing slash. */
+export const publicUrlSchema = z
+  .url({ protocol: /^https?$/ })
+  .transform((value) => value.replace(/\/+$/, ""));
 
 /** The job settings of a parsed environment. */
 export function jobSettingsOf(env: {

@@ -302,7 +302,13 @@ describe("digests of partial fills, as real processes (SMS digested by default)"
     const [status] = await completed(pipeline, [id]);
     const [sms] = smsTo(pipeline.twilio, phone);
     expect(sms?.body).toBe(`Exchange: You bought 0.02 BTC for $800.02. Order ${order}`);
-    expect(status?.channels.sms).toEqual({ status: "sent", calls: 1, providerId: sms?.sid });
+    expect(status?.channels.sms).toEqual({
+      status: "sent",
+      calls: 1,
+      providerId: sms?.sid,
+      // The worker's record of the accepted message (docs/delivery-status.md).
+      delivery: expect.objectContaining({ status: "sent", providerId: sms?.sid }),
+    });
   });
 });
 
@@ -420,8 +426,10 @@ describe("with digests off (DIGEST_SMS=off)", () => {
       `Exchange: You bought 0.03 BTC for $1,200.06. Order ${order}`,
     ]);
     for (const status of [plainStatus, ...statuses]) {
+      // No digest state; `delivery` is the provider's status (docs/delivery-status.md).
       expect(Object.keys(status?.channels.sms ?? {}).sort()).toEqual([
         "calls",
+        "delivery",
         "providerId",
         "status",
       ]);

@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, type RedisServer, startRedisServer } from "../scripts/redis-server.js";
+import { TEST_RESEND_WEBHOOK_SECRET } from "./delivery-fixture.js";
 import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { eventually } from "./fixtures.js";
@@ -18,12 +19,28 @@ describe("Redis as deployed", () => {
     cleanups.length = 0;
   });
 
-  async function startPipeline(env: Record<string, string>) {
-    const resend: FakeResend = await startFakeResend();
-    const twilio: FakeTwilio = await startFakeTwilio();
+  /** With `webhooks`, the fakes call the gateway's provider webhooks (delivery status). */
+  async function startPipeline(env: Record<string, string>, options: { webhooks?: boolean } = {}) {
     const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const resend: FakeResend = await startFakeResend(
+      options.webhooks
+        ? { webhook: { url: `${publicUrl}/webhooks/resend`, secret: TEST_RESEND_WEBHOOK_SECRET } }
+        : {},
+    );
+    const twilio: FakeTwilio = await startFakeTwilio(
+      options.webhooks ? { deliveryDelayMs: 5 } : {},
+    );
+    const webhookEnv: Record<string, string> = options.webhooks
+      ? {
+          PUBLIC_URL: publicUrl,
+          RESEND_WEBHOOK_SECRET: TEST_RESEND_WEBHOOK_SECRET,
+          TWILIO_AUTH_TOKEN: twilio.authToken,
+        }
+      : {};
     const gateway: ServiceProcess = startService("gateway", {
       ...env,
+      ...webhookEnv,
       PORT: String(port),
       API_KEYS: TEST_API_KEY,
       LOG_LEVEL: "debug",
@@ -31,6 +48,7 @@ describe("Redis as deployed", () => {
     const worker: ServiceProcess = startService("worker", {
       ...env,
       ...providerEnv(resend, twilio),
+      ...(options.webhooks ? { PUBLIC_URL: publicUrl } : {}),
       LOG_LEVEL: "debug",
     });
     cleanups.push(async () => {
@@ -86,11 +104,10 @@ describe("Redis as deployed", () => {
   it("delivers through a three-node Redis Cluster with a hash-tagged prefix", async () => {
     const cluster = await startRedisCluster();
     cleanups.push(() => cluster.stop());
-    const { resend, twilio, worker, baseUrl } = await startPipeline({
-      REDIS_URL: cluster.url,
-      REDIS_CLUSTER: "true",
-      QUEUE_PREFIX: "{notifications}",
-    });
+    const { resend, twilio, worker, baseUrl } = await startPipeline(
+      { REDIS_URL: cluster.url, REDIS_CLUSTER: "true", QUEUE_PREFIX: "{notifications}" },
+      { webhooks: true },
+    );
     const post = (headers: Record<string, string> = {}) =>
       postNotification(baseUrl, VALID_NOTIFICATION, headers);
     const first = await post({ "idempotency-key": "cluster-1" });
@@ -105,10 +122,19 @@ describe("Redis as deployed", () => {
       expect(twilio.messages).toHaveLength(1);
     });
     await worker.waitForLine(/notification delivered/);
-    const status = await fetch(`${baseUrl}/notifications/${id}`, {
-      headers: { authorization: `Bearer ${TEST_API_KEY}` },
+    // Delivery status (the webhooks' and the worker's scripts) works on the cluster too.
+    await eventually(async () => {
+      const status = await fetch(`${baseUrl}/notifications/${id}`, {
+        headers: { authorization: `Bearer ${TEST_API_KEY}` },
+      });
+      expect(await status.json()).toMatchObject({
+        status: "completed",
+        channels: {
+          email: { delivery: { status: "delivered" } },
+          sms: { delivery: { status: "delivered" } },
+        },
+      });
     });
-    expect(((await status.json()) as { status: string }).status).toBe("completed");
   });
 
   it("refuses a cluster without a hash-tagged prefix, naming QUEUE_PREFIX", async () => {

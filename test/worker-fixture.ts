@@ -21,7 +21,13 @@ export const TEST_SMS_FROM = "+15005550006";
 export function registryFor(
   resend: FakeResend,
   twilio: FakeTwilio,
-  options: { timeoutMs?: number; emailPerSecond?: number; smsPerSecond?: number } = {},
+  options: {
+    timeoutMs?: number;
+    emailPerSecond?: number;
+    smsPerSecond?: number;
+    /** Twilio's StatusCallback for every SMS (PUBLIC_URL + /webhooks/twilio). */
+    statusCallback?: string;
+  } = {},
 ): ChannelRegistry {
   const timeoutMs = options.timeoutMs ?? 5000;
   return {
@@ -38,6 +44,7 @@ export function registryFor(
         from: TEST_SMS_FROM,
         apiBaseUrl: twilio.url,
         timeoutMs,
+        ...(options.statusCallback ? { statusCallback: options.statusCallback } : {}),
       }),
     },
     providerRatePerSecond: {
@@ -70,7 +77,9 @@ export async function startWorkerHarness(
     fakes?: { resend: FakeResend; twilio: FakeTwilio };
     /** BullMQ telemetry for the worker (tracing tests); none unless given. */
     telemetry?: Telemetry;
-    /** Where the worker publishes notification.sent and .failed; none unless given. */
+    /** Twilio's StatusCallback for every SMS; none unless given. */
+    statusCallback?: string;
+    /** Where the worker publishes its delivery events (sent, failed, what webhooks told it early); none unless given. */
     events?: DeliveryEventSink;
   } = {},
 ) {

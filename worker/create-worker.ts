@@ -1,14 +1,17 @@
 import { createHash, randomUUID } from "node:crypto";
 import { type Job, Queue, type Telemetry, Worker } from "bullmq";
 import type { Channel } from "../contract/channels.js";
-import type { DeliveryEventSink } from "../contract/delivery-events.js";
+import { type DeliveryEventSink, NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import {
   NOTIFICATION_QUEUE,
   type NotificationJobSettings,
   notificationJobOptions,
 } from "../contract/notification-job.js";
+import { createDeliveryStore } from "../lib/delivery-store.js";
+import { createDeliveryUpdates } from "../lib/delivery-updates.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
+import { createSuppressionList } from "../lib/suppressions.js";
 import { type ChannelBatcher, createChannelBatcher } from "./channel-batcher.js";
 import type { ChannelRegistry } from "./channels/registry.js";
 import { createDigestCollections } from "./digest/collection.js";
@@ -45,9 +48,18 @@ export interface NotificationWorkerOptions {
   render?: NotificationRenderer;
   /** BullMQ telemetry (bullmq-otel) while tracing is on: a span per attempt, in the job's trace. */
   telemetry?: Telemetry;
-  /** Where notification.sent and notification.failed go (the events queue); none when unset. */
+  /** How long delivery status is kept (DELIVERY_STATUS_RETENTION_DAYS), in seconds; 30 days unset. */
+  deliveryRetentionSeconds?: number;
+  /**
+   * Where the worker's events go (the events queue): notification.sent and notification.failed,
+   * and what its delivery record learns (a provider's early webhook event, Twilio's 21610
+   * suppressing a number); none when unset.
+   */
   events?: DeliveryEventSink;
 }
+
+/** DELIVERY_STATUS_RETENTION_DAYS' default, in seconds. */
+const DEFAULT_DELIVERY_RETENTION_SECONDS = 30 * 24 * 60 * 60;
 
 /** How long the provider-id → notification index keeps an entry: as long as failed jobs are kept. */
 const PROVIDER_ID_TTL_SECONDS = 7 * 24 * 60 * 60;
@@ -165,8 +177,23 @@ export async function createNotificationWorker(
           metrics: options.metrics,
         }
       : undefined;
+  // Final delivery status (lib/delivery-store.ts) and the suppression list, beside the queue.
+  const store = createDeliveryStore({
+    redis: connection,
+    keyPrefix,
+    retentionSeconds: options.deliveryRetentionSeconds ?? DEFAULT_DELIVERY_RETENTION_SECONDS,
+  });
+  const suppressions = createSuppressionList({ redis: connection, keyPrefix });
+  const updates = createDeliveryUpdates({
+    store,
+    suppressions,
+    events: options.events ?? NO_DELIVERY_EVENTS,
+    logger,
+    metrics: options.metrics.delivery,
+  });
   const deps = {
     digests,
+    delivery: { store, suppressions, updates },
     adapters: options.registry.adapters,
     lookAlikes,
     batchers,

@@ -2,7 +2,7 @@ import { Queue, type Worker } from "bullmq";
 import { CHANNELS } from "../contract/channels.js";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { openEventPublisher } from "../lib/delivery-events/publisher.js";
-import { jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
+import { deliveryRetentionSeconds, jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
 import { handleShutdown } from "../lib/lifecycle.js";
 import { createLogger } from "../lib/logger.js";
 import { maskUrlPassword } from "../lib/mask.js";
@@ -118,6 +118,7 @@ worker = await createNotificationWorker({
   digests: digestConfigOf(env),
   telemetry: bullmqTelemetry(),
   render,
+  deliveryRetentionSeconds: deliveryRetentionSeconds(env),
   ...(events ? { events: events.publisher } : {}),
 });
 const running = worker;
@@ -131,6 +132,7 @@ running.on("ready", () => {
       concurrency: env.WORKER_CONCURRENCY,
       ratePerSecond: env.RATE_LIMIT_PER_SECOND,
       providerRatePerSecond: registry.providerRatePerSecond,
+      statusCallbacks: env.PUBLIC_URL !== undefined,
       events: eventWorker ? { concurrency: env.EVENTS_CONCURRENCY } : "off",
     },
     "worker ready",

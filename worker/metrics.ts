@@ -1,6 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Channel } from "../contract/channels.js";
 import type { FailureKind } from "../contract/delivery-report.js";
+import { registerDeliveryMetrics } from "../lib/delivery-metrics.js";
 import type { ProviderWait } from "./provider-gate.js";
 
 /** How a provider call ended, as counted in `notification_channel_sends_total`. */
@@ -74,6 +75,8 @@ export function createWorkerMetrics() {
 
   return {
     registry,
+    /** Suppressed sends, suppressions added at send (Twilio's 21610), events not published. */
+    delivery: registerDeliveryMetrics(registry),
     recordSend(channel: Channel, outcome: SendOutcome, seconds: number): void {
       sends.inc({ channel, outcome });
       duration.observe({ channel, outcome }, seconds);

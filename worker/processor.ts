@@ -12,7 +12,10 @@ import {
   type NotificationPayload,
   notificationPayloadSchema,
 } from "../contract/notification-job.js";
+import type { DeliveryStore, DeliveryTransition } from "../lib/delivery-store.js";
+import { type DeliveryUpdates, maskRecipient } from "../lib/delivery-updates.js";
 import type { Logger } from "../lib/logger.js";
+import type { SuppressionList } from "../lib/suppressions.js";
 import type { ChannelBatcher } from "./channel-batcher.js";
 import type {
   ChannelAdapter,
@@ -27,6 +30,7 @@ import {
   markInFlight,
   nextChannelState,
   reopenAfterFinalFailure,
+  type Verdict,
 } from "./delivery-steps.js";
 import {
   collectFill,
@@ -56,11 +60,13 @@ export interface ProcessorDeps {
   /** How long a provider waits after each kind of trouble that names no Retry-After. */
   waitMs: Record<ProviderTrouble, number>;
   logger: Logger;
-  metrics: Pick<WorkerMetrics, "recordSend">;
+  metrics: Pick<WorkerMetrics, "recordSend" | "delivery">;
   /** Digests of partial fills (docs/digests.md); without them every fill is sent on its own. */
   digests?: DigestDeps;
   /** The deployment's renderer (catalogs, brand); pure, so a retry renders the same bytes. */
   render: NotificationRenderer;
+  /** The final-status record, the suppression list, and what follows from them. */
+  delivery: { store: DeliveryStore; suppressions: SuppressionList; updates: DeliveryUpdates };
 }
 
 /**
@@ -84,12 +90,18 @@ export async function processNotification(
   const { payload, content, marker, digestCount } = prepared;
   const stored = readDeliveryReport(job.progress);
   const report = stored ? reopenAfterFinalFailure(stored) : initialDeliveryReport(payload);
+  /** Each channel as this try found it, for what the delivery record learns from the try. */
+  const before = { ...report };
   // A fill's digested channels are recorded, not sent: the digest job sends them.
   if (!marker && deps.digests) {
     for (const channel of await collectFill(job, payload, report, deps.digests)) {
       const { digestId } = report[channel];
       deps.logger.info({ notificationId: String(job.id), channel, digestId }, "fill digested");
     }
+  }
+  // A suppressed recipient's channel is not sent: no provider call.
+  for (const channel of await suppressedChannels(job, payload, report, deps)) {
+    report[channel] = { ...report[channel], status: "suppressed" };
   }
   const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
 
@@ -145,6 +157,8 @@ export async function processNotification(
   }
 
   const { report: final, verdict } = decide(after, outcomes, isLastAttempt(job));
+  await suppressRefusedRecipients(job, payload, outcomes, deps);
+  await recordTry(job, before, final, verdict, deps);
   switch (verdict.type) {
     case "completed":
       if (marker && digestCount !== undefined && final[marker.channel].status === "sent") {
@@ -193,6 +207,145 @@ async function prepareTry(job: Job, deps: ProcessorDeps): Promise<PreparedTry> {
   const digestCount = digest.totals.count;
   const content = deps.render(digest.payload, { fills: digestCount });
   return { payload: digest.payload, content, marker, digestCount };
+}
+
+/**
+ * The channels about to be tried whose recipient is on the suppression list: one HMGET for all
+ * of them. A channel with a call in doubt (`inFlightSince`) is left to its adapter, which looks
+ * for the earlier try's message first. Should Redis fail here, the try fails and is retried:
+ * nothing is sent to a recipient who may have opted out.
+ */
+async function suppressedChannels(
+  job: Job,
+  payload: NotificationPayload,
+  report: DeliveryReport,
+  deps: ProcessorDeps,
+): Promise<Channel[]> {
+  const candidates = CHANNELS.flatMap((channel) => {
+    const recipient = recipientOf(payload, channel);
+    const state = report[channel];
+    return state.status === "pending" && state.inFlightSince === undefined && recipient
+      ? [{ channel, recipient }]
+      : [];
+  });
+  const found = await deps.delivery.suppressions.check(candidates);
+  const suppressed = candidates.filter((_, index) => found[index]);
+  for (const { channel, recipient } of suppressed) {
+    deps.metrics.delivery.recordSuppressedSend(channel);
+    deps.logger.info(
+      { notificationId: String(job.id), channel, to: maskRecipient(channel, recipient) },
+      "recipient suppressed: channel not sent",
+    );
+  }
+  return suppressed.map(({ channel }) => channel);
+}
+
+/** A provider's refusal that means "never again" (Twilio's 21610) suppresses the recipient. */
+async function suppressRefusedRecipients(
+  job: Job,
+  payload: NotificationPayload,
+  outcomes: Partial<Record<Channel, ChannelOutcome>>,
+  deps: ProcessorDeps,
+): Promise<void> {
+  for (const channel of CHANNELS) {
+    const outcome = outcomes[channel];
+    const recipient = recipientOf(payload, channel);
+    if (outcome?.type !== "failed" || !outcome.error.suppress || !recipient) continue;
+    const notificationId = String(job.id);
+    await deps.delivery.updates
+      .suppress({
+        channel,
+        recipient,
+        reason: outcome.error.suppress,
+        source: deps.adapters[channel].provider,
+        code: outcome.error.code,
+        at: Date.now(),
+        notificationId,
+        cause: `${notificationId}:${channel}:${outcome.error.code}`,
+      })
+      .catch((error: unknown) =>
+        deps.logger.warn(
+          { notificationId, channel, err: error instanceof Error ? error.message : String(error) },
+          "could not add the recipient to the suppression list",
+        ),
+      );
+  }
+}
+
+/**
+ * Writes what this try settled to the notification's delivery record: each channel newly sent
+ * (and its provider id, for the webhooks to find), suppressed or failed, the report, and the
+ * outcome once final. Webhook events that arrived before the record are applied now, and
+ * their delivery events published. A failure to write is logged: the job's own report stands.
+ */
+async function recordTry(
+  job: Job,
+  before: DeliveryReport,
+  final: DeliveryReport,
+  verdict: Verdict,
+  deps: ProcessorDeps,
+): Promise<void> {
+  const notificationId = String(job.id);
+  const at = Date.now();
+  const transitions: DeliveryTransition[] = [];
+  const providerIds: Array<{ provider: string; providerId: string }> = [];
+  for (const channel of CHANNELS) {
+    const was = before[channel];
+    const now = final[channel];
+    if (now.status === was.status) continue;
+    const common = { channel, at, source: "worker" as const, event: now.status };
+    if (now.status === "sent" && now.providerId) {
+      transitions.push({
+        ...common,
+        status: "sent",
+        key: `worker:${channel}:sent:${now.providerId}`,
+        providerId: now.providerId,
+      });
+      providerIds.push({ provider: deps.adapters[channel].provider, providerId: now.providerId });
+    } else if (now.status === "suppressed") {
+      transitions.push({ ...common, status: "suppressed", key: `worker:${channel}:suppressed` });
+    } else if (now.status === "failed") {
+      transitions.push({
+        ...common,
+        status: "failed",
+        key: `worker:${channel}:failed:${job.attemptsMade}`,
+        ...(now.error ? { code: now.error.code, reason: now.error.message } : {}),
+      });
+    }
+  }
+  const finished = verdict.type === "completed" || verdict.type === "failed";
+  if (transitions.length === 0 && !finished) return;
+  const submittedBy = (job.data as { submittedBy?: unknown } | null)?.submittedBy;
+  try {
+    const drained = await deps.delivery.store.recordWorker({
+      notificationId,
+      ...(typeof submittedBy === "string" ? { submittedBy } : {}),
+      createdAt: job.timestamp,
+      attemptsMade: job.attemptsMade + 1,
+      report: final,
+      ...(finished
+        ? {
+            outcome: {
+              status: verdict.type,
+              finishedAt: at,
+              ...(verdict.type === "failed" ? { failedReason: verdict.reason } : {}),
+            },
+          }
+        : {}),
+      transitions,
+      providerIds,
+    });
+    for (const event of drained) {
+      if (event.outcome === "changed") {
+        await deps.delivery.updates.statusChanged(notificationId, event.transition);
+      }
+    }
+  } catch (error) {
+    deps.logger.warn(
+      { notificationId, err: error instanceof Error ? error.message : String(error) },
+      "could not write the delivery record",
+    );
+  }
 }
 
 /** True when a failure of this try is the job's last: BullMQ will not retry it. */

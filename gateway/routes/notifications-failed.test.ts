@@ -87,9 +87,7 @@ describe("failed notifications", () => {
   });
 
   it("are retried on request, sending only the channel that failed", async () => {
-    harness.twilio.script.failNext(
-      twilioError(400, 21610, "Attempt to send to unsubscribed recipient"),
-    );
+    harness.twilio.script.failNext(twilioError(400, 21612, "Twilio cannot route to this number."));
     const id = await send();
     const failed = await waitForFinished(harness.queue, id);
     expect(await failed.getState()).toBe("failed");

@@ -1,8 +1,15 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { DeliveryStore } from "../../lib/delivery-store.js";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { ApiError } from "../errors.js";
-import { findNotification, viewerOf } from "../find-notification.js";
-import { describeJob, NotificationStatus, STATE_BY_BULLMQ_STATE } from "../notification-status.js";
+import { viewerOf } from "../find-notification.js";
+import { visibleTo } from "../job-from-request.js";
+import {
+  describeJob,
+  describeRecord,
+  NotificationStatus,
+  STATE_BY_BULLMQ_STATE,
+} from "../notification-status.js";
 import { errorResponses, NotificationId } from "../openapi-schemas.js";
 
 const route = createRoute({
@@ -20,13 +27,36 @@ const route = createRoute({
   },
 });
 
-/** `GET /notifications/{id}`. */
-export function registerGetNotification(app: GatewayApp, deps: GatewayDeps): void {
+/**
+ * `GET /notifications/{id}`: the job's state and report, with each channel's final status and
+ * the timeline from the delivery record; once the job is removed (finished jobs are trimmed
+ * after a day), from the record alone, for as long as it is kept. Either way another key's
+ * notification is a 404, as an unknown one is.
+ */
+export function registerGetNotification(
+  app: GatewayApp,
+  deps: GatewayDeps,
+  services: { store: DeliveryStore },
+): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const { job, state } = await findNotification(deps, id, viewerOf(c));
-    const status = STATE_BY_BULLMQ_STATE[state];
-    if (!status) throw new ApiError("NOT_FOUND", `No notification with id ${id}`);
-    return c.json(describeJob(job, status), 200);
+    const viewer = viewerOf(c);
+    const notFound = () => new ApiError("NOT_FOUND", `No notification with id ${id}`);
+    // The state first, the job's data second: a job that finishes in between is then reported
+    // with its newer data, never as "completed" beside the channels it had before it ran.
+    const state = await deps.queue.getJobState(id);
+    const [job, record] = await Promise.all([
+      state === "unknown" ? undefined : deps.queue.getJob(id),
+      services.store.read(id),
+    ]);
+    if (job) {
+      const status = STATE_BY_BULLMQ_STATE[state];
+      if (!visibleTo(job, viewer) || !status) throw notFound();
+      return c.json(describeJob(job, status, record), 200);
+    }
+    if (!record || !visibleTo({ data: { submittedBy: record.submittedBy } }, viewer)) {
+      throw notFound();
+    }
+    return c.json(describeRecord(record), 200);
   });
 }

@@ -1,5 +1,7 @@
 import { type CreateEmailOptions, type ErrorResponse, Resend } from "resend";
 import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "../support/wait.js";
+import { startWebhookReceiver } from "../support/webhook-receiver.js";
 import {
   type FakeResend,
   type FakeResendOptions,
@@ -676,5 +678,108 @@ describe("retrieving an email (https://resend.com/docs/api-reference/emails/retr
       name: "not_found",
       message: "The requested endpoint does not exist.",
     });
+  });
+});
+
+describe("webhooks, signed as Resend signs them", () => {
+  const SECRET = `whsec_${Buffer.from("fake-resend-webhook-secret-32by").toString("base64")}`;
+  const receivers: Array<Awaited<ReturnType<typeof startWebhookReceiver>>> = [];
+  afterEach(async () => {
+    await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
+  });
+
+  async function withReceiver(options: FakeResendOptions = {}) {
+    const receiver = await startWebhookReceiver();
+    receivers.push(receiver);
+    const started = await start({
+      webhook: { url: `${receiver.url}/webhooks/resend`, secret: SECRET },
+      ...options,
+    });
+    return { ...started, receiver };
+  }
+
+  /** What the resend SDK's own verification makes of a received request. */
+  function verified(request: { body: string; headers: Record<string, string> }) {
+    return new Resend("re_unused").webhooks.verify({
+      payload: request.body,
+      headers: {
+        id: request.headers["svix-id"] ?? "",
+        timestamp: request.headers["svix-timestamp"] ?? "",
+        signature: request.headers["svix-signature"] ?? "",
+      },
+      webhookSecret: SECRET,
+    });
+  }
+
+  it("posts email.sent then email.delivered for an accepted email, verifiable by the SDK", async () => {
+    const { fake, resend, receiver } = await withReceiver();
+    const { data } = await resend.emails.send(email());
+    await fake.webhooksIdle();
+    expect(receiver.requests.map((request) => request.path)).toEqual([
+      "/webhooks/resend",
+      "/webhooks/resend",
+    ]);
+    const events = receiver.requests.map(verified);
+    expect(events.map((event) => event.type)).toEqual(["email.sent", "email.delivered"]);
+    expect(events[1]).toMatchObject({
+      type: "email.delivered",
+      data: { email_id: data?.id, to: ["user@example.com"], subject: "Trade executed" },
+    });
+    // One svix-id per event.
+    const ids = receiver.requests.map((request) => request.headers["svix-id"]);
+    expect(new Set(ids).size).toBe(2);
+    expect(receiver.requests[0]?.headers["content-type"]).toBe("application/json");
+  });
+
+  it("bounces bounced@resend.dev (Permanent) and reports complained@resend.dev's complaint", async () => {
+    const { fake, resend, receiver } = await withReceiver();
+    const bounced = await resend.emails.send(email({ to: "bounced+order-1@resend.dev" }));
+    await fake.webhooksIdle();
+    const complained = await resend.emails.send(email({ to: "complained@resend.dev" }));
+    await fake.webhooksIdle();
+    const events = receiver.requests.map(verified);
+    expect(
+      events.map((event) => [event.type, (event.data as { email_id: string }).email_id]),
+    ).toEqual([
+      ["email.sent", bounced.data?.id],
+      ["email.bounced", bounced.data?.id],
+      ["email.sent", complained.data?.id],
+      ["email.delivered", complained.data?.id],
+      ["email.complained", complained.data?.id],
+    ]);
+    expect(events[1]).toMatchObject({ data: { bounce: { type: "Permanent" } } });
+    const got = await resend.emails.get(bounced.data?.id ?? "");
+    expect(got.data?.last_event).toBe("bounced");
+  });
+
+  it("retries a failed POST after Svix's delays, with the same svix-id and a fresh signature", async () => {
+    const { fake, resend, receiver } = await withReceiver({ webhookRetryDelaysMs: [50, 50] });
+    receiver.state.status = 500;
+    await resend.emails.send(email());
+    await fake.webhooksIdle();
+    await eventually(() => expect(receiver.requests.length).toBeGreaterThanOrEqual(6));
+    const sentAttempts = fake.webhooks.filter((delivery) => delivery.type === "email.sent");
+    expect(sentAttempts.map((delivery) => delivery.attempt)).toEqual([1, 2, 3]);
+    expect(new Set(sentAttempts.map((delivery) => delivery.id)).size).toBe(1);
+    for (const attempt of sentAttempts) expect(verified(attempt).type).toBe("email.sent");
+  });
+
+  it("sends nothing without a webhook, and a replay is the same request byte for byte", async () => {
+    const quiet = await startFakeResend();
+    const sdk = new Resend(quiet.apiKey, { baseUrl: quiet.url });
+    await sdk.emails.send(email());
+    await quiet.webhooksIdle();
+    expect(quiet.webhooks).toHaveLength(0);
+    await quiet.close();
+
+    const { fake, resend, receiver } = await withReceiver();
+    await resend.emails.send(email());
+    await fake.webhooksIdle();
+    const [first] = fake.webhooks;
+    if (!first) throw new Error("no webhook");
+    await fake.replayWebhook(first);
+    const [original, replayed] = [receiver.requests[0], receiver.requests.at(-1)];
+    expect(replayed?.body).toBe(original?.body);
+    expect(replayed?.headers["svix-signature"]).toBe(original?.headers["svix-signature"]);
   });
 });

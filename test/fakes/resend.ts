@@ -2,6 +2,21 @@ import { randomUUID } from "node:crypto";
 import { type Context, Hono } from "hono";
 import type { GetEmailResponseSuccess } from "resend";
 import { answerScripted, delay, listen, ResponseScript, type ScriptedResponse } from "./http.js";
+import {
+  createWebhookSender,
+  eventsFor,
+  type ResendWebhookTarget,
+  SVIX_RETRY_DELAYS_MS,
+  type WebhookEmail,
+  webhookPayload,
+} from "./resend-webhooks.js";
+
+export {
+  type ResendWebhookTarget,
+  SVIX_RETRY_DELAYS_MS,
+  svixHeaders,
+  type WebhookDelivery,
+} from "./resend-webhooks.js";
 
 /*
  * A stand-in for the Resend API, reached by the real `resend` SDK through its `baseUrl`. It is
@@ -17,6 +32,7 @@ import { answerScripted, delay, listen, ResponseScript, type ScriptedResponse } 
  *   batch:        https://resend.com/docs/api-reference/emails/send-batch-emails
  *   batch modes:  https://resend.com/docs/dashboard/emails/batch-validation-modes
  *   retrieve:     https://resend.com/docs/api-reference/emails/retrieve-email
+ *   webhooks:     see resend-webhooks.ts (signed events for each accepted email)
  */
 
 /** The events `GET /emails/{id}` reports as `last_event` (the SDK's own list). */
@@ -229,6 +245,17 @@ export interface FakeResendOptions {
   lastEvent?: LastEvent;
   /** Starts the fake's clock this far from `Date.now()` (see `advanceTime`). */
   clockOffsetMs?: number;
+  /**
+   * The webhook endpoint and its `whsec_` secret: each accepted email's events are POSTed to it,
+   * signed (resend-webhooks.ts): `email.sent`, then `email.delivered`, or for Resend's test
+   * addresses their documented outcome (`bounced@resend.dev`: `email.bounced`, Permanent;
+   * `complained@resend.dev`: delivered, then `email.complained`). Unset: no webhooks.
+   */
+  webhook?: ResendWebhookTarget;
+  /** Between one email's events (sent, delivered…), in order. Default 5 ms. */
+  webhookStepMs?: number;
+  /** Waits before each retry of a failed webhook POST; default Svix's schedule (5 s, 5 min…). */
+  webhookRetryDelaysMs?: number[];
 }
 
 interface IdempotencyRecord {
@@ -277,7 +304,16 @@ export async function startFakeResend(options: FakeResendOptions = {}) {
     accountEmail: options.accountEmail ?? "owner@example.com",
     lastEvent: options.lastEvent ?? ("delivered" as LastEvent),
     clockOffsetMs: options.clockOffsetMs ?? 0,
+    webhook: options.webhook,
+    webhookStepMs: options.webhookStepMs ?? 5,
+    webhookRetryDelaysMs: options.webhookRetryDelaysMs ?? SVIX_RETRY_DELAYS_MS,
   };
+  const webhookSender = createWebhookSender({
+    target: () => state.webhook,
+    retryDelaysMs: () => state.webhookRetryDelaysMs,
+  });
+  /** Each email's events still to be sent, so tests can wait for them. */
+  const eventChains = new Set<Promise<void>>();
   const byKey = new Map<string, IdempotencyRecord>();
   const byId = new Map<string, StoredEmail>();
   /** Times of the requests the rate limiter let through. */
@@ -502,7 +538,46 @@ export async function startFakeResend(options: FakeResendOptions = {}) {
     emails.push(email);
     byId.set(id, { email, ...recipients });
     countQuota(email.recipients.length);
+    if (state.webhook) scheduleEvents(email, eventsFor(email.to));
     return id;
+  }
+
+  // --- webhooks: resend-webhooks.ts ----------------------------------------------------------
+
+  function webhookEmail(email: FakeEmail): WebhookEmail {
+    return {
+      id: email.id,
+      from: email.from,
+      recipients: email.recipients,
+      subject: email.subject,
+      createdAt: email.receivedAt,
+    };
+  }
+
+  /** Posts one event of an email now, and makes `GET /emails/{id}` report it as `last_event`. */
+  function emit(email: FakeEmail, type: string, extra: Record<string, unknown> = {}) {
+    const last = type.replace(/^email\./, "") as LastEvent;
+    if (type !== "email.sent") email.lastEvent = last;
+    return webhookSender.send(
+      type,
+      email.id,
+      webhookPayload(type, webhookEmail(email), now(), extra),
+    );
+  }
+
+  /**
+   * An email's events, one after another, `webhookStepMs` apart from its acceptance on: the first
+   * may reach the endpoint before the API's answer reaches the sender, as with Resend.
+   */
+  function scheduleEvents(email: FakeEmail, types: string[]): void {
+    const chain = (async () => {
+      for (const type of types) {
+        await delay(state.webhookStepMs);
+        await emit(email, type);
+      }
+    })();
+    eventChains.add(chain);
+    void chain.finally(() => eventChains.delete(chain));
   }
 
   // --- idempotency: https://resend.com/docs/dashboard/emails/idempotency-keys ------------------
@@ -764,6 +839,10 @@ export async function startFakeResend(options: FakeResendOptions = {}) {
   const server = await listen(app);
   return {
     ...server,
+    async close() {
+      webhookSender.close();
+      await server.close();
+    },
     apiKey,
     script,
     calls,
@@ -780,6 +859,22 @@ export async function startFakeResend(options: FakeResendOptions = {}) {
       const stored = byId.get(id);
       if (!stored) throw new Error(`no email ${id}`);
       stored.email.lastEvent = event;
+    },
+    /** Every webhook POST (each attempt), oldest first. */
+    webhooks: webhookSender.deliveries,
+    /** Posts an event of an accepted email now (a bounce, a complaint, a delay…). */
+    emitEvent(id: string, type: string, extra: Record<string, unknown> = {}) {
+      const stored = byId.get(id);
+      if (!stored) throw new Error(`no email ${id}`);
+      return emit(stored.email, type, extra);
+    },
+    /** Posts a delivery again byte for byte: same svix-id, timestamp and signature. */
+    replayWebhook: webhookSender.replay,
+    /** Posts any body with any headers to the webhook endpoint (forgeries, hand-signed bodies). */
+    postWebhook: webhookSender.postRaw,
+    /** Resolves once every accepted email's events have been posted (first attempts). */
+    async webhooksIdle(): Promise<void> {
+      while (eventChains.size > 0) await Promise.all([...eventChains]);
     },
     /** Emails counted against the quotas today and this month (UTC), on the fake's clock. */
     quotaUsed(): { daily: number; monthly: number } {

@@ -2,9 +2,11 @@ import twilio from "twilio";
 import TwilioServiceExceptionModule from "twilio/lib/base/TwilioServiceException.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { RebasedRequestClient } from "../../worker/channels/twilio-sms.js";
+import { type ReceivedRequest, startWebhookReceiver } from "../support/webhook-receiver.js";
 import {
   type FakeTwilio,
   type FakeTwilioOptions,
+  INBOUND_MESSAGING_SERVICE_SID,
   MESSAGING_SERVICE_POOL_NUMBER,
   segmentsOf,
   startFakeTwilio,
@@ -615,3 +617,128 @@ describe("ambiguous failures leave the SMS sent", () => {
 function basicAuth(fake: FakeTwilio): string {
   return `Basic ${Buffer.from(`${fake.accountSid}:${fake.authToken}`).toString("base64")}`;
 }
+
+describe("webhooks, signed as Twilio signs them", () => {
+  const receivers: Array<Awaited<ReturnType<typeof startWebhookReceiver>>> = [];
+  afterEach(async () => {
+    await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
+  });
+
+  async function withReceiver(options: FakeTwilioOptions = {}) {
+    const receiver = await startWebhookReceiver();
+    receivers.push(receiver);
+    const started = await start(
+      { deliveryDelayMs: 5, inboundUrl: `${receiver.url}/webhooks/twilio/inbound`, ...options },
+      false,
+    );
+    return { ...started, receiver, callbackUrl: `${receiver.url}/webhooks/twilio` };
+  }
+
+  /** The form a request carried, and whether the twilio SDK's validateRequest accepts it. */
+  function read(fake: FakeTwilio, request: ReceivedRequest) {
+    const params = Object.fromEntries(new URLSearchParams(request.body));
+    const valid = twilio.validateRequest(
+      fake.authToken,
+      request.headers["x-twilio-signature"] ?? "",
+      request.url,
+      params,
+    );
+    return { params, valid };
+  }
+
+  it("posts sent then delivered to StatusCallback, form-encoded and validly signed", async () => {
+    const { fake, sdk, receiver, callbackUrl } = await withReceiver();
+    const message = await sdk.messages.create({
+      to: TO,
+      from: TWILIO_TEST_FROM,
+      body: "short",
+      statusCallback: callbackUrl,
+    });
+    await fake.callbacksIdle();
+    const forms = receiver.requests.map((request) => read(fake, request));
+    expect(forms.every((form) => form.valid)).toBe(true);
+    expect(receiver.requests[0]?.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    // No callback for the initial `queued` of a message sent without a Messaging Service.
+    expect(forms.map((form) => form.params.MessageStatus)).toEqual(["sent", "delivered"]);
+    expect(forms[1]?.params).toMatchObject({
+      MessageSid: message.sid,
+      SmsSid: message.sid,
+      SmsStatus: "delivered",
+      AccountSid: fake.accountSid,
+      From: TWILIO_TEST_FROM,
+      To: TO,
+      ApiVersion: "2010-04-01",
+    });
+    expect(forms[1]?.params.RawDlrDoneDate).toMatch(/^\d{10}$/);
+    // A forged body under the same signature does not validate.
+    const forged = {
+      ...receiver.requests[1],
+      body: receiver.requests[1]?.body.replace("delivered", "failed"),
+    };
+    expect(read(fake, forged as ReceivedRequest).valid).toBe(false);
+  });
+
+  it("calls back queued first through a Messaging Service, and undelivered with its ErrorCode", async () => {
+    const { fake, sdk, receiver, callbackUrl } = await withReceiver({
+      undeliveredNumbers: { [TO]: 30003 },
+    });
+    await sdk.messages.create({
+      to: TO,
+      messagingServiceSid: SERVICE,
+      body: "x",
+      statusCallback: callbackUrl,
+    });
+    await fake.callbacksIdle();
+    const forms = receiver.requests.map((request) => read(fake, request).params);
+    expect(forms.map((form) => [form.MessageStatus, form.ErrorCode])).toEqual([
+      ["queued", undefined],
+      ["sent", undefined],
+      ["undelivered", "30003"],
+    ]);
+    expect(forms[0]?.MessagingServiceSid).toBe(SERVICE);
+  });
+
+  it("posts a multi-segment message's final status before its sent", async () => {
+    const { fake, sdk, receiver, callbackUrl } = await withReceiver();
+    await sdk.messages.create({
+      to: TO,
+      from: TWILIO_TEST_FROM,
+      body: "x".repeat(200),
+      statusCallback: callbackUrl,
+    });
+    await fake.callbacksIdle();
+    const statuses = receiver.requests.map((request) => read(fake, request).params.MessageStatus);
+    expect(statuses).toEqual(["delivered", "sent"]);
+  });
+
+  it("posts STOP and START replies with OptOutType, and applies them to later sends", async () => {
+    const { fake, sdk, receiver } = await withReceiver();
+    const stop = await fake.receiveSms(TO, "stop");
+    const stopForm = read(fake, receiver.requests[0] as ReceivedRequest);
+    expect(stopForm.valid).toBe(true);
+    expect(stopForm.params).toMatchObject({
+      From: TO,
+      To: TWILIO_TEST_FROM,
+      Body: "stop",
+      OptOutType: "STOP",
+      SmsStatus: "received",
+      MessagingServiceSid: INBOUND_MESSAGING_SERVICE_SID,
+    });
+    expect(stop.status).toBe(200);
+    const refused = await rejection(
+      sdk.messages.create({ to: TO, from: TWILIO_TEST_FROM, body: "x" }),
+    );
+    expect(refused.code).toBe(21610);
+    await fake.receiveSms(TO, "START");
+    expect(read(fake, receiver.requests[1] as ReceivedRequest).params.OptOutType).toBe("START");
+    await sdk.messages.create({ to: TO, from: TWILIO_TEST_FROM, body: "x" });
+    // Plain numbers (no Messaging Service with Advanced Opt-Out): no OptOutType, STOP still applies.
+    await fake.receiveSms(TO, "STOP", { messagingServiceSid: null });
+    const plain = read(fake, receiver.requests[2] as ReceivedRequest).params;
+    expect(plain.OptOutType).toBeUndefined();
+    expect(plain.MessagingServiceSid).toBeUndefined();
+    // A body that only contains a keyword is not one.
+    await fake.receiveSms("+12025550166", "please stop");
+    expect(read(fake, receiver.requests[3] as ReceivedRequest).params.OptOutType).toBeUndefined();
+  });
+});

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
+import twilio from "twilio";
 import { answerScripted, delay, listen, ResponseScript, type ScriptedResponse } from "./http.js";
 
 /**
@@ -14,6 +15,10 @@ import { answerScripted, delay, listen, ResponseScript, type ScriptedResponse } 
  * - Twilio's OpenAPI description of it (request parameters, list parameters, response examples):
  *   https://github.com/twilio/twilio-oai/blob/main/spec/yaml/twilio_api_v2010.yaml
  * - Responses, errors and paging: https://www.twilio.com/docs/usage/twilios-response
+ *
+ * It also calls back, as Twilio does (see "Webhooks" below): status callbacks to a message's
+ * `StatusCallback`, and the incoming-message webhook for replies (STOP, START), each a
+ * form-encoded POST signed with a real `X-Twilio-Signature`.
  */
 
 /** The magic sender of Twilio's test credentials, and this fake's one owned number by default. */
@@ -40,6 +45,8 @@ export interface FakeSms {
   sentAt: number;
   /** When it turns `delivered`, or null when it stays `sent` (no delivery receipt). */
   deliveredAt: number | null;
+  /** The `StatusCallback` URL it was sent with, or null. */
+  statusCallback: string | null;
 }
 
 /** Every Message resource the fake holds, including ones that failed after creation. */
@@ -48,6 +55,22 @@ interface MessageRecord extends FakeSms {
   seq: number;
   /** Set when the message failed after creation (a Messaging Service queue overflow). */
   failure: { code: number; message: string } | null;
+  /** Set when the carrier reported it undelivered: when, and Twilio's error code. */
+  undelivered: { at: number; code: number } | null;
+}
+
+/** A webhook request the fake made: a status callback or an incoming message. */
+export interface TwilioCallback {
+  kind: "status" | "inbound";
+  url: string;
+  /** The form parameters, as sent (and signed). */
+  params: Record<string, string>;
+  headers: Record<string, string>;
+  /** The endpoint's answer; undefined while in flight or when none came. */
+  status?: number;
+  /** The endpoint's answer body (TwiML for an incoming message). */
+  responseBody?: string;
+  error?: string;
 }
 
 export interface FakeTwilioOptions {
@@ -75,7 +98,35 @@ export interface FakeTwilioOptions {
   optedOut?: string[];
   /** The fake's clock (default Date.now), to make queue departures and dates deterministic. */
   now?: () => number;
+  /**
+   * Numbers the carrier does not deliver to, with the error code of the `undelivered` status
+   * (30003 unreachable, 30005 unknown number, 30006 landline, 30007 filtered).
+   * https://www.twilio.com/docs/messaging/guides/debugging-common-issues
+   */
+  undeliveredNumbers?: Record<string, number>;
+  /** Status callbacks of every message in reverse order (the final status first). */
+  outOfOrderCallbacks?: boolean;
+  /** The incoming-message webhook of the account's numbers ("A message comes in"). */
+  inboundUrl?: string;
+  /**
+   * The Messaging Service the account's numbers belong to, with Advanced Opt-Out on: incoming
+   * messages carry its SID and, for a keyword, `OptOutType`. null: plain numbers, no OptOutType.
+   */
+  inboundMessagingServiceSid?: string | null;
 }
+
+/** The Messaging Service, with Advanced Opt-Out, that incoming messages name by default. */
+export const INBOUND_MESSAGING_SERVICE_SID = `MG${"a".repeat(32)}`;
+
+/**
+ * Twilio's default keywords, matched against the whole body, case-insensitively
+ * ("How to Track Opt-Out, Opt-In and Help Messages Using the OptOutType Parameter",
+ * https://help.twilio.com/articles/31560110671259 ; the keyword list: "Twilio support for opt-out
+ * keywords (SMS STOP filtering)", https://help.twilio.com/articles/223134027).
+ */
+const OPT_OUT_KEYWORDS = new Set(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]);
+const OPT_IN_KEYWORDS = new Set(["START", "YES", "UNSTOP"]);
+const HELP_KEYWORDS = new Set(["HELP", "INFO"]);
 
 const API_VERSION = "2010-04-01";
 /**
@@ -110,7 +161,20 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     sendRatePerSecond: options.sendRatePerSecond ?? 1000,
     deliveryDelayMs: options.deliveryDelayMs,
     maxQueuedPerSender: options.maxQueuedPerSender,
+    undeliveredNumbers: new Map(Object.entries(options.undeliveredNumbers ?? {})),
+    outOfOrderCallbacks: options.outOfOrderCallbacks ?? false,
+    inboundUrl: options.inboundUrl,
+    inboundMessagingServiceSid:
+      options.inboundMessagingServiceSid === undefined
+        ? INBOUND_MESSAGING_SERVICE_SID
+        : options.inboundMessagingServiceSid,
   };
+  /** Every webhook request the fake made, oldest first. */
+  const callbacks: TwilioCallback[] = [];
+  /** Each message's status callbacks still to be sent, so tests can wait for them. */
+  const callbackChains = new Set<Promise<void>>();
+  const timers = new Set<NodeJS.Timeout>();
+  let closed = false;
   const owned = new Set([
     TWILIO_TEST_FROM,
     MESSAGING_SERVICE_POOL_NUMBER,
@@ -176,6 +240,7 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       from: String(form.From ?? ""),
       messagingServiceSid: String(form.MessagingServiceSid ?? ""),
       body: String(form.Body ?? ""),
+      statusCallback: String(form.StatusCallback ?? ""),
     };
     calls.push({ to: input.to, from: input.from, body: input.body, at: clock() });
     const scripted = script.next();
@@ -307,11 +372,13 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
     from: string;
     messagingServiceSid: string;
     body: string;
+    statusCallback: string;
   }): MessageRecord {
     const now = clock();
     const service = serviceOf(input) ?? null;
     const sender = service ?? input.from;
     const numSegments = segmentsOf(input.body);
+    const undeliveredCode = state.undeliveredNumbers.get(input.to);
     // With a Messaging Service, a full queue fails the message after creation with 30001
     // "Queue overflow" instead of refusing it. https://www.twilio.com/docs/errors/21611
     // https://www.twilio.com/docs/errors/30001
@@ -342,12 +409,20 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       numSegments,
       sentAt,
       deliveredAt:
-        !overflow && state.deliveryDelayMs !== undefined ? sentAt + state.deliveryDelayMs : null,
+        !overflow && state.deliveryDelayMs !== undefined && undeliveredCode === undefined
+          ? sentAt + state.deliveryDelayMs
+          : null,
+      statusCallback: input.statusCallback || null,
       seq: seq++,
       failure: overflow,
+      undelivered:
+        !overflow && undeliveredCode !== undefined
+          ? { at: sentAt + (state.deliveryDelayMs ?? 0), code: undeliveredCode }
+          : null,
     };
     records.push(record);
     if (!overflow) messages.push(toFakeSms(record));
+    scheduleStatusCallbacks(record);
     return record;
   }
 
@@ -395,6 +470,10 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       if (record.messagingServiceSid) from = null;
     } else if (record.failure) {
       status = "failed";
+    } else if (record.undelivered && now >= record.undelivered.at) {
+      status = "undelivered";
+      dateSent = record.sentAt;
+      dateUpdated = record.undelivered.at;
     } else if (now < record.sentAt) {
       // Still in the sender's queue: `queued`, and `date_sent` is null until it leaves.
       status = "queued";
@@ -416,8 +495,8 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       date_sent: dateSent === null ? null : rfc2822(dateSent),
       date_updated: rfc2822(dateUpdated),
       direction: "outbound-api",
-      error_code: !opts.asCreated && record.failure ? record.failure.code : null,
-      error_message: !opts.asCreated && record.failure ? record.failure.message : null,
+      error_code: opts.asCreated ? null : (errorOf(record, now)?.code ?? null),
+      error_message: opts.asCreated ? null : (errorOf(record, now)?.message ?? null),
       from,
       messaging_service_sid: record.messagingServiceSid,
       num_media: "0",
@@ -430,6 +509,200 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
       to: record.to,
       uri,
     };
+  }
+
+  /** The error a fetch shows once the message failed or turned undelivered. */
+  function errorOf(record: MessageRecord, now: number) {
+    if (record.failure) return record.failure;
+    if (record.undelivered && now >= record.undelivered.at) {
+      return { code: record.undelivered.code, message: "Message undelivered" };
+    }
+    return undefined;
+  }
+
+  // --- Webhooks -------------------------------------------------------------------------------
+  //
+  // Status callbacks: https://www.twilio.com/docs/messaging/guides/track-outbound-message-status
+  // and, for which status changes call back, https://www.twilio.com/docs/messaging/guides/outbound-message-status-in-status-callbacks :
+  // a form-encoded POST for each status change after creation, none for the initial status
+  // (`queued` without a Messaging Service; with one the message is created `accepted` and calls
+  // back `queued`). Parameters: MessageSid, SmsSid, MessageStatus, SmsStatus, AccountSid, From,
+  // To, ApiVersion, ErrorCode when there is an error, MessagingServiceSid with a service, and
+  // RawDlrDoneDate on delivered and undelivered (YYMMDDhhmm, https://www.twilio.com/en-us/changelog/addition-of-rawdlrdonedate-to-delivered-and-undelivered-status-webhooks).
+  // Each callback is its own HTTP request; nothing orders them at the endpoint. The fake makes
+  // that concrete for multi-segment messages, whose per-segment receipts come in late: their
+  // final status (delivered, undelivered) is posted before `sent`; `outOfOrderCallbacks` does it
+  // for every message.
+  //
+  // Incoming messages: https://www.twilio.com/docs/messaging/guides/webhook-request (MessageSid,
+  // SmsSid, SmsMessageSid, AccountSid, MessagingServiceSid, From, To, Body, NumMedia,
+  // NumSegments, SmsStatus, ApiVersion) plus OptOutType (STOP, START, HELP) when the number is in
+  // a Messaging Service with Advanced Opt-Out (help article cited at OPT_OUT_KEYWORDS).
+  //
+  // Signature: X-Twilio-Signature, HMAC-SHA1 with the auth token over the URL and the sorted
+  // parameters, made by the twilio SDK's own getExpectedTwilioSignature
+  // (https://www.twilio.com/docs/usage/webhooks/webhooks-security).
+
+  /** Posts a signed form to `url` and records it. */
+  async function postForm(
+    kind: TwilioCallback["kind"],
+    url: string,
+    params: Record<string, string>,
+  ): Promise<TwilioCallback> {
+    const callback: TwilioCallback = {
+      kind,
+      url,
+      params,
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-twilio-signature": twilio.getExpectedTwilioSignature(authToken, url, params),
+        "user-agent": "TwilioProxy/1.1",
+      },
+    };
+    return send(callback);
+  }
+
+  async function send(callback: TwilioCallback): Promise<TwilioCallback> {
+    callbacks.push(callback);
+    try {
+      const response = await fetch(callback.url, {
+        method: "POST",
+        headers: callback.headers,
+        body: new URLSearchParams(callback.params).toString(),
+      });
+      callback.status = response.status;
+      callback.responseBody = await response.text();
+    } catch (error) {
+      callback.error = error instanceof Error ? error.message : String(error);
+    }
+    return callback;
+  }
+
+  function statusParams(
+    record: MessageRecord,
+    status: string,
+    errorCode?: number,
+    at?: number,
+  ): Record<string, string> {
+    const params: Record<string, string> = {
+      ApiVersion: API_VERSION,
+      AccountSid: accountSid,
+      From: record.from,
+      To: record.to,
+      MessageSid: record.sid,
+      SmsSid: record.sid,
+      MessageStatus: status,
+      SmsStatus: status,
+    };
+    if (record.messagingServiceSid) params.MessagingServiceSid = record.messagingServiceSid;
+    if (errorCode !== undefined) params.ErrorCode = String(errorCode);
+    if (at !== undefined && (status === "delivered" || status === "undelivered")) {
+      params.RawDlrDoneDate = rawDlrDoneDate(at);
+    }
+    return params;
+  }
+
+  function scheduleStatusCallbacks(record: MessageRecord): void {
+    const url = record.statusCallback;
+    if (!url) return;
+    const now = clock();
+    const events: Array<{ status: string; at: number; errorCode?: number }> = [];
+    if (record.failure) {
+      events.push({ status: "failed", at: now, errorCode: record.failure.code });
+    } else {
+      if (record.messagingServiceSid) events.push({ status: "queued", at: now });
+      events.push({ status: "sent", at: record.sentAt });
+      if (record.undelivered) {
+        events.push({
+          status: "undelivered",
+          at: record.undelivered.at,
+          errorCode: record.undelivered.code,
+        });
+      } else if (record.deliveredAt !== null) {
+        events.push({ status: "delivered", at: record.deliveredAt });
+      }
+    }
+    const last = events.at(-1);
+    const final = last && (last.status === "delivered" || last.status === "undelivered");
+    if (final && (record.numSegments > 1 || state.outOfOrderCallbacks)) {
+      // The final status first, then `sent` right after it.
+      const sentIndex = events.findIndex((event) => event.status === "sent");
+      const [sent] = events.splice(sentIndex, 1);
+      if (sent) events.push({ ...sent, at: last.at });
+    }
+    const chain = (async () => {
+      for (const event of events) {
+        const wait = Math.max(0, event.at - clock());
+        if (wait > 0) await sleep(wait);
+        if (closed) return;
+        await postForm(
+          "status",
+          url,
+          statusParams(record, event.status, event.errorCode, event.at),
+        );
+      }
+    })();
+    callbackChains.add(chain);
+    void chain.finally(() => callbackChains.delete(chain));
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
+  }
+
+  /**
+   * A customer texts `body` from `from` to one of the account's numbers: Twilio applies its
+   * keyword handling (STOP opts the number out of that sender, and of the Messaging Service with
+   * Advanced Opt-Out; START opts it back in) and posts the incoming-message webhook.
+   */
+  async function receiveSms(
+    from: string,
+    body: string,
+    options: { to?: string; url?: string; messagingServiceSid?: string | null } = {},
+  ): Promise<TwilioCallback> {
+    const url = options.url ?? state.inboundUrl;
+    if (!url) throw new Error("no incoming-message webhook configured (inboundUrl)");
+    const to = options.to ?? TWILIO_TEST_FROM;
+    const service =
+      options.messagingServiceSid === undefined
+        ? state.inboundMessagingServiceSid
+        : options.messagingServiceSid;
+    const keyword = body.trim().toUpperCase();
+    const type = OPT_OUT_KEYWORDS.has(keyword)
+      ? "STOP"
+      : OPT_IN_KEYWORDS.has(keyword)
+        ? "START"
+        : HELP_KEYWORDS.has(keyword)
+          ? "HELP"
+          : undefined;
+    const senders = service ? [to, service] : [to];
+    for (const sender of senders) {
+      if (type === "STOP") optOuts.add(`${from}|${sender}`);
+      if (type === "START") optOuts.delete(`${from}|${sender}`);
+    }
+    const sid = `SM${randomBytes(16).toString("hex")}`;
+    const params: Record<string, string> = {
+      ApiVersion: API_VERSION,
+      AccountSid: accountSid,
+      MessageSid: sid,
+      SmsSid: sid,
+      SmsMessageSid: sid,
+      From: from,
+      To: to,
+      Body: body,
+      NumMedia: "0",
+      NumSegments: String(segmentsOf(body)),
+      SmsStatus: "received",
+    };
+    if (service) params.MessagingServiceSid = service;
+    if (service && type) params.OptOutType = type;
+    return postForm("inbound", url, params);
   }
 
   /** When the message left, or null while it has not (queued, or failed). */
@@ -551,6 +824,12 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
   const server = await listen(app);
   return {
     ...server,
+    async close() {
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      await server.close();
+    },
     accountSid,
     authToken,
     script,
@@ -565,6 +844,28 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
      */
     optOut(number: string, sender?: string) {
       optOuts.add(`${number}|${sender ?? "*"}`);
+    },
+    /** Every status callback and incoming-message webhook the fake posted, oldest first. */
+    callbacks,
+    receiveSms,
+    /** Posts a recorded callback again, byte for byte (same parameters, same signature). */
+    replayCallback(callback: TwilioCallback): Promise<TwilioCallback> {
+      const { status: _status, responseBody: _body, error: _error, ...request } = callback;
+      return send({ ...request });
+    },
+    /** Posts a status callback for a message now, signed (a late or a made-up one). */
+    postStatusCallback(sid: string, status: string, errorCode?: number) {
+      const record = records.find((candidate) => candidate.sid === sid);
+      if (!record?.statusCallback) throw new Error(`no message ${sid} with a StatusCallback`);
+      return postForm(
+        "status",
+        record.statusCallback,
+        statusParams(record, status, errorCode, clock()),
+      );
+    },
+    /** Resolves once every message's status callbacks have been posted. */
+    async callbacksIdle(): Promise<void> {
+      while (callbackChains.size > 0) await Promise.all([...callbackChains]);
     },
     /** The number replies START: messages to it are allowed again. */
     optIn(number: string, sender?: string) {
@@ -584,8 +885,21 @@ export async function startFakeTwilio(options: FakeTwilioOptions = {}) {
 }
 
 function toFakeSms(record: MessageRecord): FakeSms {
-  const { seq: _seq, failure: _failure, ...sms } = record;
+  const { seq: _seq, failure: _failure, undelivered: _undelivered, ...sms } = record;
   return sms;
+}
+
+/** RawDlrDoneDate's format: YYMMDDhhmm (the carrier's time zone; GMT here). */
+function rawDlrDoneDate(ms: number): string {
+  const date = new Date(ms);
+  const two = (value: number) => String(value).padStart(2, "0");
+  return (
+    two(date.getUTCFullYear() % 100) +
+    two(date.getUTCMonth() + 1) +
+    two(date.getUTCDate()) +
+    two(date.getUTCHours()) +
+    two(date.getUTCMinutes())
+  );
 }
 
 /**

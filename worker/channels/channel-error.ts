@@ -1,5 +1,6 @@
 import type { FailureKind } from "../../contract/delivery-report.js";
 import { redactContacts } from "../../lib/mask.js";
+import type { SuppressionReason } from "../../lib/suppressions.js";
 
 export type { FailureKind };
 
@@ -25,12 +26,17 @@ export class ChannelError extends Error {
    * before the message is sent again.
    */
   readonly mayHaveSent: boolean;
+  /**
+   * Set when the provider's answer means the recipient must not be sent to again (Twilio's
+   * 21610: they replied STOP): the worker adds them to the suppression list for this reason.
+   */
+  readonly suppress: SuppressionReason | undefined;
 
   constructor(
     readonly kind: FailureKind,
     code: string,
     message: string,
-    options: { retryAfterMs?: number; mayHaveSent?: boolean } = {},
+    options: { retryAfterMs?: number; mayHaveSent?: boolean; suppress?: SuppressionReason } = {},
   ) {
     // Providers quote the recipient ("The 'To' number +1… is not valid"): masked here, once, so
     // no log line, report or failedReason built from this error carries it.
@@ -39,6 +45,7 @@ export class ChannelError extends Error {
     this.code = code;
     this.retryAfterMs = options.retryAfterMs;
     this.mayHaveSent = options.mayHaveSent ?? false;
+    this.suppress = options.suppress;
   }
 }
 

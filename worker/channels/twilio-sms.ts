@@ -3,6 +3,8 @@ import twilio from "twilio";
 import type RequestClient from "twilio/lib/base/RequestClient.js";
 import type { MessageInstance } from "twilio/lib/rest/api/v2010/account/message.js";
 import { z } from "zod";
+import { TWILIO_STATUS_CALLBACK_PATH } from "../../contract/delivery-status.js";
+import { publicUrlSchema } from "../../lib/env.js";
 import { maskPhone } from "../../lib/mask.js";
 import type { ChannelAdapter, SendRequest, SendResult } from "./channel-adapter.js";
 import { ChannelError } from "./channel-error.js";
@@ -56,6 +58,9 @@ export function classifyTwilioError(error: unknown): ChannelError {
     // A full sender queue (up to 10 hours of messages) drains over minutes, not a second.
     if (code === 21611)
       return new ChannelError("rate_limited", codeText, message, { retryAfterMs: 60_000 });
+    // 21610: the recipient replied STOP: suppressed here too, so later notifications skip the call.
+    if (code === 21610)
+      return new ChannelError("permanent", codeText, message, { suppress: "stop" });
     if (named) return new ChannelError(named, codeText, message);
     if (status === 429) return new ChannelError("rate_limited", codeText, message);
     if (status === 401 || status === 403) {
@@ -132,6 +137,11 @@ export function createTwilioSmsAdapter(options: {
   onLookupIncomplete?: (notificationId: string) => void;
   /** Called when our new message was already claimed by another notification's look-up. */
   onClaimConflict?: (notificationId: string, sid: string) => void;
+  /**
+   * Where Twilio posts the message's status changes (PUBLIC_URL + /webhooks/twilio): sent with
+   * every message, so its final status reaches the gateway's webhook.
+   */
+  statusCallback?: string;
 }): ChannelAdapter {
   const client = twilio(options.accountSid, options.authToken, {
     timeout: options.timeoutMs,
@@ -227,6 +237,7 @@ export function createTwilioSmsAdapter(options: {
           to: request.recipient,
           body: request.content.sms,
           ...sender,
+          ...(options.statusCallback ? { statusCallback: options.statusCallback } : {}),
         });
         // Sent for sure: a failed claim only leaves the index short; a later look-up claims it.
         const claimed = await request.claim(sent.sid).catch(() => true);
@@ -260,6 +271,11 @@ const twilioEnv = {
   /** Replaces https://api.twilio.com; for proxies and tests. */
   TWILIO_API_BASE_URL: z.url().optional(),
   /**
+   * The gateway's public base URL: with it every SMS asks Twilio for status callbacks at
+   * PUBLIC_URL/webhooks/twilio (the gateway verifies them with TWILIO_AUTH_TOKEN).
+   */
+  PUBLIC_URL: publicUrlSchema.optional(),
+  /**
    * Twilio calls per second across replicas: the sender's throughput (a US long code sends about
    * 1 segment a second; toll-free, short codes and Messaging Service pools more); 0: no limit.
    */
@@ -289,6 +305,9 @@ export const twilioSmsSetup: ProviderSetup<typeof twilioEnv> = {
       from: env.TWILIO_FROM,
       apiBaseUrl: env.TWILIO_API_BASE_URL,
       timeoutMs: common.timeoutMs,
+      ...(env.PUBLIC_URL
+        ? { statusCallback: `${env.PUBLIC_URL}${TWILIO_STATUS_CALLBACK_PATH}` }
+        : {}),
       onLookupIncomplete: (notificationId) =>
         common.logger?.warn(
           { notificationId, channel: "sms" },

@@ -1,0 +1,108 @@
+/**
+ * The suppression list: recipients no channel sends to any more. A hard bounce or a complaint
+ * suppresses an email address (the gateway's Resend webhook); Twilio's error 21610 at send (the
+ * worker) or an incoming STOP (the gateway's Twilio webhook) suppresses a number, and START
+ * lifts it. The worker checks it before each channel's provider call, one HMGET for all of a
+ * notification's channels.
+ *
+ * One hash under the queue's prefix (`{prefix}:{queue}:suppressions`, one slot on a Redis
+ * Cluster), field `{channel}:{recipient}`, value a JSON entry. Entries do not expire: an address
+ * that bounced stays suppressed until an operator lifts it (`DELETE /suppressions/…`).
+ */
+import type { Channel } from "../contract/channels.js";
+import type { RedisConnection } from "./redis.js";
+
+/** Why a recipient is suppressed. */
+export const SUPPRESSION_REASONS = ["bounce", "complaint", "provider_suppressed", "stop"] as const;
+export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
+
+export interface SuppressionEntry {
+  reason: SuppressionReason;
+  /** Who reported it: `resend`, `twilio`. */
+  source: string;
+  /** The provider's code: the bounce type, Twilio's 21610, the keyword. */
+  code?: string;
+  /** ISO 8601. */
+  at: string;
+  /** The notification whose message bounced or was refused, when known. */
+  notificationId?: string;
+}
+
+export interface Suppression extends SuppressionEntry {
+  channel: Channel;
+  recipient: string;
+}
+
+/** The form a recipient is kept in: email addresses lower-cased, numbers as given (E.164). */
+export function normalizeRecipient(channel: Channel, recipient: string): string {
+  const trimmed = recipient.trim();
+  return channel === "email" ? trimmed.toLowerCase() : trimmed;
+}
+
+export function createSuppressionList(options: { redis: RedisConnection; keyPrefix: string }) {
+  const { redis } = options;
+  const key = `${options.keyPrefix}:suppressions`;
+  const field = (channel: Channel, recipient: string) =>
+    `${channel}:${normalizeRecipient(channel, recipient)}`;
+
+  function parse(name: string, value: string): Suppression | undefined {
+    const colon = name.indexOf(":");
+    if (colon < 0) return undefined;
+    try {
+      const entry = JSON.parse(value) as SuppressionEntry;
+      return {
+        channel: name.slice(0, colon) as Channel,
+        recipient: name.slice(colon + 1),
+        ...entry,
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  return {
+    /** Which of these recipients are suppressed, in order: one command for all. */
+    async check(recipients: Array<{ channel: Channel; recipient: string }>): Promise<boolean[]> {
+      if (recipients.length === 0) return [];
+      const found = await redis.hmget(
+        key,
+        ...recipients.map(({ channel, recipient }) => field(channel, recipient)),
+      );
+      return found.map((value) => value !== null);
+    },
+    /** Suppresses a recipient; false when it already was (its first entry stays). */
+    async add(channel: Channel, recipient: string, entry: SuppressionEntry): Promise<boolean> {
+      return (await redis.hsetnx(key, field(channel, recipient), JSON.stringify(entry))) === 1;
+    },
+    /** Lifts a recipient's suppression; false when it was not suppressed. */
+    async remove(channel: Channel, recipient: string): Promise<boolean> {
+      return (await redis.hdel(key, field(channel, recipient))) === 1;
+    },
+    async get(channel: Channel, recipient: string): Promise<Suppression | undefined> {
+      const name = field(channel, recipient);
+      const value = await redis.hget(key, name);
+      return value === null ? undefined : parse(name, value);
+    },
+    /**
+     * One page, in HSCAN's order: `cursor` "0" starts; the answer's `cursor` is "0" at the end.
+     * A page may hold fewer than `count` entries (HSCAN's COUNT is a hint), even none.
+     */
+    async list(
+      cursor: string,
+      count: number,
+      channel?: Channel,
+    ): Promise<{ cursor: string; items: Suppression[] }> {
+      const [next, flat] = channel
+        ? await redis.hscan(key, cursor, "MATCH", `${channel}:*`, "COUNT", count)
+        : await redis.hscan(key, cursor, "COUNT", count);
+      const items: Suppression[] = [];
+      for (let index = 0; index + 1 < flat.length; index += 2) {
+        const parsed = parse(flat[index] ?? "", flat[index + 1] ?? "");
+        if (parsed) items.push(parsed);
+      }
+      return { cursor: next, items };
+    },
+  };
+}
+
+export type SuppressionList = ReturnType<typeof createSuppressionList>;
