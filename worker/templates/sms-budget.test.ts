@@ -67,4 +67,16 @@ describe("SMS segments", () => {
       expect(smsSegments(sms).segments, sms).toBeLessThanOrEqual(budget);
     },
   );
+
+  // A digest (docs/digests.md) adds the number of fills and the average price, and replaces up
+  // to DIGEST_MAX_FILLS (100) messages: its budget is two segments in English, three where the
+  // language needs UCS-2. Worst case: an average with 8 decimals (a cheap token's price).
+  const DIGEST_WORST_CASE = { ...WORST_CASE, price: "100.00444455" };
+  it.each(Object.keys(SHIPPED_CATALOGS))(
+    "fits a digest of 100 fills in %s into its budget",
+    (locale) => {
+      const { sms } = render({ ...DIGEST_WORST_CASE, locale }, { fills: 100 });
+      expect(smsSegments(sms).segments, sms).toBeLessThanOrEqual(locale === "en" ? 2 : 3);
+    },
+  );
 });
