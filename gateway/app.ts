@@ -5,11 +5,13 @@ import { secureHeaders } from "hono/secure-headers";
 import { NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import { createDeliveryStore } from "../lib/delivery-store.js";
 import { createDeliveryUpdates } from "../lib/delivery-updates.js";
+import { DEFAULT_DELIVERY_RETENTION_SECONDS } from "../lib/env.js";
 import { createSuppressionList } from "../lib/suppressions.js";
 import { acceptedKeys } from "./api-keys.js";
 import { limitPerApiKey } from "./api-rate-limit.js";
 import type { GatewayApp, GatewayDeps, GatewayEnv } from "./app-types.js";
 import { requireApiKey } from "./auth.js";
+import { DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE } from "./env.js";
 import { ApiError, createErrorHandler, formatZodError, notFoundHandler } from "./errors.js";
 import { createGatewayMetrics } from "./metrics.js";
 import { requestLog } from "./request-log.js";
@@ -28,9 +30,6 @@ import { registerSuppressions } from "./routes/suppressions.js";
 import { registerResendWebhook } from "./routes/webhooks-resend.js";
 import { registerTwilioWebhooks } from "./routes/webhooks-twilio.js";
 import { limitWebhooksPerClient } from "./webhook-guard.js";
-
-/** DELIVERY_STATUS_RETENTION_DAYS' default, in seconds. */
-const DEFAULT_DELIVERY_RETENTION_SECONDS = 30 * 24 * 60 * 60;
 
 /** The gateway's API app (for tests that need nothing else). */
 export function createApp(deps: GatewayDeps): GatewayApp {
@@ -121,13 +120,14 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   // mounted only when its secret is configured: unconfigured, the path is a 404 like any other.
   const webhooks = deps.webhooks ?? {};
   const { resendSecret, twilioAuthToken, publicUrl } = webhooks;
-  if ((resendSecret || (twilioAuthToken && publicUrl)) && (webhooks.perMinute ?? 6000) > 0) {
+  const webhooksPerMinute = webhooks.perMinute ?? DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE;
+  if ((resendSecret || (twilioAuthToken && publicUrl)) && webhooksPerMinute > 0) {
     app.use(
       "/webhooks/*",
       limitWebhooksPerClient({
         redis: deps.redis,
         keyPrefix,
-        perMinute: webhooks.perMinute ?? 6000,
+        perMinute: webhooksPerMinute,
         clientIpHeader: limits.clientIpHeader,
         trustedProxyHops: limits.trustedProxyHops,
       }),

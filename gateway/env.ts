@@ -9,6 +9,11 @@ import {
 import { messageEnvFields } from "../lib/message-env.js";
 import { weakDigestReason, weakKeyReason } from "./api-keys.js";
 
+/** Provider webhook requests per client address and minute; 0: no limit. */
+const webhookRateLimitSchema = z.coerce.number().int().min(0).default(6000);
+/** Its default, for a gateway built without an environment (tests): the schema decides it. */
+export const DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE = webhookRateLimitSchema.parse(undefined);
+
 /** The gateway's whole configuration; parsed once at start. */
 export const gatewayEnvSchema = z
   .object({
@@ -84,7 +89,7 @@ export const gatewayEnvSchema = z
      */
     TWILIO_AUTH_TOKEN: z.string().min(1).optional(),
     /** Webhook requests per client address and minute, across replicas; 0 turns the limit off. */
-    WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(6000),
+    WEBHOOK_RATE_LIMIT_PER_MINUTE: webhookRateLimitSchema,
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === "production") refuseWeakSecrets(env, ctx);

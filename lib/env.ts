@@ -118,6 +118,11 @@ export function deliveryRetentionSeconds(env: { DELIVERY_STATUS_RETENTION_DAYS: 
   return env.DELIVERY_STATUS_RETENTION_DAYS * 24 * 60 * 60;
 }
 
+/** The retention when nothing is configured: derived from the schema, where the default lives. */
+export const DEFAULT_DELIVERY_RETENTION_SECONDS = deliveryRetentionSeconds({
+  DELIVERY_STATUS_RETENTION_DAYS: sharedEnvFields.DELIVERY_STATUS_RETENTION_DAYS.parse(undefined),
+});
+
 /** The public base URL (PUBLIC_URL): an http(s) URL, kept without a trailing slash. */
 export const publicUrlSchema = z
   .url({ protocol: /^https?$/ })

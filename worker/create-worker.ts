@@ -9,6 +9,7 @@ import {
 } from "../contract/notification-job.js";
 import { createDeliveryStore } from "../lib/delivery-store.js";
 import { createDeliveryUpdates } from "../lib/delivery-updates.js";
+import { DEFAULT_DELIVERY_RETENTION_SECONDS } from "../lib/env.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
 import { createSuppressionList } from "../lib/suppressions.js";
@@ -57,9 +58,6 @@ export interface NotificationWorkerOptions {
    */
   events?: DeliveryEventSink;
 }
-
-/** DELIVERY_STATUS_RETENTION_DAYS' default, in seconds. */
-const DEFAULT_DELIVERY_RETENTION_SECONDS = 30 * 24 * 60 * 60;
 
 /** How long the provider-id → notification index keeps an entry: as long as failed jobs are kept. */
 const PROVIDER_ID_TTL_SECONDS = 7 * 24 * 60 * 60;
