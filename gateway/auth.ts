@@ -2,7 +2,7 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { RedisConnection } from "../lib/redis.js";
-import { type AcceptedKey, matchKey } from "./api-keys.js";
+import { type AcceptedKey, keyMatcher } from "./api-keys.js";
 import type { GatewayEnv } from "./app-types.js";
 import { ApiError } from "./errors.js";
 
@@ -46,9 +46,10 @@ export function requireApiKey(
       })
     : undefined;
 
+  const matchKey = keyMatcher(keys);
   return async (c, next) => {
     const match = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "");
-    const key = match?.[1] ? matchKey(keys, match[1]) : undefined;
+    const key = match?.[1] ? matchKey(match[1]) : undefined;
     if (key) {
       c.set("apiKeyId", key.id);
       c.set("apiKeyAdmin", key.admin);

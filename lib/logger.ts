@@ -4,15 +4,33 @@ import { activeTraceFields, tracingEnabled } from "./tracing.js";
 
 export type { Logger };
 
-/** Deep copy of a log object with every string's email addresses and phone numbers masked. */
+/**
+ * A log object with every string's email addresses and phone numbers masked. Copied only where
+ * something changes: a line without contact details (most of them, every request line) costs a
+ * walk over its values and no allocation.
+ */
 function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === "string") return redactContacts(value);
   if (depth > 6 || value === null || typeof value !== "object") return value;
   if (value instanceof Error) return redactValue(serializeError(value), depth + 1);
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => [key, redactValue(item, depth + 1)]),
-  );
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, index) => {
+      const redacted = redactValue(item, depth + 1);
+      if (redacted === item) return;
+      copy ??= [...value];
+      copy[index] = redacted;
+    });
+    return copy ?? value;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const redacted = redactValue(item, depth + 1);
+    if (redacted === item) continue;
+    copy ??= { ...value };
+    copy[key] = redacted;
+  }
+  return copy ?? value;
 }
 
 /**

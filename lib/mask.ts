@@ -20,11 +20,15 @@ const EMAIL_ANYWHERE = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 /** A phone number in running text: a plus and 6 to 15 digits (E.164), or 10+ bare digits. */
 const PHONE_ANYWHERE = /\+\d{6,15}\b|\b\d{10,15}\b/g;
 
+const MAY_HOLD_CONTACT = /@|\d{6}/;
+
 /**
  * Masks every email address and phone number in a text: provider error messages ("The 'To'
  * number +12025550166 is not a valid phone number"), failed reasons, error arguments.
  */
 export function redactContacts(text: string): string {
+  // Both patterns need an @ or six digits in a row: most texts (ids, routes) skip the two scans.
+  if (!MAY_HOLD_CONTACT.test(text)) return text;
   return text
     .replace(EMAIL_ANYWHERE, (email) => maskEmail(email))
     .replace(PHONE_ANYWHERE, (phone) => maskPhone(phone.startsWith("+") ? phone : `+${phone}`));

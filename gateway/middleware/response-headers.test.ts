@@ -1,0 +1,94 @@
+import { type ServerType, serve } from "@hono/node-server";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { freePort } from "../../scripts/redis-server.js";
+import { createTestQueue } from "../../test/fixtures.js";
+import { gatewayOver, TEST_API_KEY, VALID_NOTIFICATION } from "../../test/gateway-fixture.js";
+
+/** What hono's secureHeaders() sets by default: the gateway must send each of them. */
+const SECURITY_HEADERS = {
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-origin",
+  "origin-agent-cluster": "?1",
+  "referrer-policy": "no-referrer",
+  "strict-transport-security": "max-age=15552000; includeSubDomains",
+  "x-content-type-options": "nosniff",
+  "x-dns-prefetch-control": "off",
+  "x-download-options": "noopen",
+  "x-frame-options": "SAMEORIGIN",
+  "x-permitted-cross-domain-policies": "none",
+  "x-xss-protection": "0",
+};
+
+let fixture: Awaited<ReturnType<typeof createTestQueue>>;
+let server: ServerType | undefined;
+beforeEach(async () => {
+  fixture = await createTestQueue();
+});
+afterEach(async () => {
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  server = undefined;
+  await fixture.cleanup();
+});
+
+/** The gateway served over real HTTP, as server.ts serves it (headers go onto Node's response). */
+async function servedGateway(): Promise<string> {
+  const { app } = gatewayOver(fixture);
+  const port = await freePort();
+  server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
+  await new Promise((resolve) => server?.once("listening", resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+function expectSecurityHeaders(response: Response) {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+    expect(response.headers.get(name), name).toBe(value);
+  }
+  expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+}
+
+describe("response headers over HTTP", () => {
+  it("sends the security headers and a fresh request id with a 202", async () => {
+    const url = await servedGateway();
+    const response = await fetch(`${url}/notifications`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${TEST_API_KEY}`,
+        "content-type": "application/json",
+        "x-request-id": "someone-elses-request",
+      },
+      body: JSON.stringify(VALID_NOTIFICATION),
+    });
+    expect(response.status).toBe(202);
+    expect(response.headers.get("content-type")).toBe("application/json");
+    expectSecurityHeaders(response);
+    expect(response.headers.get("x-request-id")).not.toBe("someone-elses-request");
+  });
+
+  it("sends them with an error too, whose body names the same request id", async () => {
+    const url = await servedGateway();
+    const response = await fetch(`${url}/notifications`, { method: "POST" });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toBe('Bearer realm="notifications"');
+    expectSecurityHeaders(response);
+    const body = (await response.json()) as { error: { requestId: string } };
+    expect(body.error.requestId).toBe(response.headers.get("x-request-id"));
+  });
+
+  it("gives every request its own id", async () => {
+    const url = await servedGateway();
+    const ids = await Promise.all(
+      Array.from({ length: 5 }, async () =>
+        (await fetch(`${url}/healthz`)).headers.get("x-request-id"),
+      ),
+    );
+    expect(new Set(ids).size).toBe(5);
+  });
+});
+
+describe("response headers in-process (app.request)", () => {
+  it("puts the same headers on the Response", async () => {
+    const { app } = gatewayOver(fixture);
+    const response = await app.request("/healthz");
+    expectSecurityHeaders(response);
+  });
+});
