@@ -54,7 +54,7 @@ export function createEnqueuer(deps: GatewayDeps) {
       if (claim.kind === "new") {
         // The key's record may have expired (24 h) while its job is still kept (a failed one, 7
         // days): BullMQ would ignore an add under the same id, and a 202 would queue nothing.
-        const earlier = await deps.queue.getJob(id);
+        const earlier = claim.jobExists ? await deps.queue.getJob(id) : undefined;
         if (earlier && !sameData(earlier.data, job.data)) {
           await store.release(scope, idempotencyKey);
           outcomes[index] = { error: keyUsedForAnotherBody() };

@@ -12,7 +12,8 @@ const PENDING_TTL_SECONDS = 10;
 
 /** What a request with an `Idempotency-Key` should do. */
 export type IdempotencyClaim =
-  | { kind: "new" }
+  /** Claimed; `jobExists` when a job under the key's id is still kept (the record had expired). */
+  | { kind: "new"; jobExists: boolean }
   | { kind: "replay"; id: string }
   | { kind: "in_flight" }
   | { kind: "mismatch" };
@@ -41,6 +42,19 @@ export function notificationIdFor(scope: string, key: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/**
+ * Claims a key and, in the same round trip, says whether the key's job is still kept: a claim
+ * that succeeds (SET NX) answers {1, EXISTS job}; one that finds a record answers {0, record},
+ * or {0, nil} when it expired in between. Both keys share the queue's prefix, hence its hash
+ * slot on a cluster (BullMQ's requirement).
+ */
+const CLAIM = `
+if redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2], "NX") then
+  return {1, redis.call("EXISTS", KEYS[2])}
+end
+return {0, redis.call("GET", KEYS[1])}
+`;
+
 /** Remembers idempotency keys in RedisConnection, scoped per API key so callers cannot collide. */
 export function createIdempotencyStore(redis: RedisConnection, keyPrefix: string) {
   const redisKey = (scope: string, key: string) =>
@@ -55,13 +69,18 @@ export function createIdempotencyStore(redis: RedisConnection, keyPrefix: string
       id: string,
     ): Promise<IdempotencyClaim> {
       const stored: Stored = { fingerprint, id, state: "pending" };
-      const k = redisKey(scope, key);
-      const set = await redis.set(k, JSON.stringify(stored), "EX", PENDING_TTL_SECONDS, "NX");
-      if (set === "OK") return { kind: "new" };
-      const raw = await redis.get(k);
-      // Expired between the two commands: the earlier request is gone, claim again.
-      if (raw === null) return this.claim(scope, key, fingerprint, id);
-      const earlier = JSON.parse(raw) as Stored;
+      const [claimed, found] = (await redis.eval(
+        CLAIM,
+        2,
+        redisKey(scope, key),
+        `${keyPrefix}:${id}`,
+        JSON.stringify(stored),
+        PENDING_TTL_SECONDS,
+      )) as [number, number | string | null];
+      if (claimed === 1) return { kind: "new", jobExists: found === 1 };
+      // Expired between the SET and the GET: the earlier request is gone, claim again.
+      if (typeof found !== "string") return this.claim(scope, key, fingerprint, id);
+      const earlier = JSON.parse(found) as Stored;
       if (earlier.fingerprint !== fingerprint) return { kind: "mismatch" };
       if (earlier.state === "pending") return { kind: "in_flight" };
       return { kind: "replay", id: earlier.id };

@@ -82,6 +82,23 @@ describe("Idempotency-Key", () => {
     expect(await gateway.jobCount()).toBe(2);
   });
 
+  it("costs one Redis command beyond the limit and the add: the claim, which checks for a kept job", async () => {
+    // The queue writes its metadata once, on its first add.
+    expect((await gateway.post(VALID_NOTIFICATION)).status).toBe(202);
+    const sent: string[] = [];
+    const send = gateway.redis.sendCommand.bind(gateway.redis);
+    gateway.redis.sendCommand = ((command: Parameters<typeof send>[0]) => {
+      sent.push(command.name);
+      return send(command);
+    }) as typeof send;
+    const { response } = await postWithKey("round-trips");
+    gateway.redis.sendCommand = send;
+    expect(response.status).toBe(202);
+    // The per-key limit (rate-limiter-flexible's script), the claim with the EXISTS of the job,
+    // BullMQ's addStandardJob, and the confirmation.
+    expect(sent).toEqual(["evalsha", "eval", "evalsha", "set"]);
+  });
+
   it("remembers the key for 24 hours", async () => {
     await postWithKey("ttl-check");
     const keys = await gateway.redis.keys(`${gateway.queue.qualifiedName}:idempotency:*`);
