@@ -76,6 +76,8 @@ export async function bundleEntry(source: string, outdir: string, name: string):
     // text goes from 7.5 MB to 2.8 MB (RSS idle about 118 → 109 MiB). Names are kept, so stack
     // traces still read; the linked source map gives source lines.
     minifyWhitespace: true,
+    // Short lines all the same: Node prints the line an uncaught error was thrown on.
+    lineLimit: 160,
     sourcemap: "linked",
     legalComments: "linked",
     logLevel: "warning",
