@@ -70,6 +70,14 @@ export async function bundleEntry(source: string, outdir: string, name: string):
     banner: {
       js: 'import { createRequire as __bundleRequire } from "node:module"; const require = __bundleRequire(import.meta.url);',
     },
+    // The source text stays in memory for the process's life, and one comment with a character
+    // outside Latin-1 (esbuild keeps some comments; it escapes everything else to ASCII) makes
+    // V8 hold all of it at two bytes a character: without whitespace and comments the worker's
+    // text goes from 7.5 MB to 2.8 MB (RSS idle about 118 → 109 MiB). Names are kept, so stack
+    // traces still read; the linked source map gives source lines.
+    minifyWhitespace: true,
+    // Short lines all the same: Node prints the line an uncaught error was thrown on.
+    lineLimit: 160,
     sourcemap: "linked",
     legalComments: "linked",
     logLevel: "warning",

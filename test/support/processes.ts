@@ -35,7 +35,7 @@ export function startService(
 
 /** The NODE_OPTIONS the Dockerfile gives production processes, so a measurement runs the same. */
 export const PRODUCTION_NODE_OPTIONS =
-  /^ENV NODE_OPTIONS=(.+)$/m.exec(readFileSync("Dockerfile", "utf8"))?.[1]?.trim() ?? "";
+  /^ENV NODE_OPTIONS="?([^"\n]+)"?$/m.exec(readFileSync("Dockerfile", "utf8"))?.[1]?.trim() ?? "";
 
 /**
  * Starts `node <args>` with exactly `env` (plus PATH), the harness's one spawner: tests, the

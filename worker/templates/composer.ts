@@ -54,14 +54,14 @@ function customerLocale(catalogs: Catalogs, requested: string | undefined): Cust
   return { catalog, formatLocale };
 }
 
-/** Builds a deployment's composer; compiles its email layouts once (see email-layout.ts). */
+/** Builds a deployment's composer; fills its brand into the email layouts once (see email-layout.ts). */
 export async function createMessageComposer(settings: {
   catalogs: Catalogs;
   brand: Brand;
   defaultTimeZone: string;
 }): Promise<MessageComposer> {
   const { catalogs, brand } = settings;
-  const email = await createEmailLayout(brand);
+  const email = createEmailLayout(brand);
   return {
     brand,
     defaultTimeZone: settings.defaultTimeZone,

@@ -1,5 +1,6 @@
-import mjml2html from "mjml";
 import { type Brand, textColorOn } from "./brand.js";
+import { variantName } from "./email-layout-variants.js";
+import { EMAIL_LAYOUT_TEMPLATES } from "./email-layouts.generated.js";
 import { escapeHtml } from "./escape-html.js";
 
 /** What one email says, in the customer's language; plain text, escaped here. */
@@ -15,20 +16,17 @@ export interface EmailParts {
   footerHelp: string;
 }
 
-const SLOTS = [
-  "LANG",
-  "DIR",
-  "TITLE",
-  "HEADLINE",
-  "ROWS",
-  "SECURITY_TEXT",
-  "SECURITY_LINK",
-  "FOOTER_REASON",
-  "FOOTER_HELP",
-] as const;
-type Slot = (typeof SLOTS)[number];
-
-const FONT = "-apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif";
+/** A message's slots in the layout, filled per email. */
+type MessageSlot =
+  | "LANG"
+  | "DIR"
+  | "TITLE"
+  | "HEADLINE"
+  | "ROWS"
+  | "SECURITY_TEXT"
+  | "SECURITY_LINK"
+  | "FOOTER_REASON"
+  | "FOOTER_HELP";
 
 /** A brand value baked into the layout: escaped, and unable to look like a slot. */
 function baked(value: string): string {
@@ -36,66 +34,29 @@ function baked(value: string): string {
 }
 
 /**
- * The layout in MJML, with `%%SLOT%%` markers where each message's text goes. Every colour is
- * set on an explicit background (no white text on a transparent cell a dark-mode client may
- * darken or invert), and `color-scheme` tells clients the email has a dark variant.
+ * Replaces each `%%SLOT%%` that `values` names, in one pass that never re-reads inserted text
+ * (a value containing `%%ROWS%%` stays text); other markers are left for a later fill.
  */
-function layoutSource(brand: Brand, withSecurity: boolean): string {
-  const onBrand = textColorOn(brand.color);
-  const header = brand.logoUrl
-    ? `<mj-image src="${baked(brand.logoUrl)}" alt="${baked(brand.name)}" width="160px" align="left" padding="0" />`
-    : `<mj-text color="${onBrand}" font-size="20px" font-weight="700" padding="0">${baked(brand.name)}</mj-text>`;
-  const security = withSecurity
-    ? `<mj-text css-class="nf-security" background-color="#fff7ed" color="#7c2d12" padding="12px 16px" container-background-color="#fff7ed">%%SECURITY_TEXT%% <a href="${baked(brand.supportUrl)}" style="color:#9a3412;font-weight:700">%%SECURITY_LINK%%</a></mj-text>`
-    : "";
-  const address = brand.postalAddress
-    ? `<mj-text css-class="nf-muted" color="#52525b" font-size="12px" padding="4px 0 0">${baked(brand.postalAddress)}</mj-text>`
-    : "";
-  return `<mjml lang="%%LANG%%" dir="%%DIR%%">
-  <mj-head>
-    <mj-title>%%TITLE%%</mj-title>
-    <mj-preview>%%HEADLINE%%</mj-preview>
-    <mj-attributes>
-      <mj-all font-family="${FONT}" />
-      <mj-text font-size="15px" line-height="22px" color="#18181b" />
-    </mj-attributes>
-    <mj-raw>
-      <meta name="color-scheme" content="light dark" />
-      <meta name="supported-color-schemes" content="light dark" />
-    </mj-raw>
-    <mj-style>
-      :root { color-scheme: light dark; supported-color-schemes: light dark; }
-      @media (prefers-color-scheme: dark) {
-        .nf-page, .nf-page > div { background: #18181b !important; }
-        .nf-footer, .nf-footer > div, .nf-footer table, .nf-footer td { background: #18181b !important; }
-        .nf-card, .nf-card > table, .nf-card td { background: #27272a !important; }
-        .nf-card div, .nf-card td, .nf-card strong { color: #f4f4f5 !important; }
-        .nf-muted div { color: #a1a1aa !important; }
-        .nf-muted a { color: #d4d4d8 !important; }
-        .nf-security div, .nf-security td { background: #431407 !important; color: #fed7aa !important; }
-        .nf-security a { color: #fdba74 !important; }
-      }
-    </mj-style>
-  </mj-head>
-  <mj-body background-color="#f4f4f5" width="600px" css-class="nf-page">
-    <mj-section background-color="${brand.color}" padding="16px 24px">
-      <mj-column>${header}</mj-column>
-    </mj-section>
-    <mj-section background-color="#ffffff" padding="24px" css-class="nf-card">
-      <mj-column>
-        <mj-text font-size="20px" line-height="28px" font-weight="700" padding="0 0 16px">%%HEADLINE%%</mj-text>
-        <mj-table padding="0" table-layout="fixed" width="100%">%%ROWS%%</mj-table>
-        ${security ? `<mj-spacer height="16px" />${security}` : ""}
-      </mj-column>
-    </mj-section>
-    <mj-section background-color="#f4f4f5" padding="16px 24px" css-class="nf-footer">
-      <mj-column>
-        <mj-text css-class="nf-muted" color="#52525b" font-size="12px" line-height="18px" padding="0">%%FOOTER_REASON%% <a href="${baked(brand.supportUrl)}" style="color:#27272a">%%FOOTER_HELP%%</a></mj-text>
-        ${address}
-      </mj-column>
-    </mj-section>
-  </mj-body>
-</mjml>`;
+function fillSlots(html: string, values: Readonly<Record<string, string>>): string {
+  return html.replace(/%%([A-Z_]+)%%/g, (marker, slot: string) =>
+    Object.hasOwn(values, slot) ? (values[slot] as string) : marker,
+  );
+}
+
+/** One compiled variant (email-layouts.generated.ts) with the brand's values filled in. */
+function brandedLayout(brand: Brand, security: boolean): string {
+  const variant = { logo: Boolean(brand.logoUrl), address: Boolean(brand.postalAddress), security };
+  const template = EMAIL_LAYOUT_TEMPLATES[variantName(variant)];
+  if (template === undefined) throw new Error("email-layouts.generated.ts lacks a variant");
+  return fillSlots(template, {
+    BRAND_NAME: baked(brand.name),
+    BRAND_LOGO_URL: baked(brand.logoUrl ?? ""),
+    // `#rrggbb` (the env schema checks it), copied as MJML copies it.
+    BRAND_COLOR: brand.color,
+    BRAND_TEXT_COLOR: textColorOn(brand.color),
+    BRAND_SUPPORT_URL: baked(brand.supportUrl),
+    BRAND_POSTAL_ADDRESS: baked(brand.postalAddress ?? ""),
+  });
 }
 
 /** One fact as a table row: label left, value right, long values wrapped instead of overflowing. */
@@ -112,22 +73,17 @@ export interface EmailLayout {
 }
 
 /**
- * MJML takes about 20 ms to compile a layout (and does it asynchronously), far too slow per
- * email at 180 emails/s, so both variants (with and without the security line) are compiled
- * once, when the renderer is built, and each email fills its escaped text into the compiled
- * HTML: one pass that never re-reads inserted text, so a value containing `%%ROWS%%` stays text.
+ * The layout is MJML (email-layout-source.ts), compiled to HTML ahead of time
+ * (email-layouts.generated.ts): MJML would cost every process about 60 MiB of memory and 20 ms
+ * a compile. The brand's values are filled in once here, both variants (with and without the
+ * security line) kept, and each email fills its escaped text into one of them.
  */
-export async function createEmailLayout(brand: Brand): Promise<EmailLayout> {
-  const compile = async (withSecurity: boolean): Promise<string> => {
-    const result = await mjml2html(layoutSource(brand, withSecurity), {
-      validationLevel: "strict",
-    });
-    return result.html;
-  };
-  const [plain, withSecurity] = await Promise.all([compile(false), compile(true)]);
+export function createEmailLayout(brand: Brand): EmailLayout {
+  const plain = brandedLayout(brand, false);
+  const withSecurity = brandedLayout(brand, true);
   return {
     render(parts) {
-      const values: Record<Slot, string> = {
+      const values: Record<MessageSlot, string> = {
         LANG: escapeHtml(parts.lang),
         DIR: parts.dir,
         TITLE: escapeHtml(parts.subject),
@@ -138,10 +94,7 @@ export async function createEmailLayout(brand: Brand): Promise<EmailLayout> {
         FOOTER_REASON: escapeHtml(parts.footerReason),
         FOOTER_HELP: escapeHtml(parts.footerHelp),
       };
-      const layout = parts.security ? withSecurity : plain;
-      return layout.replace(/%%([A-Z_]+)%%/g, (marker, slot: string) =>
-        Object.hasOwn(values, slot) ? values[slot as Slot] : marker,
-      );
+      return fillSlots(parts.security ? withSecurity : plain, values);
     },
   };
 }
