@@ -62,7 +62,7 @@ function previewIndex(previews: MessagePreview[]) {
     return html`<tr>
       <td>${p.type}</td>
       <td>${p.locale}<br /><small>${p.timeZone}</small></td>
-      <td>${p.subject}<br /><a href="${link}">email</a> · <a href="${link}/text">text</a></td>
+      <td>${p.subject}<br /><a href="${link}">email</a> &middot; <a href="${link}/text">text</a></td>
       <td>${p.sms}<br /><small>${p.smsEncoding}, ${p.smsSegments} segment(s)</small></td>
     </tr>`;
   });
