@@ -44,6 +44,15 @@ import { traceSend } from "./send-span.js";
 import type { NotificationRenderer } from "./templates/index.js";
 import type { RenderedNotification } from "./templates/rendered.js";
 
+/**
+ * A look-alike set as the worker keeps it (`SendRequest.lookAlikes`). `claim` records a provider
+ * id as this notification's and, when it is ours, leaves the set in the same Redis command: the
+ * adapter's `end` that follows then sends nothing.
+ */
+export interface InFlightLookAlikes extends LookAlikes {
+  claim(provider: string, providerId: string): Promise<boolean>;
+}
+
 /** What the processor needs besides the job; built once per worker. */
 export interface ProcessorDeps {
   adapters: Record<Channel, ChannelAdapter>;
@@ -51,7 +60,12 @@ export interface ProcessorDeps {
   /** Batchers for channels whose provider takes batches, when enabled. */
   batchers?: Partial<Record<Channel, ChannelBatcher>>;
   /** The notifications sending one text to one recipient right now, shared by every replica. */
-  lookAlikes(channel: Channel, recipient: string, text: string, notificationId: string): LookAlikes;
+  lookAlikes(
+    channel: Channel,
+    recipient: string,
+    text: string,
+    notificationId: string,
+  ): InFlightLookAlikes;
   /** Records provider id → notification id; false when another notification holds it. */
   claimProviderId(provider: string, providerId: string, notificationId: string): Promise<boolean>;
   /** Unique per deployment: with the job's id and timestamp it keys provider idempotency. */
@@ -374,14 +388,24 @@ async function sendChannel(
   };
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
+  // The look-alike set the adapter asked for, one per text: its claims leave it in the same command.
+  let lookAlikes: { text: string; set: InFlightLookAlikes } | undefined;
   const request: SendRequest = {
     notificationKey: `${deps.deploymentId}/${notificationId}/${job.timestamp}`,
     notificationId,
     recipient,
     content,
     previous: report[channel],
-    claim: (providerId) => deps.claimProviderId(adapter.provider, providerId, notificationId),
-    lookAlikes: (text) => deps.lookAlikes(channel, recipient, text, notificationId),
+    claim: (providerId) =>
+      lookAlikes
+        ? lookAlikes.set.claim(adapter.provider, providerId)
+        : deps.claimProviderId(adapter.provider, providerId, notificationId),
+    lookAlikes: (text) => {
+      if (lookAlikes?.text !== text) {
+        lookAlikes = { text, set: deps.lookAlikes(channel, recipient, text, notificationId) };
+      }
+      return lookAlikes.set;
+    },
   };
   try {
     const batcher = deps.batchers?.[channel];

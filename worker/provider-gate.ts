@@ -1,4 +1,5 @@
 import type { RedisConnection } from "../lib/redis.js";
+import { redisScript } from "../lib/redis-script.js";
 
 /**
  * Reserves the provider's next free call slot, unless the provider is in a wait (a 429, a quota,
@@ -7,7 +8,7 @@ import type { RedisConnection } from "../lib/redis.js";
  * than the limit, wherever the window starts: a fixed window let twice the limit through at a
  * boundary. Times are whole milliseconds: Redis turns Lua numbers into strings with 14 digits.
  */
-const RESERVE_SLOT = `
+const RESERVE_SLOT = redisScript(`
 local wait = redis.call('GET', KEYS[2])
 if wait then return {-1, wait, redis.call('PTTL', KEYS[2])} end
 local spacing = tonumber(ARGV[1])
@@ -16,7 +17,7 @@ local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 local slot = math.max(now + tonumber(ARGV[2]), tonumber(redis.call('GET', KEYS[1]) or '0'))
 redis.call('SET', KEYS[1], slot + spacing, 'PX', slot + spacing - now + 1000)
-return {slot - now}`;
+return {slot - now}`);
 
 /**
  * Slots are 10 % wider than the limit needs: requests cross the network with jitter, and a
@@ -26,13 +27,13 @@ return {slot - now}`;
 const SPACING_GUARD = 1.1;
 
 /** Sets a provider's wait unless a longer one runs (a 1 s 429 never ends an hour's quota wait). */
-const HOLD_LONGEST = `
+const HOLD_LONGEST = redisScript(`
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < tonumber(ARGV[2]) then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return {ARGV[1], tonumber(ARGV[2])}
 end
-return {redis.call('GET', KEYS[1]), ttl}`;
+return {redis.call('GET', KEYS[1]), ttl}`);
 
 /** Why a provider's channel is waiting. */
 export type WaitReason = ProviderTrouble | "deferred";
@@ -92,13 +93,10 @@ export function createProviderGate(options: {
     ): Promise<{ delayMs: number } | { wait: ProviderWait }> {
       const limit = options.perSecond[provider] ?? 0;
       const spacing = limit > 0 ? Math.ceil((1000 * SPACING_GUARD) / limit) : 0;
-      const answer = (await options.redis.eval(
-        RESERVE_SLOT,
-        2,
-        scheduleKey(provider),
-        waitKey(provider),
-        spacing,
-        notBeforeMs,
+      const answer = (await RESERVE_SLOT(
+        options.redis,
+        [scheduleKey(provider), waitKey(provider)],
+        [spacing, notBeforeMs],
       )) as [number, string?, number?];
       const [delayMs, record, ttl] = answer;
       if (delayMs < 0) {
@@ -119,12 +117,10 @@ export function createProviderGate(options: {
     ): Promise<ProviderWait> {
       // Redis refuses PX 0: a `Retry-After: 0` still waits a millisecond.
       const duration = Math.max(1, Math.ceil(ms));
-      const [record, ttl] = (await options.redis.eval(
-        HOLD_LONGEST,
-        1,
-        waitKey(provider),
-        `${reason}|${code}`,
-        duration,
+      const [record, ttl] = (await HOLD_LONGEST(
+        options.redis,
+        [waitKey(provider)],
+        [`${reason}|${code}`, duration],
       )) as [string, number];
       const [kept = reason, keptCode = code] = record.split("|") as [WaitReason, string];
       const wait = { until: Date.now() + Math.max(1, ttl), reason: kept, code: keptCode };
