@@ -1,37 +1,51 @@
-import { createHash, randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createTestQueue } from "../test/fixtures.js";
+import { type RedisServer, startRedisServer } from "../scripts/redis-server.js";
 import { redisScript } from "./redis-script.js";
 
-let fixture: Awaited<ReturnType<typeof createTestQueue>>;
+// A Redis of its own: these tests count its commands and flush its script cache.
+let server: RedisServer;
+let redis: Redis;
 beforeEach(async () => {
-  fixture = await createTestQueue();
+  server = await startRedisServer();
+  redis = new Redis(server.url);
 });
 afterEach(async () => {
-  await fixture.cleanup();
+  redis.disconnect();
+  await server.stop();
 });
 
-describe("redisScript", () => {
-  it("loads a script Redis does not know on its first call, then runs it by its hash", async () => {
-    // A script no other test has loaded: its own comment makes its hash new.
-    const lua = `-- ${randomUUID()}\nreturn {KEYS[1], ARGV[1], ARGV[2]}`;
-    const sha = createHash("sha1").update(lua).digest("hex");
-    const script = redisScript(lua);
-    expect(await fixture.redis.script("EXISTS", sha)).toEqual([0]);
+/** How many EVAL and EVALSHA commands the server has taken (INFO commandstats). */
+async function scriptCalls(): Promise<{ eval: number; evalsha: number }> {
+  const info = await redis.info("commandstats");
+  const calls = (name: string) =>
+    Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+  return { eval: calls("eval"), evalsha: calls("evalsha") };
+}
 
-    expect(await script(fixture.redis, [`${fixture.prefix}:a`], ["x", 7])).toEqual([
-      `${fixture.prefix}:a`,
-      "x",
-      "7",
-    ]);
-    expect(await fixture.redis.script("EXISTS", sha)).toEqual([1]);
-    expect(await fixture.redis.evalsha(sha, 1, "k", "y", 8)).toEqual(["k", "y", "8"]);
-    expect(await script(fixture.redis, ["k2"], ["z", 9])).toEqual(["k2", "z", "9"]);
+describe("redisScript", () => {
+  it("sends a script in full on its first call, then only its hash", async () => {
+    const script = redisScript("return {KEYS[1], ARGV[1], ARGV[2]}");
+    expect(await script(redis, ["k"], ["x", 7])).toEqual(["k", "x", "7"]);
+    expect(await scriptCalls()).toEqual({ eval: 1, evalsha: 0 });
+    expect(await script(redis, ["k2"], ["y", 8])).toEqual(["k2", "y", "8"]);
+    expect(await script(redis, ["k3"], ["z", 9])).toEqual(["k3", "z", "9"]);
+    expect(await scriptCalls()).toEqual({ eval: 1, evalsha: 2 });
   });
 
-  it("passes on an error the script raises, without sending it again", async () => {
-    const script = redisScript(`-- ${randomUUID()}\nreturn redis.error_reply('BOOM no')`);
-    await expect(script(fixture.redis, [], [])).rejects.toThrow("BOOM no");
-    await expect(script(fixture.redis, [], [])).rejects.toThrow("BOOM no");
+  it("sends the full script again when Redis has forgotten it (NOSCRIPT after SCRIPT FLUSH)", async () => {
+    const script = redisScript("return ARGV[1]");
+    expect(await script(redis, [], ["a"])).toBe("a");
+    await redis.script("FLUSH");
+    expect(await script(redis, [], ["b"])).toBe("b");
+    expect(await script(redis, [], ["c"])).toBe("c");
+    // The refused EVALSHA, the EVAL that loads it again, then EVALSHA again.
+    expect(await scriptCalls()).toEqual({ eval: 2, evalsha: 2 });
+  });
+
+  it("passes on an error the script raises", async () => {
+    const script = redisScript("return redis.error_reply('BOOM no')");
+    await expect(script(redis, [], [])).rejects.toThrow("BOOM no");
+    await expect(script(redis, [], [])).rejects.toThrow("BOOM no");
   });
 });

@@ -9,15 +9,22 @@ export type RedisScript = (
 ) => Promise<unknown>;
 
 /**
- * A Lua script sent as EVALSHA (its 40-character hash), and in full only when Redis does not
- * know it yet (NOSCRIPT: the first call, or after a restart or SCRIPT FLUSH). An EVAL each time
- * re-sends the whole script on every call; the command count is the same either way (Upstash
- * bills a script as one command), the bytes sent are not. ioredis's `defineCommand` does the same,
- * but per connection and without a type.
+ * A Lua script sent in full (EVAL) on its first call on each connection, which also loads it into
+ * Redis's script cache, then as EVALSHA (its 40-character hash); in full again only when Redis
+ * answers NOSCRIPT (a restart, SCRIPT FLUSH, another server). An EVAL each time re-sends the whole
+ * script on every call. The command count is the same either way (Upstash bills a script as one
+ * command) and so is the first call's: one EVAL, where trying EVALSHA first (ioredis's
+ * `defineCommand`) costs a refused EVALSHA more per script and process.
  */
 export function redisScript(lua: string): RedisScript {
   const sha = createHash("sha1").update(lua).digest("hex");
+  const sentTo = new WeakSet<RedisConnection>();
   return async (redis, keys, args) => {
+    if (!sentTo.has(redis)) {
+      const answer = await redis.eval(lua, keys.length, ...keys, ...args);
+      sentTo.add(redis);
+      return answer;
+    }
     try {
       return await redis.evalsha(sha, keys.length, ...keys, ...args);
     } catch (error) {

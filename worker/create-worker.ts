@@ -23,6 +23,7 @@ import { publishUndecidedFailures, withNotificationEvents } from "./notification
 import { type InFlightLookAlikes, processNotification } from "./processor.js";
 import { createProviderGate, type ProviderTrouble } from "./provider-gate.js";
 import { type NotificationRenderer, rendererFromEnv } from "./templates/index.js";
+import { createTryOpener } from "./try-opening.js";
 
 /** Settings of a notification worker; `index.ts` reads them from the environment. */
 export interface NotificationWorkerOptions {
@@ -225,6 +226,7 @@ export async function createNotificationWorker(
   const deps = {
     digests,
     delivery: { store, suppressions, updates },
+    openTry: createTryOpener({ redis: connection, gate, suppressions }),
     adapters: options.registry.adapters,
     lookAlikes,
     batchers,

@@ -43,6 +43,7 @@ import type { ProviderGate, ProviderTrouble } from "./provider-gate.js";
 import { traceSend } from "./send-span.js";
 import type { NotificationRenderer } from "./templates/index.js";
 import type { RenderedNotification } from "./templates/rendered.js";
+import type { TryOpener, TryOpening } from "./try-opening.js";
 
 /**
  * A look-alike set as the worker keeps it (`SendRequest.lookAlikes`). `claim` records a provider
@@ -79,6 +80,8 @@ export interface ProcessorDeps {
   digests?: DigestDeps;
   /** The deployment's renderer (catalogs, brand); pure, so a retry renders the same bytes. */
   render: NotificationRenderer;
+  /** Opens each try in one command: suppressions, provider slots, the record of the calls. */
+  openTry: TryOpener;
   /** The final-status record, the suppression list, and what follows from them. */
   delivery: { store: DeliveryStore; suppressions: SuppressionList; updates: DeliveryUpdates };
 }
@@ -113,37 +116,31 @@ export async function processNotification(
       deps.logger.info({ notificationId: String(job.id), channel, digestId }, "fill digested");
     }
   }
+  // One command: the suppression list, the providers' slots, and (when all go now) the record.
+  const opened = await openTry(job, payload, report, deps);
   // A suppressed recipient's channel is not sent: no provider call.
-  for (const channel of await suppressedChannels(job, payload, report, deps)) {
+  for (const channel of opened.suppressed) {
     report[channel] = { ...report[channel], status: "suppressed" };
   }
   const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
-
-  // A batched channel's slot is reserved once per batch, by its batcher.
-  const reservations = await Promise.all(
-    pending.map((channel) =>
-      deps.batchers?.[channel]
-        ? ({ go: true } as const)
-        : deps.gate.reserve(deps.adapters[channel].provider),
-    ),
-  );
   const outcomes: Partial<Record<Channel, ChannelOutcome>> = {};
   const going: Channel[] = [];
-  pending.forEach((channel, index) => {
-    const reservation = reservations[index];
+  for (const channel of pending) {
+    // A batched channel's slot is reserved once per batch, by its batcher.
+    const reservation = deps.batchers?.[channel] ? undefined : opened.reservations[channel];
     if (reservation && !reservation.go)
       outcomes[channel] = { type: "waiting", wait: reservation.wait };
     else going.push(channel);
-  });
+  }
 
   // Providers without idempotency keys: record the call before making it, so a try after a
-  // crash or an unanswered call knows to look for the message before sending again.
-  const calledAt = Date.now();
+  // crash or an unanswered call knows to look for the message before sending again. The
+  // opening wrote it already when nothing was suppressed and every slot was free.
+  let calledAt = opened.calledAt;
   const recordFirst = going.filter((channel) => deps.adapters[channel].recordsCallsBeforeSending);
-  if (recordFirst.length > 0) {
-    const marked = { ...report };
-    for (const channel of recordFirst) marked[channel] = markInFlight(report[channel], calledAt);
-    await job.updateProgress(marked);
+  if (recordFirst.length > 0 && !opened.recorded) {
+    calledAt = Date.now();
+    await job.updateProgress(markCalls(report, recordFirst, calledAt));
   }
 
   await Promise.all(
@@ -223,35 +220,52 @@ async function prepareTry(job: Job, deps: ProcessorDeps): Promise<PreparedTry> {
   return { payload: digest.payload, content, marker, digestCount };
 }
 
+/** `report` with each of `channels` marked as called at `calledAt` (markInFlight). */
+function markCalls(report: DeliveryReport, channels: Channel[], calledAt: number): DeliveryReport {
+  const marked = { ...report };
+  for (const channel of channels) marked[channel] = markInFlight(report[channel], calledAt);
+  return marked;
+}
+
 /**
- * The channels about to be tried whose recipient is on the suppression list: one HMGET for all
- * of them. A channel with a call in doubt (`inFlightSince`) is left to its adapter, which looks
- * for the earlier try's message first. Should Redis fail here, the try fails and is retried:
- * nothing is sent to a recipient who may have opted out.
+ * Opens the try (try-opening.ts): which channels about to be tried have a suppressed recipient,
+ * a provider slot for each other pending channel (a batched one's comes from its batcher), and
+ * the record of the calls, written at once when every channel goes now. A channel with a call
+ * in doubt (`inFlightSince`) is not checked: its adapter looks for the earlier try's message
+ * first. Should Redis fail here, the try fails and is retried: nothing is sent to a recipient who
+ * may have opted out.
  */
-async function suppressedChannels(
+async function openTry(
   job: Job,
   payload: NotificationPayload,
   report: DeliveryReport,
   deps: ProcessorDeps,
-): Promise<Channel[]> {
-  const candidates = CHANNELS.flatMap((channel) => {
+): Promise<TryOpening & { calledAt: number }> {
+  const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
+  const candidates = pending.flatMap((channel) => {
     const recipient = recipientOf(payload, channel);
-    const state = report[channel];
-    return state.status === "pending" && state.inFlightSince === undefined && recipient
-      ? [{ channel, recipient }]
-      : [];
+    return report[channel].inFlightSince === undefined && recipient ? [{ channel, recipient }] : [];
   });
-  const found = await deps.delivery.suppressions.check(candidates);
-  const suppressed = candidates.filter((_, index) => found[index]);
-  for (const { channel, recipient } of suppressed) {
+  const bookings = pending
+    .filter((channel) => !deps.batchers?.[channel])
+    .map((channel) => ({ channel, provider: deps.adapters[channel].provider }));
+  // Written only if every pending channel goes now: then these are the calls made.
+  const recordFirst = pending.filter((channel) => deps.adapters[channel].recordsCallsBeforeSending);
+  const calledAt = Date.now();
+  const opened = await deps.openTry(job, {
+    candidates,
+    bookings,
+    ...(recordFirst.length > 0 ? { record: markCalls(report, recordFirst, calledAt) } : {}),
+  });
+  for (const channel of opened.suppressed) {
     deps.metrics.delivery.recordSuppressedSend(channel);
+    const recipient = recipientOf(payload, channel) ?? "";
     deps.logger.info(
       { notificationId: String(job.id), channel, to: maskRecipient(channel, recipient) },
       "recipient suppressed: channel not sent",
     );
   }
-  return suppressed.map(({ channel }) => channel);
+  return { ...opened, calledAt };
 }
 
 /** A provider's refusal that means "never again" (Twilio's 21610) suppresses the recipient. */
