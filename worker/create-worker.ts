@@ -164,12 +164,24 @@ export async function createNotificationWorker(
     const key = `${keyPrefix}:in-flight:${channel}:${digest}`;
     /** Set by a claim that came out ours: it left the set already, so `end` has nothing to do. */
     let left = false;
+    /** Set when the try's opening joined: the next `begin` has nothing to do. */
+    let joinedByOpening = false;
     return {
+      joining: { key, member: notificationId, ttlMs: lookAlikeTtlMs },
+      joined() {
+        joinedByOpening = true;
+        left = false;
+      },
       async begin() {
+        if (joinedByOpening) {
+          joinedByOpening = false;
+          return;
+        }
         await BEGIN_LOOK_ALIKE(connection, [key], [notificationId, lookAlikeTtlMs]);
         left = false;
       },
       async end() {
+        joinedByOpening = false;
         if (left) return;
         await connection.srem(key, notificationId);
       },

@@ -52,7 +52,14 @@ import type { TryOpener, TryOpening } from "./try-opening.js";
  */
 export interface InFlightLookAlikes extends LookAlikes {
   claim(provider: string, providerId: string): Promise<boolean>;
+  /** What `begin` writes, for a script that joins along with other work (try-opening.ts). */
+  readonly joining: { key: string; member: string; ttlMs: number };
+  /** Says such a script joined: the `begin` that follows sends nothing. */
+  joined(): void;
 }
+
+/** A look-alike set joined when the try opened, with the text it is for. */
+type JoinedLookAlikes = { text: string; set: InFlightLookAlikes };
 
 /** What the processor needs besides the job; built once per worker. */
 export interface ProcessorDeps {
@@ -117,7 +124,7 @@ export async function processNotification(
     }
   }
   // One command: the suppression list, the providers' slots, and (when all go now) the record.
-  const opened = await openTry(job, payload, report, deps);
+  const opened = await openTry(job, payload, content, report, deps);
   // A suppressed recipient's channel is not sent: no provider call.
   for (const channel of opened.suppressed) {
     report[channel] = { ...report[channel], status: "suppressed" };
@@ -150,7 +157,7 @@ export async function processNotification(
         channel,
         deps.adapters[channel].provider,
         { notificationId: String(job.id), attempt: job.attemptsMade + 1 },
-        () => sendChannel(job, channel, payload, content, report, deps),
+        () => sendChannel(job, channel, payload, content, report, deps, opened.joined[channel]),
       );
     }),
   );
@@ -238,9 +245,10 @@ function markCalls(report: DeliveryReport, channels: Channel[], calledAt: number
 async function openTry(
   job: Job,
   payload: NotificationPayload,
+  content: RenderedNotification,
   report: DeliveryReport,
   deps: ProcessorDeps,
-): Promise<TryOpening & { calledAt: number }> {
+): Promise<TryOpening & { calledAt: number; joined: Partial<Record<Channel, JoinedLookAlikes>> }> {
   const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
   const candidates = pending.flatMap((channel) => {
     const recipient = recipientOf(payload, channel);
@@ -251,12 +259,28 @@ async function openTry(
     .map((channel) => ({ channel, provider: deps.adapters[channel].provider }));
   // Written only if every pending channel goes now: then these are the calls made.
   const recordFirst = pending.filter((channel) => deps.adapters[channel].recordsCallsBeforeSending);
+  // With the record, the look-alike sets these calls join (twilio-sms.ts keys them by the SMS's
+  // text, the channel's content), unless a call is in doubt: its adapter looks before it joins.
+  const joining: Partial<Record<Channel, JoinedLookAlikes>> = {};
+  for (const channel of recordFirst) {
+    const text = (content as unknown as Partial<Record<string, unknown>>)[channel];
+    const recipient = recipientOf(payload, channel);
+    if (typeof text !== "string" || !recipient || report[channel].inFlightSince !== undefined)
+      continue;
+    joining[channel] = {
+      text,
+      set: deps.lookAlikes(channel, recipient, text, String(job.id)),
+    };
+  }
   const calledAt = Date.now();
   const opened = await deps.openTry(job, {
     candidates,
     bookings,
     ...(recordFirst.length > 0 ? { record: markCalls(report, recordFirst, calledAt) } : {}),
+    join: Object.values(joining).map(({ set }) => set.joining),
   });
+  const joined = opened.recorded ? joining : {};
+  for (const { set } of Object.values(joined)) set.joined();
   for (const channel of opened.suppressed) {
     deps.metrics.delivery.recordSuppressedSend(channel);
     const recipient = recipientOf(payload, channel) ?? "";
@@ -265,7 +289,7 @@ async function openTry(
       "recipient suppressed: channel not sent",
     );
   }
-  return { ...opened, calledAt };
+  return { ...opened, calledAt, joined };
 }
 
 /** A provider's refusal that means "never again" (Twilio's 21610) suppresses the recipient. */
@@ -389,6 +413,8 @@ async function sendChannel(
   content: RenderedNotification,
   report: DeliveryReport,
   deps: ProcessorDeps,
+  /** The look-alike set the opening joined for this channel's call. */
+  joined?: JoinedLookAlikes,
 ): Promise<ChannelOutcome> {
   const adapter = deps.adapters[channel];
   const notificationId = String(job.id);
@@ -403,7 +429,8 @@ async function sendChannel(
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   // The look-alike set the adapter asked for, one per text: its claims leave it in the same command.
-  let lookAlikes: { text: string; set: InFlightLookAlikes } | undefined;
+  let lookAlikes: JoinedLookAlikes | undefined = joined;
+  let askedForLookAlikes = false;
   const request: SendRequest = {
     notificationKey: `${deps.deploymentId}/${notificationId}/${job.timestamp}`,
     notificationId,
@@ -415,6 +442,7 @@ async function sendChannel(
         ? lookAlikes.set.claim(adapter.provider, providerId)
         : deps.claimProviderId(adapter.provider, providerId, notificationId),
     lookAlikes: (text) => {
+      askedForLookAlikes = true;
       if (lookAlikes?.text !== text) {
         lookAlikes = { text, set: deps.lookAlikes(channel, recipient, text, notificationId) };
       }
@@ -471,6 +499,9 @@ async function sendChannel(
       message,
     );
     return { type: "waiting", wait, error };
+  } finally {
+    // An adapter that never asked for the set the opening joined for it leaves it now.
+    if (joined && !askedForLookAlikes) await joined.set.end().catch(() => {});
   }
 }
 

@@ -31,6 +31,11 @@ const MARKED: DeliveryReport = {
   sms: { status: "pending", calls: 0, inFlightSince: 1_000 },
 };
 
+let JOIN: { key: string; member: string; ttlMs: number };
+beforeEach(() => {
+  JOIN = { key: `${fixture.queue.qualifiedName}:in-flight:sms:abc`, member: "n1", ttlMs: 60_000 };
+});
+
 async function addJob() {
   const added = await fixture.queue.add("trade.executed", { to: "a@example.com" });
   const job = await Job.fromId(fixture.queue, added.id ?? "");
@@ -44,13 +49,18 @@ async function storedProgress(id: string | undefined): Promise<unknown> {
 }
 
 describe("openTry", () => {
-  it("writes the record of the calls as the job's progress, with its progress event, when every slot is free and no one is suppressed", async () => {
+  it("writes the record of the calls as the job's progress, with its progress event, and joins their look-alike sets, when every slot is free and no one is suppressed", async () => {
     const job = await addJob();
     const opened = await openTry(job, {
       candidates: CANDIDATES,
       bookings: BOOKINGS,
       record: MARKED,
+      join: [JOIN],
     });
+    expect(await fixture.redis.smembers(JOIN.key)).toEqual(["n1"]);
+    const ttl = await fixture.redis.pttl(JOIN.key);
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
     expect(opened).toEqual({ suppressed: [], reservations: { sms: { go: true } }, recorded: true });
     expect(await storedProgress(job.id)).toEqual(MARKED);
     expect(job.progress).toEqual(MARKED);
@@ -61,16 +71,18 @@ describe("openTry", () => {
     ]);
   });
 
-  it("books no slot for a suppressed recipient's channel and leaves the record to the processor", async () => {
+  it("books no slot for a suppressed recipient's channel and leaves the record and the look-alike sets to the processor", async () => {
     const job = await addJob();
     await suppressions.add("sms", "+12025550143", { reason: "stop", source: "twilio", at: "x" });
     const opened = await openTry(job, {
       candidates: CANDIDATES,
       bookings: BOOKINGS,
       record: MARKED,
+      join: [JOIN],
     });
     expect(opened).toEqual({ suppressed: ["sms"], reservations: {}, recorded: false });
     expect(await storedProgress(job.id)).toBe(0);
+    expect(await fixture.redis.exists(JOIN.key)).toBe(0);
     // The slot is still free: the next booking is not pushed back.
     expect(await gate.book("twilio")).toEqual({ delayMs: 0 });
   });

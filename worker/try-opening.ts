@@ -13,11 +13,13 @@ import {
 
 /**
  * KEYS: the suppression hash, a (schedule, wait) pair per booking, then the job's hash, events
- * stream and meta hash when a record is asked for. ARGV: the bookings (JSON: spacing, notBefore,
- * and `unless`, the 1-based suppression field that cancels it, 0 for none), the suppression
- * fields (JSON), the job id and its record (the progress JSON). The record is written as BullMQ's
+ * stream and meta hash when a record is asked for, then the look-alike sets to join with it.
+ * ARGV: the bookings (JSON: spacing, notBefore, and `unless`, the 1-based suppression field that
+ * cancels it, 0 for none), the suppression fields (JSON), the job id, its record (the progress
+ * JSON), and per look-alike set its member and TTL (JSON). The record is written as BullMQ's
  * updateProgress (updateProgress-3.lua) writes progress, and only when nothing is suppressed and
- * every booked slot is free now: what the processor's record before the calls would have been.
+ * every booked slot is free now: what the processor's record before the calls would have been;
+ * the sets are joined as the adapter's `begin` joins them (create-worker.ts), with the record.
  */
 const OPEN_TRY = redisScript(`${RESERVE_SLOT_FUNCTION}
 local bookings = cjson.decode(ARGV[1])
@@ -54,6 +56,11 @@ if jobKey and not anySuppressed and allNow and redis.call('EXISTS', jobKey) == 1
   redis.call('HSET', jobKey, 'progress', ARGV[4])
   redis.call('XADD', eventsKey, 'MAXLEN', '~', maxEvents, '*', 'event', 'progress',
     'jobId', ARGV[3], 'data', ARGV[4])
+  for i, join in ipairs(cjson.decode(ARGV[5])) do
+    local key = KEYS[2 * #bookings + 4 + i]
+    redis.call('SADD', key, join[1])
+    redis.call('PEXPIRE', key, join[2])
+  end
   recorded = 1
 end
 return {suppressed, slots, recorded}`);
@@ -69,6 +76,8 @@ export interface TryOpeningRequest {
    * and no candidate is suppressed; omitted when no channel records its calls first.
    */
   record?: DeliveryReport;
+  /** Look-alike sets the calls join (SADD, PEXPIRE), written with the record or not at all. */
+  join?: Array<{ key: string; member: string; ttlMs: number }>;
 }
 
 /** What opening a try found. */
@@ -111,12 +120,14 @@ export function createTryOpener(options: {
       // BullMQ's keys: `{prefix}:{queue}:{id}`, `…:events`, `…:meta`.
       const queueKey = job.queueQualifiedName;
       keys.push(`${queueKey}:${job.id}`, `${queueKey}:events`, `${queueKey}:meta`);
+      for (const { key: setKey } of request.join ?? []) keys.push(setKey);
     }
     const [found, slots, recorded] = (await OPEN_TRY(redis, keys, [
       JSON.stringify(bookings),
       JSON.stringify(fields),
       String(job.id),
       progress,
+      JSON.stringify(request.record ? (request.join ?? []).map((j) => [j.member, j.ttlMs]) : []),
     ])) as [number[], unknown[], number];
     const suppressed = request.candidates
       .filter((_, index) => found[index] === 1)
