@@ -3,7 +3,7 @@
  * suppresses an email address (the gateway's Resend webhook); Twilio's error 21610 at send (the
  * worker) or an incoming STOP (the gateway's Twilio webhook) suppresses a number, and START
  * lifts it. The worker checks it before each channel's provider call, one HMGET for all of a
- * notification's channels.
+ * notification's channels, inside the script that opens each try (worker/try-opening.ts).
  *
  * One hash under the queue's prefix (`{prefix}:{queue}:suppressions`, one slot on a Redis
  * Cluster), field `{channel}:{recipient}`, value a JSON entry. Entries do not expire: an address
