@@ -33,6 +33,13 @@ describe("redisScript", () => {
     expect(await scriptCalls()).toEqual({ eval: 1, evalsha: 2 });
   });
 
+  it("sends the full script once when its first calls are made together (a worker's start)", async () => {
+    const script = redisScript("return ARGV[1]");
+    const answers = await Promise.all(["a", "b", "c", "d"].map((x) => script(redis, [], [x])));
+    expect(answers).toEqual(["a", "b", "c", "d"]);
+    expect(await scriptCalls()).toEqual({ eval: 1, evalsha: 3 });
+  });
+
   it("sends the full script again when Redis has forgotten it (NOSCRIPT after SCRIPT FLUSH)", async () => {
     const script = redisScript("return ARGV[1]");
     expect(await script(redis, [], ["a"])).toBe("a");

@@ -21,9 +21,10 @@ export function redisScript(lua: string): RedisScript {
   const sentTo = new WeakSet<RedisConnection>();
   return async (redis, keys, args) => {
     if (!sentTo.has(redis)) {
-      const answer = await redis.eval(lua, keys.length, ...keys, ...args);
+      // Marked before the answer: calls made meanwhile go as EVALSHA behind this EVAL on the same
+      // connection, so Redis knows the script by then (or answers NOSCRIPT, handled below).
       sentTo.add(redis);
-      return answer;
+      return redis.eval(lua, keys.length, ...keys, ...args);
     }
     try {
       return await redis.evalsha(sha, keys.length, ...keys, ...args);
