@@ -430,7 +430,7 @@ async function sendChannel(
   const seconds = () => (performance.now() - started) / 1000;
   // The look-alike set the adapter asked for, one per text: its claims leave it in the same command.
   let lookAlikes: JoinedLookAlikes | undefined = joined;
-  let askedForLookAlikes = false;
+  let usedJoined = false;
   const request: SendRequest = {
     notificationKey: `${deps.deploymentId}/${notificationId}/${job.timestamp}`,
     notificationId,
@@ -442,7 +442,7 @@ async function sendChannel(
         ? lookAlikes.set.claim(adapter.provider, providerId)
         : deps.claimProviderId(adapter.provider, providerId, notificationId),
     lookAlikes: (text) => {
-      askedForLookAlikes = true;
+      if (text === joined?.text) usedJoined = true;
       if (lookAlikes?.text !== text) {
         lookAlikes = { text, set: deps.lookAlikes(channel, recipient, text, notificationId) };
       }
@@ -500,8 +500,9 @@ async function sendChannel(
     );
     return { type: "waiting", wait, error };
   } finally {
-    // An adapter that never asked for the set the opening joined for it leaves it now.
-    if (joined && !askedForLookAlikes) await joined.set.end().catch(() => {});
+    // An adapter that never asked for the set the opening joined for it (none keyed by that
+    // text) leaves it now, so no look-alike waits on a call that was not made.
+    if (joined && !usedJoined) await joined.set.end().catch(() => {});
   }
 }
 
