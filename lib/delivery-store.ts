@@ -28,6 +28,7 @@ import {
   type DeliveryTimelineEntry,
 } from "../contract/delivery-status.js";
 import type { RedisConnection } from "./redis.js";
+import { redisScript } from "./redis-script.js";
 
 /** One event for a channel, as the worker or a webhook reports it. */
 export interface DeliveryTransition {
@@ -146,7 +147,7 @@ end
  * record keys' prefix, the transition, retention, timeline size, pending TTL and size, index TTL.
  * Without an index entry the event waits in the pending list for the worker's record.
  */
-const APPLY_PROVIDER_EVENT = `${APPLY_FUNCTION}
+const APPLY_PROVIDER_EVENT = redisScript(`${APPLY_FUNCTION}
 local id = redis.call('GET', KEYS[1])
 if not id then
   redis.call('RPUSH', KEYS[2], ARGV[2])
@@ -158,7 +159,7 @@ redis.call('EXPIRE', KEYS[1], ARGV[7])
 local statusKey = ARGV[1] .. id
 local result = apply(statusKey, statusKey .. ':timeline', cjson.decode(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
 return {result[1], id, result[2]}
-`;
+`);
 
 /**
  * The worker's record of a try. KEYS: the record, its timeline, then an (index entry, pending
@@ -166,7 +167,7 @@ return {result[1], id, result[2]}
  * retention, timeline size and index TTL. Indexes each provider id (unless another notification holds
  * it), then applies the events that waited for it; answers those (json, outcome, previous).
  */
-const RECORD_WORKER = `${APPLY_FUNCTION}
+const RECORD_WORKER = redisScript(`${APPLY_FUNCTION}
 local retention = tonumber(ARGV[4])
 local maxTimeline = tonumber(ARGV[5])
 for field, value in pairs(cjson.decode(ARGV[2])) do
@@ -196,7 +197,7 @@ for i = 3, #KEYS, 2 do
   end
 end
 return drained
-`;
+`);
 
 /** The transition as the scripts take it: ISO time, rank, and its timeline entry ready-made. */
 function forLua(transition: DeliveryTransition): Record<string, unknown> {
@@ -252,18 +253,18 @@ export function createDeliveryStore(options: {
       providerId: string,
       transition: DeliveryTransition,
     ): Promise<ApplyResult> {
-      const [outcome, notificationId, previous] = (await redis.eval(
-        APPLY_PROVIDER_EVENT,
-        2,
-        indexKey(provider, providerId),
-        pendingKey(provider, providerId),
-        recordPrefix,
-        JSON.stringify(forLua(transition)),
-        retentionSeconds,
-        MAX_TIMELINE_ENTRIES,
-        PENDING_TTL_SECONDS,
-        MAX_PENDING,
-        indexTtlSeconds,
+      const [outcome, notificationId, previous] = (await APPLY_PROVIDER_EVENT(
+        redis,
+        [indexKey(provider, providerId), pendingKey(provider, providerId)],
+        [
+          recordPrefix,
+          JSON.stringify(forLua(transition)),
+          retentionSeconds,
+          MAX_TIMELINE_ENTRIES,
+          PENDING_TTL_SECONDS,
+          MAX_PENDING,
+          indexTtlSeconds,
+        ],
       )) as [string, string, string];
       if (outcome === "pending") return { outcome };
       return {
@@ -291,18 +292,17 @@ export function createDeliveryStore(options: {
         pendingKey(provider, providerId),
       ]);
       const id = record.notificationId;
-      const drained = (await redis.eval(
-        RECORD_WORKER,
-        2 + pairs.length,
-        recordKey(id),
-        timelineKey(id),
-        ...pairs,
-        id,
-        JSON.stringify(fields),
-        JSON.stringify(record.transitions.map(forLua)),
-        retentionSeconds,
-        MAX_TIMELINE_ENTRIES,
-        indexTtlSeconds,
+      const drained = (await RECORD_WORKER(
+        redis,
+        [recordKey(id), timelineKey(id), ...pairs],
+        [
+          id,
+          JSON.stringify(fields),
+          JSON.stringify(record.transitions.map(forLua)),
+          retentionSeconds,
+          MAX_TIMELINE_ENTRIES,
+          indexTtlSeconds,
+        ],
       )) as string[];
       const events: DrainedEvent[] = [];
       for (let index = 0; index < drained.length; index += 3) {

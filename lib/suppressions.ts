@@ -3,7 +3,7 @@
  * suppresses an email address (the gateway's Resend webhook); Twilio's error 21610 at send (the
  * worker) or an incoming STOP (the gateway's Twilio webhook) suppresses a number, and START
  * lifts it. The worker checks it before each channel's provider call, one HMGET for all of a
- * notification's channels.
+ * notification's channels, inside the script that opens each try (worker/try-opening.ts).
  *
  * One hash under the queue's prefix (`{prefix}:{queue}:suppressions`, one slot on a Redis
  * Cluster), field `{channel}:{recipient}`, value a JSON entry. Entries do not expire: an address
@@ -45,6 +45,10 @@ export function createSuppressionList(options: { redis: RedisConnection; keyPref
   const field = (channel: Channel, recipient: string) =>
     `${channel}:${normalizeRecipient(channel, recipient)}`;
 
+  function lookup(recipients: Array<{ channel: Channel; recipient: string }>) {
+    return { key, fields: recipients.map(({ channel, recipient }) => field(channel, recipient)) };
+  }
+
   function parse(name: string, value: string): Suppression | undefined {
     const colon = name.indexOf(":");
     if (colon < 0) return undefined;
@@ -64,12 +68,15 @@ export function createSuppressionList(options: { redis: RedisConnection; keyPref
     /** Which of these recipients are suppressed, in order: one command for all. */
     async check(recipients: Array<{ channel: Channel; recipient: string }>): Promise<boolean[]> {
       if (recipients.length === 0) return [];
-      const found = await redis.hmget(
-        key,
-        ...recipients.map(({ channel, recipient }) => field(channel, recipient)),
-      );
+      const { fields } = lookup(recipients);
+      const found = await redis.hmget(key, ...fields);
       return found.map((value) => value !== null);
     },
+    /**
+     * The hash and its fields that `check` reads (HMGET), for a script that checks along with
+     * other work (worker/try-opening.ts): a field present means suppressed.
+     */
+    lookup,
     /** Suppresses a recipient; false when it already was (its first entry stays). */
     async add(channel: Channel, recipient: string, entry: SuppressionEntry): Promise<boolean> {
       return (await redis.hsetnx(key, field(channel, recipient), JSON.stringify(entry))) === 1;

@@ -12,6 +12,7 @@ import { createDeliveryUpdates } from "../lib/delivery-updates.js";
 import { DEFAULT_DELIVERY_RETENTION_SECONDS } from "../lib/env.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
+import { redisScript } from "../lib/redis-script.js";
 import { createSuppressionList } from "../lib/suppressions.js";
 import { type ChannelBatcher, createChannelBatcher } from "./channel-batcher.js";
 import type { ChannelRegistry } from "./channels/registry.js";
@@ -19,9 +20,10 @@ import { createDigestCollections } from "./digest/collection.js";
 import type { DigestConfig } from "./digest/policy.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { publishUndecidedFailures, withNotificationEvents } from "./notification-events.js";
-import { processNotification } from "./processor.js";
+import { type InFlightLookAlikes, processNotification } from "./processor.js";
 import { createProviderGate, type ProviderTrouble } from "./provider-gate.js";
 import { type NotificationRenderer, rendererFromEnv } from "./templates/index.js";
+import { createTryOpener } from "./try-opening.js";
 
 /** Settings of a notification worker; `index.ts` reads them from the environment. */
 export interface NotificationWorkerOptions {
@@ -65,22 +67,38 @@ const PROVIDER_ID_TTL_SECONDS = 7 * 24 * 60 * 60;
 /** How long a digest collection is kept after its last write: as long as failed jobs are kept. */
 const DIGEST_COLLECTION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** Sets the key unless it is set, and answers its holder (SET NX GET needs Redis 7; this 5+). */
-const CLAIM = `
+/**
+ * Sets the key unless it is set, and answers its holder (SET NX GET needs Redis 7; this 5+). With
+ * a look-alike set as KEYS[2], a claim that comes out ours also leaves that set: the call it
+ * marked has answered, which is what the adapter's `end` says next (one command, not two).
+ */
+const CLAIM = redisScript(`
 local holder = redis.call('GET', KEYS[1])
 if not holder then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-  return ARGV[1]
+  holder = ARGV[1]
 end
-return holder`;
+if holder == ARGV[1] and KEYS[2] then redis.call('SREM', KEYS[2], ARGV[1]) end
+return holder`);
 
-/** Records `providerId` as `notificationId`'s message unless another notification holds it. */
+/** Joins a look-alike set and keeps it for ARGV[2] ms: one command, not MULTI SADD PEXPIRE EXEC. */
+const BEGIN_LOOK_ALIKE = redisScript(`
+redis.call('SADD', KEYS[1], ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`);
+
+/**
+ * Records `providerId` as `notificationId`'s message unless another notification holds it; when
+ * it is ours, `lookAlikeKey`'s set is left in the same command.
+ */
 async function claimProviderId(
   redis: RedisConnection,
   key: string,
   notificationId: string,
+  lookAlikeKey?: string,
 ): Promise<boolean> {
-  const holder = await redis.eval(CLAIM, 1, key, notificationId, PROVIDER_ID_TTL_SECONDS);
+  const keys = lookAlikeKey ? [key, lookAlikeKey] : [key];
+  const holder = await CLAIM(redis, keys, [notificationId, PROVIDER_ID_TTL_SECONDS]);
   return holder === notificationId;
 }
 
@@ -132,6 +150,8 @@ export async function createNotificationWorker(
       keyPrefix,
     });
   }
+  const providerIdKey = (provider: string, providerId: string) =>
+    `${keyPrefix}:provider-id:${provider}:${providerId}`;
   // Held for twice a job's lock: a crashed sender's entry lapses about when its job is taken over.
   const lookAlikeTtlMs = options.lockDurationMs * 2;
   const lookAlikes = (
@@ -139,18 +159,44 @@ export async function createNotificationWorker(
     recipient: string,
     text: string,
     notificationId: string,
-  ) => {
+  ): InFlightLookAlikes => {
     const digest = createHash("sha256").update(`${recipient}\n${text}`).digest("hex");
     const key = `${keyPrefix}:in-flight:${channel}:${digest}`;
+    /** Set by a claim that came out ours: it left the set already, so `end` has nothing to do. */
+    let left = false;
+    /** Set when the try's opening joined: the next `begin` has nothing to do. */
+    let joinedByOpening = false;
     return {
+      joining: { key, member: notificationId, ttlMs: lookAlikeTtlMs },
+      joined() {
+        joinedByOpening = true;
+        left = false;
+      },
       async begin() {
-        await connection.multi().sadd(key, notificationId).pexpire(key, lookAlikeTtlMs).exec();
+        if (joinedByOpening) {
+          joinedByOpening = false;
+          return;
+        }
+        await BEGIN_LOOK_ALIKE(connection, [key], [notificationId, lookAlikeTtlMs]);
+        left = false;
       },
       async end() {
+        joinedByOpening = false;
+        if (left) return;
         await connection.srem(key, notificationId);
       },
       async others() {
         return (await connection.smembers(key)).filter((member) => member !== notificationId);
+      },
+      async claim(provider, providerId) {
+        const ours = await claimProviderId(
+          connection,
+          providerIdKey(provider, providerId),
+          notificationId,
+          key,
+        );
+        if (ours) left = true;
+        return ours;
       },
     };
   };
@@ -192,16 +238,13 @@ export async function createNotificationWorker(
   const deps = {
     digests,
     delivery: { store, suppressions, updates },
+    openTry: createTryOpener({ redis: connection, gate, suppressions }),
     adapters: options.registry.adapters,
     lookAlikes,
     batchers,
     gate,
     claimProviderId: (provider: string, providerId: string, notificationId: string) =>
-      claimProviderId(
-        connection,
-        `${keyPrefix}:provider-id:${provider}:${providerId}`,
-        notificationId,
-      ),
+      claimProviderId(connection, providerIdKey(provider, providerId), notificationId),
     deploymentId,
     jobSettings: options.jobSettings,
     waitMs: options.waitMs,

@@ -43,6 +43,23 @@ import type { ProviderGate, ProviderTrouble } from "./provider-gate.js";
 import { traceSend } from "./send-span.js";
 import type { NotificationRenderer } from "./templates/index.js";
 import type { RenderedNotification } from "./templates/rendered.js";
+import type { TryOpener, TryOpening } from "./try-opening.js";
+
+/**
+ * A look-alike set as the worker keeps it (`SendRequest.lookAlikes`). `claim` records a provider
+ * id as this notification's and, when it is ours, leaves the set in the same Redis command: the
+ * adapter's `end` that follows then sends nothing.
+ */
+export interface InFlightLookAlikes extends LookAlikes {
+  claim(provider: string, providerId: string): Promise<boolean>;
+  /** What `begin` writes, for a script that joins along with other work (try-opening.ts). */
+  readonly joining: { key: string; member: string; ttlMs: number };
+  /** Says such a script joined: the `begin` that follows sends nothing. */
+  joined(): void;
+}
+
+/** A look-alike set joined when the try opened, with the text it is for. */
+type JoinedLookAlikes = { text: string; set: InFlightLookAlikes };
 
 /** What the processor needs besides the job; built once per worker. */
 export interface ProcessorDeps {
@@ -51,7 +68,12 @@ export interface ProcessorDeps {
   /** Batchers for channels whose provider takes batches, when enabled. */
   batchers?: Partial<Record<Channel, ChannelBatcher>>;
   /** The notifications sending one text to one recipient right now, shared by every replica. */
-  lookAlikes(channel: Channel, recipient: string, text: string, notificationId: string): LookAlikes;
+  lookAlikes(
+    channel: Channel,
+    recipient: string,
+    text: string,
+    notificationId: string,
+  ): InFlightLookAlikes;
   /** Records provider id → notification id; false when another notification holds it. */
   claimProviderId(provider: string, providerId: string, notificationId: string): Promise<boolean>;
   /** Unique per deployment: with the job's id and timestamp it keys provider idempotency. */
@@ -65,6 +87,8 @@ export interface ProcessorDeps {
   digests?: DigestDeps;
   /** The deployment's renderer (catalogs, brand); pure, so a retry renders the same bytes. */
   render: NotificationRenderer;
+  /** Opens each try in one command: suppressions, provider slots, the record of the calls. */
+  openTry: TryOpener;
   /** The final-status record, the suppression list, and what follows from them. */
   delivery: { store: DeliveryStore; suppressions: SuppressionList; updates: DeliveryUpdates };
 }
@@ -99,37 +123,31 @@ export async function processNotification(
       deps.logger.info({ notificationId: String(job.id), channel, digestId }, "fill digested");
     }
   }
+  // One command: the suppression list, the providers' slots, and (when all go now) the record.
+  const opened = await openTry(job, payload, content, report, deps);
   // A suppressed recipient's channel is not sent: no provider call.
-  for (const channel of await suppressedChannels(job, payload, report, deps)) {
+  for (const channel of opened.suppressed) {
     report[channel] = { ...report[channel], status: "suppressed" };
   }
   const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
-
-  // A batched channel's slot is reserved once per batch, by its batcher.
-  const reservations = await Promise.all(
-    pending.map((channel) =>
-      deps.batchers?.[channel]
-        ? ({ go: true } as const)
-        : deps.gate.reserve(deps.adapters[channel].provider),
-    ),
-  );
   const outcomes: Partial<Record<Channel, ChannelOutcome>> = {};
   const going: Channel[] = [];
-  pending.forEach((channel, index) => {
-    const reservation = reservations[index];
+  for (const channel of pending) {
+    // A batched channel's slot is reserved once per batch, by its batcher.
+    const reservation = deps.batchers?.[channel] ? undefined : opened.reservations[channel];
     if (reservation && !reservation.go)
       outcomes[channel] = { type: "waiting", wait: reservation.wait };
     else going.push(channel);
-  });
+  }
 
   // Providers without idempotency keys: record the call before making it, so a try after a
-  // crash or an unanswered call knows to look for the message before sending again.
-  const calledAt = Date.now();
+  // crash or an unanswered call knows to look for the message before sending again. The
+  // opening wrote it already when nothing was suppressed and every slot was free.
+  let calledAt = opened.calledAt;
   const recordFirst = going.filter((channel) => deps.adapters[channel].recordsCallsBeforeSending);
-  if (recordFirst.length > 0) {
-    const marked = { ...report };
-    for (const channel of recordFirst) marked[channel] = markInFlight(report[channel], calledAt);
-    await job.updateProgress(marked);
+  if (recordFirst.length > 0 && !opened.recorded) {
+    calledAt = Date.now();
+    await job.updateProgress(markCalls(report, recordFirst, calledAt));
   }
 
   await Promise.all(
@@ -139,7 +157,7 @@ export async function processNotification(
         channel,
         deps.adapters[channel].provider,
         { notificationId: String(job.id), attempt: job.attemptsMade + 1 },
-        () => sendChannel(job, channel, payload, content, report, deps),
+        () => sendChannel(job, channel, payload, content, report, deps, opened.joined[channel]),
       );
     }),
   );
@@ -209,35 +227,69 @@ async function prepareTry(job: Job, deps: ProcessorDeps): Promise<PreparedTry> {
   return { payload: digest.payload, content, marker, digestCount };
 }
 
+/** `report` with each of `channels` marked as called at `calledAt` (markInFlight). */
+function markCalls(report: DeliveryReport, channels: Channel[], calledAt: number): DeliveryReport {
+  const marked = { ...report };
+  for (const channel of channels) marked[channel] = markInFlight(report[channel], calledAt);
+  return marked;
+}
+
 /**
- * The channels about to be tried whose recipient is on the suppression list: one HMGET for all
- * of them. A channel with a call in doubt (`inFlightSince`) is left to its adapter, which looks
- * for the earlier try's message first. Should Redis fail here, the try fails and is retried:
- * nothing is sent to a recipient who may have opted out.
+ * Opens the try (try-opening.ts): which channels about to be tried have a suppressed recipient,
+ * a provider slot for each other pending channel (a batched one's comes from its batcher), and
+ * the record of the calls, written at once when every channel goes now. A channel with a call
+ * in doubt (`inFlightSince`) is not checked: its adapter looks for the earlier try's message
+ * first. Should Redis fail here, the try fails and is retried: nothing is sent to a recipient who
+ * may have opted out.
  */
-async function suppressedChannels(
+async function openTry(
   job: Job,
   payload: NotificationPayload,
+  content: RenderedNotification,
   report: DeliveryReport,
   deps: ProcessorDeps,
-): Promise<Channel[]> {
-  const candidates = CHANNELS.flatMap((channel) => {
+): Promise<TryOpening & { calledAt: number; joined: Partial<Record<Channel, JoinedLookAlikes>> }> {
+  const pending = CHANNELS.filter((channel) => report[channel].status === "pending");
+  const candidates = pending.flatMap((channel) => {
     const recipient = recipientOf(payload, channel);
-    const state = report[channel];
-    return state.status === "pending" && state.inFlightSince === undefined && recipient
-      ? [{ channel, recipient }]
-      : [];
+    return report[channel].inFlightSince === undefined && recipient ? [{ channel, recipient }] : [];
   });
-  const found = await deps.delivery.suppressions.check(candidates);
-  const suppressed = candidates.filter((_, index) => found[index]);
-  for (const { channel, recipient } of suppressed) {
+  const bookings = pending
+    .filter((channel) => !deps.batchers?.[channel])
+    .map((channel) => ({ channel, provider: deps.adapters[channel].provider }));
+  // Written only if every pending channel goes now: then these are the calls made.
+  const recordFirst = pending.filter((channel) => deps.adapters[channel].recordsCallsBeforeSending);
+  // With the record, the look-alike sets these calls join (twilio-sms.ts keys them by the SMS's
+  // text, the channel's content), unless a call is in doubt: its adapter looks before it joins.
+  const joining: Partial<Record<Channel, JoinedLookAlikes>> = {};
+  for (const channel of recordFirst) {
+    const text = (content as unknown as Partial<Record<string, unknown>>)[channel];
+    const recipient = recipientOf(payload, channel);
+    if (typeof text !== "string" || !recipient || report[channel].inFlightSince !== undefined)
+      continue;
+    joining[channel] = {
+      text,
+      set: deps.lookAlikes(channel, recipient, text, String(job.id)),
+    };
+  }
+  const calledAt = Date.now();
+  const opened = await deps.openTry(job, {
+    candidates,
+    bookings,
+    ...(recordFirst.length > 0 ? { record: markCalls(report, recordFirst, calledAt) } : {}),
+    join: Object.values(joining).map(({ set }) => set.joining),
+  });
+  const joined = opened.recorded ? joining : {};
+  for (const { set } of Object.values(joined)) set.joined();
+  for (const channel of opened.suppressed) {
     deps.metrics.delivery.recordSuppressedSend(channel);
+    const recipient = recipientOf(payload, channel) ?? "";
     deps.logger.info(
       { notificationId: String(job.id), channel, to: maskRecipient(channel, recipient) },
       "recipient suppressed: channel not sent",
     );
   }
-  return suppressed.map(({ channel }) => channel);
+  return { ...opened, calledAt, joined };
 }
 
 /** A provider's refusal that means "never again" (Twilio's 21610) suppresses the recipient. */
@@ -361,6 +413,8 @@ async function sendChannel(
   content: RenderedNotification,
   report: DeliveryReport,
   deps: ProcessorDeps,
+  /** The look-alike set the opening joined for this channel's call. */
+  joined?: JoinedLookAlikes,
 ): Promise<ChannelOutcome> {
   const adapter = deps.adapters[channel];
   const notificationId = String(job.id);
@@ -374,14 +428,26 @@ async function sendChannel(
   };
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
+  // The look-alike set the adapter asked for, one per text: its claims leave it in the same command.
+  let lookAlikes: JoinedLookAlikes | undefined = joined;
+  let usedJoined = false;
   const request: SendRequest = {
     notificationKey: `${deps.deploymentId}/${notificationId}/${job.timestamp}`,
     notificationId,
     recipient,
     content,
     previous: report[channel],
-    claim: (providerId) => deps.claimProviderId(adapter.provider, providerId, notificationId),
-    lookAlikes: (text) => deps.lookAlikes(channel, recipient, text, notificationId),
+    claim: (providerId) =>
+      lookAlikes
+        ? lookAlikes.set.claim(adapter.provider, providerId)
+        : deps.claimProviderId(adapter.provider, providerId, notificationId),
+    lookAlikes: (text) => {
+      if (text === joined?.text) usedJoined = true;
+      if (lookAlikes?.text !== text) {
+        lookAlikes = { text, set: deps.lookAlikes(channel, recipient, text, notificationId) };
+      }
+      return lookAlikes.set;
+    },
   };
   try {
     const batcher = deps.batchers?.[channel];
@@ -433,6 +499,10 @@ async function sendChannel(
       message,
     );
     return { type: "waiting", wait, error };
+  } finally {
+    // An adapter that never asked for the set the opening joined for it (none keyed by that
+    // text) leaves it now, so no look-alike waits on a call that was not made.
+    if (joined && !usedJoined) await joined.set.end().catch(() => {});
   }
 }
 

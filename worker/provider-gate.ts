@@ -1,4 +1,5 @@
 import type { RedisConnection } from "../lib/redis.js";
+import { redisScript } from "../lib/redis-script.js";
 
 /**
  * Reserves the provider's next free call slot, unless the provider is in a wait (a 429, a quota,
@@ -6,17 +7,23 @@ import type { RedisConnection } from "../lib/redis.js";
  * Slots are spaced evenly (a GCRA with no burst), so no window of one second ever holds more
  * than the limit, wherever the window starts: a fixed window let twice the limit through at a
  * boundary. Times are whole milliseconds: Redis turns Lua numbers into strings with 14 digits.
+ * A Lua function, so a script that books along with other work (try-opening.ts) runs the same.
  */
-const RESERVE_SLOT = `
-local wait = redis.call('GET', KEYS[2])
-if wait then return {-1, wait, redis.call('PTTL', KEYS[2])} end
-local spacing = tonumber(ARGV[1])
-if spacing <= 0 then return {tonumber(ARGV[2])} end
-local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local slot = math.max(now + tonumber(ARGV[2]), tonumber(redis.call('GET', KEYS[1]) or '0'))
-redis.call('SET', KEYS[1], slot + spacing, 'PX', slot + spacing - now + 1000)
-return {slot - now}`;
+export const RESERVE_SLOT_FUNCTION = `
+local function reserveSlot(scheduleKey, waitKey, spacing, notBefore)
+  local wait = redis.call('GET', waitKey)
+  if wait then return {-1, wait, redis.call('PTTL', waitKey)} end
+  if spacing <= 0 then return {notBefore} end
+  local time = redis.call('TIME')
+  local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+  local slot = math.max(now + notBefore, tonumber(redis.call('GET', scheduleKey) or '0'))
+  redis.call('SET', scheduleKey, slot + spacing, 'PX', slot + spacing - now + 1000)
+  return {slot - now}
+end
+`;
+
+const RESERVE_SLOT = redisScript(`${RESERVE_SLOT_FUNCTION}
+return reserveSlot(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))`);
 
 /**
  * Slots are 10 % wider than the limit needs: requests cross the network with jitter, and a
@@ -26,13 +33,13 @@ return {slot - now}`;
 const SPACING_GUARD = 1.1;
 
 /** Sets a provider's wait unless a longer one runs (a 1 s 429 never ends an hour's quota wait). */
-const HOLD_LONGEST = `
+const HOLD_LONGEST = redisScript(`
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < tonumber(ARGV[2]) then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return {ARGV[1], tonumber(ARGV[2])}
 end
-return {redis.call('GET', KEYS[1]), ttl}`;
+return {redis.call('GET', KEYS[1]), ttl}`);
 
 /** Why a provider's channel is waiting. */
 export type WaitReason = ProviderTrouble | "deferred";
@@ -46,6 +53,9 @@ export interface ProviderWait {
   reason: WaitReason;
   code: string;
 }
+
+/** A booked slot: the delay until it comes (not waited yet), or the wait the provider is in. */
+export type Booking = { delayMs: number } | { wait: ProviderWait };
 
 /** What a reservation answered: go (after the slot's delay, already waited), or the wait. */
 export type Reservation = { go: true } | { go: false; wait: ProviderWait };
@@ -72,13 +82,7 @@ export function createProviderGate(options: {
   const gate = {
     /** Waits for the provider's next slot, or answers the wait it is in. */
     async reserve(provider: string): Promise<Reservation> {
-      const booked = await gate.book(provider);
-      if ("wait" in booked) return { go: false, wait: booked.wait };
-      if (booked.delayMs > 0) {
-        options.onSlotWait?.(provider);
-        await new Promise((resolve) => setTimeout(resolve, booked.delayMs));
-      }
-      return { go: true };
+      return gate.take(provider, await gate.book(provider));
     },
 
     /**
@@ -89,18 +93,27 @@ export function createProviderGate(options: {
       provider: string,
       /** The earliest the call may go, from now: the slot is booked there if it is free. */
       notBeforeMs = 0,
-    ): Promise<{ delayMs: number } | { wait: ProviderWait }> {
+    ): Promise<Booking> {
+      const { keys, args } = gate.bookingOf(provider, notBeforeMs);
+      return gate.answerOf(provider, await RESERVE_SLOT(options.redis, keys, args));
+    },
+
+    /**
+     * The keys and arguments of `reserveSlot` (RESERVE_SLOT_FUNCTION) for the provider's next
+     * slot, for a script that books along with other work; `answerOf` reads what it returned.
+     */
+    bookingOf(
+      provider: string,
+      notBeforeMs = 0,
+    ): { keys: [string, string]; args: [number, number] } {
       const limit = options.perSecond[provider] ?? 0;
       const spacing = limit > 0 ? Math.ceil((1000 * SPACING_GUARD) / limit) : 0;
-      const answer = (await options.redis.eval(
-        RESERVE_SLOT,
-        2,
-        scheduleKey(provider),
-        waitKey(provider),
-        spacing,
-        notBeforeMs,
-      )) as [number, string?, number?];
-      const [delayMs, record, ttl] = answer;
+      return { keys: [scheduleKey(provider), waitKey(provider)], args: [spacing, notBeforeMs] };
+    },
+
+    /** What `reserveSlot` answered for the provider: the delay until its slot, or its wait. */
+    answerOf(provider: string, answer: unknown): Booking {
+      const [delayMs, record, ttl] = answer as [number, string?, number?];
       if (delayMs < 0) {
         const [reason, code] = (record ?? "rate_limited|").split("|") as [WaitReason, string];
         const wait = { until: Date.now() + Math.max(1, ttl ?? 1), reason, code: code ?? "" };
@@ -108,6 +121,16 @@ export function createProviderGate(options: {
         return { wait };
       }
       return { delayMs };
+    },
+
+    /** Waits for a booked slot to come: go then, or the provider's wait. */
+    async take(provider: string, booked: Booking): Promise<Reservation> {
+      if ("wait" in booked) return { go: false, wait: booked.wait };
+      if (booked.delayMs > 0) {
+        options.onSlotWait?.(provider);
+        await new Promise((resolve) => setTimeout(resolve, booked.delayMs));
+      }
+      return { go: true };
     },
 
     /** Holds every call to `provider` back for `ms`, on every replica. */
@@ -119,12 +142,10 @@ export function createProviderGate(options: {
     ): Promise<ProviderWait> {
       // Redis refuses PX 0: a `Retry-After: 0` still waits a millisecond.
       const duration = Math.max(1, Math.ceil(ms));
-      const [record, ttl] = (await options.redis.eval(
-        HOLD_LONGEST,
-        1,
-        waitKey(provider),
-        `${reason}|${code}`,
-        duration,
+      const [record, ttl] = (await HOLD_LONGEST(
+        options.redis,
+        [waitKey(provider)],
+        [`${reason}|${code}`, duration],
       )) as [string, number];
       const [kept = reason, keptCode = code] = record.split("|") as [WaitReason, string];
       const wait = { until: Date.now() + Math.max(1, ttl), reason: kept, code: keptCode };

@@ -1,5 +1,6 @@
 import type { DeliveryEvent } from "../../contract/delivery-events.js";
 import type { RedisConnection } from "../redis.js";
+import { redisScript } from "../redis-script.js";
 
 /**
  * Every published event, kept in Redis for EVENTS_RETENTION_DAYS so a replay can send it again
@@ -31,7 +32,7 @@ const PAGE = 500;
 const TRIM_BATCH = 100;
 
 // KEYS: events, log, queued. ARGV: id, json, now, cutoff, trim batch.
-const RECORD = `
+const RECORD = redisScript(`
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[4], 'LIMIT', 0, tonumber(ARGV[5]))
 if #expired > 0 then
   redis.call('HDEL', KEYS[1], unpack(expired))
@@ -43,7 +44,7 @@ if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
   return ARGV[2]
 end
-return redis.call('HGET', KEYS[1], ARGV[1])`;
+return redis.call('HGET', KEYS[1], ARGV[1])`);
 
 /** The event log under `keyPrefix` (the events queue's `<prefix>:<queue name>`). */
 export function createEventLog(
@@ -60,17 +61,10 @@ export function createEventLog(
   const retentionMs = retentionDays * 24 * 60 * 60 * 1000;
   return {
     async record(event, now = Date.now()) {
-      const stored = await redis.eval(
-        RECORD,
-        3,
-        keys.events,
-        keys.log,
-        keys.queued,
-        event.id,
-        JSON.stringify(event),
-        now,
-        now - retentionMs,
-        TRIM_BATCH,
+      const stored = await RECORD(
+        redis,
+        [keys.events, keys.log, keys.queued],
+        [event.id, JSON.stringify(event), now, now - retentionMs, TRIM_BATCH],
       );
       return typeof stored === "string" ? stored : undefined;
     },

@@ -1,0 +1,69 @@
+import { connect, type Socket } from "node:net";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
+import { redisUrl } from "../test/fixtures.js";
+import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";
+import { startWorkerHarness, type WorkerHarness, waitForFinished } from "../test/worker-fixture.js";
+
+let harness: WorkerHarness;
+let monitor: Socket;
+/** Client-sent commands naming this harness's keys: the command and the first such key's kind. */
+let seen: string[];
+beforeEach(async () => {
+  // Both providers limited, as in production: each channel takes a provider slot.
+  harness = await startWorkerHarness({ emailPerSecond: 2, smsPerSecond: 10 });
+  seen = [];
+  // The test's own reads (waiting for the job to finish) are left out: only other clients count.
+  const info = String(await harness.redis.client("INFO"));
+  const testClient = /addr=(\S+)/.exec(info)?.[1];
+  const { hostname, port } = new URL(redisUrl());
+  monitor = connect({ host: hostname, port: Number(port) });
+  const keyPrefix = `"${harness.prefix}:notifications:`;
+  let partial = "";
+  await new Promise<void>((resolve, reject) => {
+    monitor.once("error", reject);
+    monitor.once("connect", () => monitor.write("MONITOR\r\n"));
+    monitor.on("data", (chunk: Buffer) => {
+      const lines = (partial + chunk.toString("utf8")).split("\r\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) {
+        if (line === "+OK") resolve();
+        // `+<time> [<db> <source>] "<command>" "<arg>" …`: source `lua` is a script's own call.
+        const match = /^\+\S+ \[\d+ ([^\]]+)\] "([^"]*)"/.exec(line);
+        const at = line.indexOf(keyPrefix);
+        if (!match || match[1] === "lua" || match[1] === testClient || at < 0) continue;
+        const kind = /^[a-z-]+/.exec(line.slice(at + keyPrefix.length))?.[0] ?? "";
+        seen.push(`${match[2]?.toLowerCase()} ${kind}`);
+      }
+    });
+  });
+});
+afterEach(async () => {
+  monitor.destroy();
+  await harness.stop();
+});
+
+/** BullMQ's own: the job's add, its fetches (wait list), blocking waits (marker), completion. */
+const BULLMQ_KINDS = new Set(["wait", "marker"]);
+
+describe("Redis commands of one email + SMS notification", () => {
+  it("sends three commands of the worker's own: the try's opening, the SMS's claim, the delivery record", async () => {
+    const id = crypto.randomUUID();
+    await harness.queue.add(TRADE_EXECUTED_JOB, VALID_NOTIFICATION, {
+      ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }),
+      jobId: id,
+    });
+    const job = await waitForFinished(harness.queue, id);
+    expect(await job.getState()).toBe("completed");
+    expect(harness.twilio.messages).toHaveLength(1);
+    expect(harness.resend.emails).toHaveLength(1);
+
+    const own = seen.filter((command) => !BULLMQ_KINDS.has(command.split(" ")[1] ?? ""));
+    // The first call of each script on a connection is an EVAL (which loads it), later ones EVALSHA.
+    expect(own.map((command) => command.replace(/^evalsha /, "eval "))).toEqual([
+      "eval suppressions", // suppressions, both providers' slots, the SMS call's record and look-alike set
+      "eval provider-id", // the SMS's provider id claimed, the look-alike set left
+      "eval delivery", // the delivery record
+    ]);
+  });
+});
