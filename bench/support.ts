@@ -32,8 +32,8 @@ export async function startRedis(): Promise<RedisServer> {
 }
 
 /**
- * Starts `node <file>` in production (warn-level logs; the Dockerfile's NODE_OPTIONS for the
- * build in dist/) with `env` on top; `nodeArgs` such as ["--import", "tsx"] run sources.
+ * Starts `node <file>` in production (warn-level logs; the production start command's V8 options)
+ * with `env` on top; `nodeArgs` such as ["--import", "tsx"] run sources.
  */
 export function startBuilt(
   file: string,
@@ -43,7 +43,8 @@ export function startBuilt(
   const started = startNodeProcess(file, [...nodeArgs, file], {
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
-    ...(file.startsWith("dist/") ? { NODE_OPTIONS: PRODUCTION_NODE_OPTIONS } : {}),
+    // Every process alike, the bare routes too: ratios compare code, not V8 settings.
+    NODE_OPTIONS: PRODUCTION_NODE_OPTIONS,
     ...env,
   });
   track(started.child);

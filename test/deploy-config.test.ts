@@ -19,6 +19,7 @@ const railwayGateway: Doc = JSON.parse(readFileSync("railway.json", "utf8"));
 const railwayWorker: Doc = JSON.parse(readFileSync("railway.worker.json", "utf8"));
 const compose: Doc = parseYaml(readFileSync("docker-compose.yml", "utf8"));
 const dockerfile = readFileSync("Dockerfile", "utf8");
+const packageJson: Doc = JSON.parse(readFileSync("package.json", "utf8"));
 
 const gatewayDefaults = gatewayEnvSchema.parse({
   REDIS_URL: "redis://x",
@@ -26,11 +27,15 @@ const gatewayDefaults = gatewayEnvSchema.parse({
 });
 const workerDefaults = workerEnvSchema.parse({ REDIS_URL: "redis://x" });
 
-const ENTRY = { gateway: "node dist/gateway.mjs", worker: "node dist/worker.mjs" };
+/** The production start commands: package.json's, which every deploy file must repeat. */
+const ENTRY = {
+  gateway: packageJson.scripts["start:gateway"],
+  worker: packageJson.scripts["start:worker"],
+};
 
-/** `node dist/gateway.mjs` → the source file the build bundles into it. */
+/** `node <options> dist/gateway.mjs` → the source file the build bundles into it. */
 function sourceOf(command: string): string {
-  const bundle = /^node (dist\/.+\.mjs)$/.exec(command)?.[1];
+  const bundle = /^node (?:--[\w-]+=\S+ )*(dist\/.+\.mjs)$/.exec(command)?.[1];
   const source = BUNDLES[bundle as keyof typeof BUNDLES];
   if (!source) throw new Error(`not a bundle "npm run build" makes: ${command}`);
   return source;
@@ -162,7 +167,11 @@ describe("Dockerfile and docker-compose.yml", () => {
       expect(dockerfile).toContain(`COPY ${folder} ./${folder}`);
     }
     expect(dockerfile).toContain("COPY scripts/bundle.ts ./scripts/bundle.ts");
-    expect(dockerfile).toContain('CMD ["node", "dist/gateway.mjs"]');
+    expect(dockerfile).toContain(
+      `CMD ${JSON.stringify(ENTRY.gateway.split(" "))}`.replaceAll(",", ", "),
+    );
+    // The heap caps live in the start command, not in an ENV only the image has.
+    expect(dockerfile).not.toContain("NODE_OPTIONS");
     expect(dockerfile).toContain("npm ci --omit=dev");
     expect(dockerfile).toMatch(/^USER node$/m);
   });

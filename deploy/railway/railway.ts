@@ -13,7 +13,7 @@ export default defineRailway((_ctx, project) => {
   const gateway = service("gateway", {
     build: { builder: "DOCKERFILE", dockerfilePath: "Dockerfile" },
     deploy: {
-      startCommand: "node dist/gateway.mjs",
+      startCommand: "node --max-old-space-size=96 --max-semi-space-size=8 dist/gateway.mjs",
       healthcheckPath: "/healthz",
       healthcheckTimeout: 30,
       // Serverless: the gateway sleeps when idle and wakes on the next request.
@@ -28,7 +28,7 @@ export default defineRailway((_ctx, project) => {
   const worker = service("worker", {
     build: { builder: "DOCKERFILE", dockerfilePath: "Dockerfile" },
     deploy: {
-      startCommand: "node dist/worker.mjs",
+      startCommand: "node --max-old-space-size=96 --max-semi-space-size=8 dist/worker.mjs",
       // Railway probes the service's PORT: the worker serves /healthz there.
       healthcheckPath: "/healthz",
       healthcheckTimeout: 30,

@@ -33,9 +33,17 @@ export function startService(
   return startNodeProcess(name, ["--import", "tsx", ENTRIES[name]], env);
 }
 
-/** The NODE_OPTIONS the Dockerfile gives production processes, so a measurement runs the same. */
+/**
+ * The V8 options of the production start command (package.json's `start:gateway`, which every
+ * deploy file repeats), as NODE_OPTIONS, so that a measurement runs the way production does.
+ */
 export const PRODUCTION_NODE_OPTIONS =
-  /^ENV NODE_OPTIONS="?([^"\n]+)"?$/m.exec(readFileSync("Dockerfile", "utf8"))?.[1]?.trim() ?? "";
+  (JSON.parse(readFileSync("package.json", "utf8")) as { scripts: Record<string, string> }).scripts[
+    "start:gateway"
+  ]
+    ?.split(" ")
+    .filter((word) => word.startsWith("--"))
+    .join(" ") ?? "";
 
 /**
  * Starts `node <args>` with exactly `env` (plus PATH), the harness's one spawner: tests, the
