@@ -41,12 +41,12 @@ interface Collecting {
 /**
  * Collects one channel's sends from the jobs a worker runs at once and sends them in batches
  * (Resend: up to 100 emails a request), so a backlog drains at the provider's request limit
- * times the batch size. A batch collects for `windowMs` after its first member arrives, then
- * books the provider's next slot and keeps collecting until the slot comes: at once when the
- * provider is free (a lone send then goes out alone, under its own key), later under a backlog.
- * It stops collecting early when no one else can join: it is full, or the batcher already holds
- * every send the worker can run at once (its `concurrency`: a job sends one email at a time), so
- * the others are waiting for this batch or one in flight.
+ * times the batch size: a batch books the provider's next slot when its first member arrives
+ * and collects members until the slot comes. When the slot is free at once, it collects for
+ * `windowMs` only, and a lone send then goes out alone, under its own key; it stops collecting
+ * sooner when no one else can join: it is full, or the batcher already holds every send the
+ * worker can run at once (its `concurrency`: a job sends one email at a time), so the other
+ * jobs wait for this batch or one in flight.
  *
  * Exactly once: before a batch is sent, its composition and its idempotency key are written to
  * Redis (one pipeline: the batch, and a pointer from each member's notification key to it). A
@@ -91,8 +91,12 @@ export function createChannelBatcher(options: {
     } else {
       open.members.push(member);
     }
-    // No company can come: the batch is full, or every job the worker runs waits in here.
-    if (open.members.length >= options.maxSize || held >= concurrency) open.stopCollecting?.();
+    if (noOneCanJoin(open)) open.stopCollecting?.();
+  }
+
+  /** No company can come: the batch is full, or every job the worker runs waits in here. */
+  function noOneCanJoin(batch: Collecting): boolean {
+    return batch.members.length >= options.maxSize || held >= concurrency;
   }
 
   function markAlone(member: Pending): Promise<ChannelError | undefined> {
@@ -103,17 +107,9 @@ export function createChannelBatcher(options: {
 
   async function collectAndSend(batch: Collecting): Promise<void> {
     try {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, options.windowMs);
-        batch.stopCollecting = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      batch.stopCollecting = undefined;
-      // Booked once collecting ends, and left exactly at the slot: the provider sees calls
-      // spaced as booked.
-      const booked = await options.gate.book(adapter.provider);
+      // The slot is booked when the first member arrives, no sooner than the window's end, and
+      // the batch leaves then: the provider sees calls spaced as booked.
+      const booked = await options.gate.book(adapter.provider, options.windowMs);
       if ("wait" in booked) {
         if (open === batch) open = undefined;
         // Not sent: the first member may join a batch on its next try.
@@ -122,7 +118,22 @@ export function createChannelBatcher(options: {
         if (first) await unmarkAlone(first);
         return settleAll(batch.members, { wait: booked.wait });
       }
-      if (booked.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, booked.delayMs));
+      if (booked.delayMs > options.windowMs) {
+        // A backlog: the batch collects until its slot comes.
+        await new Promise((resolve) => setTimeout(resolve, booked.delayMs));
+      } else if (!noOneCanJoin(batch)) {
+        // The slot was free at once: the batch collects for the window, and leaves as soon as no
+        // one else can join. It may then leave up to the window before its slot: at the default
+        // 5 ms, inside the gate's 10 % guard for limits up to 20 calls a second (Resend's is 2).
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, booked.delayMs);
+          batch.stopCollecting = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        batch.stopCollecting = undefined;
+      }
       if (open === batch) open = undefined;
       await sendFresh(batch);
     } catch (error) {

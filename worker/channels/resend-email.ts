@@ -144,9 +144,9 @@ const resendEnv = {
   /** Emails per Resend request when several wait (its batch endpoint takes 100); 1: no batches. */
   EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
   /**
-   * How long an email waits for others before its batch books Resend's next slot (a lone email is
-   * delayed this much); cut short when no other can join (every job the worker runs is waiting
-   * in a batch); under a backlog, a batch keeps collecting until its slot comes.
+   * How long an email waits for others when Resend's next slot is free at once (a lone email is
+   * delayed this much), cut short when no other can join (every job the worker runs waits in a
+   * batch); under a backlog, a batch collects until its slot comes anyway.
    */
   EMAIL_BATCH_WINDOW_MS: z.coerce.number().int().min(1).max(1000).default(5),
 };
