@@ -185,9 +185,13 @@ async function workerThroughput(
     );
     await until(() => fakes.resend.emails.length >= total, 120_000);
     await queue.close();
-    const times = fakes.resend.calls.map((call) => call.at).sort((a, b) => a - b);
-    const seconds = ((times.at(-1) ?? 0) - (times[0] ?? 0)) / 1000;
-    return { jobsPerSecond: (total - 1) / seconds, rssIdle, rssAfter: processes[0]?.rssMiB() ?? 0 };
+    const calls = [...fakes.resend.calls].sort((a, b) => a.at - b.at);
+    const seconds = ((calls.at(-1)?.at ?? 0) - (calls[0]?.at ?? 0)) / 1000;
+    // The emails that arrived after the first call, over the time from the first call to the last:
+    // the first call's emails took none of that time (total - 1 when a call carries one email; a
+    // first batch of 5 would otherwise add 4 emails for free).
+    const afterFirst = total - (calls[0]?.batchSize ?? 1);
+    return { jobsPerSecond: afterFirst / seconds, rssIdle, rssAfter: processes[0]?.rssMiB() ?? 0 };
   } finally {
     await Promise.all(processes.map((process) => process.stop()));
     await Promise.all([fakes.resend.close(), fakes.twilio.close()]);

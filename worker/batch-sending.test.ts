@@ -109,6 +109,60 @@ describe("batch sending", () => {
     expect((harness.resend.calls[0]?.at ?? 0) - added).toBeLessThan(1000);
   });
 
+  it("sends the emails of every job the worker holds in one call as soon as the last joins, without waiting out the window", async () => {
+    harness = await startWorkerHarness({
+      concurrency: 5,
+      emailBatch: { maxSize: 100, windowMs: 3000 },
+    });
+    const toById = await addEmails(harness, 5);
+    const resumed = Date.now();
+    await expectEachDeliveredOnce(harness, toById);
+    const calls = harness.resend.calls;
+    expect(calls.map((call) => [call.endpoint, call.batchSize])).toEqual([["/emails/batch", 5]]);
+    // No sixth job can join until one of the five finishes: the batch used to wait 3 s anyway.
+    expect((calls[0]?.at ?? Number.POSITIVE_INFINITY) - resumed).toBeLessThan(1500);
+  });
+
+  it("sends a batch at once when the worker's other jobs wait for a batch in flight", async () => {
+    // Every call is answered 3 s after it arrives: the first batch is in flight meanwhile.
+    harness = await startWorkerHarness({
+      concurrency: 5,
+      emailBatch: { maxSize: 100, windowMs: 2000 },
+      resend: { latencyMs: 3000 },
+    });
+    const h = harness;
+    const first = await addEmails(h, 3);
+    await eventually(
+      async () => {
+        if (h.resend.calls.length !== 1) throw new Error("the first batch has not left yet");
+      },
+      { timeout: 5000, interval: 10 },
+    );
+    // Added while the worker runs: pausing it would wait for the first batch's answer.
+    const second = new Map(
+      ["late0@example.com", "late1@example.com"].map((to) => [randomUUID(), to]),
+    );
+    await h.queue.addBulk(
+      [...second].map(([id, to]) => ({
+        name: TRADE_EXECUTED_JOB,
+        data: { ...EMAIL_ONLY, to },
+        opts: { ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }), jobId: id },
+      })),
+    );
+    const added = Date.now();
+    await eventually(
+      async () => {
+        if (h.resend.calls.length !== 2) throw new Error("the second batch has not left yet");
+      },
+      { timeout: 5000, interval: 10 },
+    );
+    expect(h.resend.calls.map((call) => call.batchSize)).toEqual([3, 2]);
+    // Three jobs wait for the first batch's answer and two are here: no other can come, so the
+    // second batch does not wait out its 2 s window.
+    expect((h.resend.calls[1]?.at ?? Number.POSITIVE_INFINITY) - added).toBeLessThan(1000);
+    await expectEachDeliveredOnce(h, new Map([...first, ...second]));
+  });
+
   it("re-sends the same batch under the same key after an answer lost to a timeout: no email twice", async () => {
     harness = await batchingHarness({ timeoutMs: 300 });
     // The batch is accepted, then answered after the worker gave up on it.

@@ -25,12 +25,28 @@ interface Pending {
   resolve(outcome: BatchOutcome): void;
 }
 
+/** A fresh batch while it collects members, and until it leaves. */
+interface Collecting {
+  members: Pending[];
+  /** Ends the collecting window early: set while the window runs. */
+  stopCollecting?: () => void;
+  /**
+   * The first member's pointer, written "sent alone" while the batch collects, so that a batch
+   * that stays alone leaves at its slot with nothing left to write; a larger batch's pointers
+   * overwrite it before the call. Resolves to the write's error, if it failed.
+   */
+  firstMarkedAlone: Promise<ChannelError | undefined>;
+}
+
 /**
  * Collects one channel's sends from the jobs a worker runs at once and sends them in batches
  * (Resend: up to 100 emails a request), so a backlog drains at the provider's request limit
  * times the batch size: a batch books the provider's next slot when its first member arrives
  * and collects members until the slot comes. When the slot is free at once, it collects for
- * `windowMs` only, and a lone send then goes out alone, under its own key.
+ * `windowMs` only, and a lone send then goes out alone, under its own key; it stops collecting
+ * sooner when no one else can join: it is full, or the batcher already holds every send the
+ * worker can run at once (its `concurrency`: a job sends one email at a time), so the other
+ * jobs wait for this batch or one in flight.
  *
  * Exactly once: before a batch is sent, its composition and its idempotency key are written to
  * Redis (one pipeline: the batch, and a pointer from each member's notification key to it). A
@@ -44,49 +60,91 @@ export function createChannelBatcher(options: {
   adapter: ChannelAdapter & { sendBatch: NonNullable<ChannelAdapter["sendBatch"]> };
   maxSize: number;
   windowMs: number;
+  /** How many jobs the worker runs at once; unset: unknown, a batch always waits out its window. */
+  concurrency?: number;
   gate: ProviderGate;
   redis: RedisConnection;
   keyPrefix: string;
 }) {
   const { adapter } = options;
+  const concurrency = options.concurrency ?? Number.POSITIVE_INFINITY;
   const recordKey = (batchId: string) => `${options.keyPrefix}:batch:${batchId}`;
   const memberKey = (notificationKey: string) =>
     `${options.keyPrefix}:batch-member:${adapter.channel}:${notificationKey}`;
 
   /**
-   * The batch being collected. Its slot is booked when its first member arrives; members join
-   * until the slot comes (under a backlog, the provider's spacing: up to a full batch) or, when
-   * the slot is free at once, for `windowMs` (a lone email waits no longer than that).
+   * The batch being collected: members join from its first member's arrival until it leaves
+   * (its window, then, under a backlog, the wait for its slot), up to `maxSize`.
    */
-  let open: { members: Pending[] } | undefined;
+  let open: Collecting | undefined;
+  /** Sends in the batcher now, from `send` to their outcome, whatever their path. */
+  let held = 0;
   let replayTimer: NodeJS.Timeout | undefined;
   /** Replays of recorded batches, by batch id, collected in the same window. */
   const replays = new Map<string, Array<Pending & { index: number }>>();
 
   function addFresh(member: Pending): void {
     if (!open || open.members.length >= options.maxSize) {
-      const batch = { members: [member] };
+      const batch: Collecting = { members: [member], firstMarkedAlone: markAlone(member) };
       open = batch;
-      void bookAndSend(batch);
-      return;
+      void collectAndSend(batch);
+    } else {
+      open.members.push(member);
     }
-    open.members.push(member);
+    if (noOneCanJoin(open)) open.stopCollecting?.();
   }
 
-  async function bookAndSend(batch: { members: Pending[] }): Promise<void> {
+  /** No company can come: the batch is full, or every job the worker runs waits in here. */
+  function noOneCanJoin(batch: Collecting): boolean {
+    return batch.members.length >= options.maxSize || held >= concurrency;
+  }
+
+  function markAlone(member: Pending): Promise<ChannelError | undefined> {
+    return options.redis
+      .set(memberKey(member.request.notificationKey), SENT_ALONE, "EX", BATCH_RECORD_TTL_SECONDS)
+      .then(() => undefined, asChannelError);
+  }
+
+  async function collectAndSend(batch: Collecting): Promise<void> {
     try {
-      // The slot is booked no sooner than the window's end, and the batch leaves exactly then:
-      // the provider sees calls spaced as booked.
+      // The slot is booked when the first member arrives, no sooner than the window's end, and
+      // the batch leaves then: the provider sees calls spaced as booked.
       const booked = await options.gate.book(adapter.provider, options.windowMs);
-      const delayMs = "wait" in booked ? 0 : booked.delayMs;
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      if ("wait" in booked) {
+        if (open === batch) open = undefined;
+        // Not sent: the first member may join a batch on its next try.
+        const [first] = batch.members;
+        await batch.firstMarkedAlone;
+        if (first) await unmarkAlone(first);
+        return settleAll(batch.members, { wait: booked.wait });
+      }
+      if (booked.delayMs > options.windowMs) {
+        // A backlog: the batch collects until its slot comes.
+        await new Promise((resolve) => setTimeout(resolve, booked.delayMs));
+      } else if (!noOneCanJoin(batch)) {
+        // The slot was free at once: the batch collects for the window, and leaves as soon as no
+        // one else can join. It may then leave up to the window before its slot: at the default
+        // 5 ms, inside the gate's 10 % guard for limits up to 20 calls a second (Resend's is 2).
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, booked.delayMs);
+          batch.stopCollecting = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        batch.stopCollecting = undefined;
+      }
       if (open === batch) open = undefined;
-      if ("wait" in booked) return settleAll(batch.members, { wait: booked.wait });
-      await sendFresh(batch.members);
+      await sendFresh(batch);
     } catch (error) {
       if (open === batch) open = undefined;
       settleAll(batch.members, asChannelError(error));
     }
+  }
+
+  /** Clears a pointer written ahead for a send that did not go (left, it would only cost a batch). */
+  async function unmarkAlone(member: Pending): Promise<void> {
+    await options.redis.del(memberKey(member.request.notificationKey)).catch(() => undefined);
   }
 
   function scheduleReplays(): void {
@@ -110,14 +168,13 @@ export function createChannelBatcher(options: {
    * call answered with an error (or too late) must go under that key again, which the provider
    * answers with the first call's id.
    */
-  async function sendAlone(member: Pending): Promise<void> {
+  async function sendAlone(
+    member: Pending,
+    marked: Promise<ChannelError | undefined> = markAlone(member),
+  ): Promise<void> {
     try {
-      await options.redis.set(
-        memberKey(member.request.notificationKey),
-        SENT_ALONE,
-        "EX",
-        BATCH_RECORD_TTL_SECONDS,
-      );
+      const failed = await marked;
+      if (failed) return member.resolve(failed);
       member.resolve(await adapter.send(member.request));
     } catch (error) {
       member.resolve(asChannelError(error));
@@ -125,15 +182,18 @@ export function createChannelBatcher(options: {
   }
 
   /** Sends a batch whose slot has come: alone when it is one, else recorded first. */
-  async function sendFresh(members: Pending[]): Promise<void> {
+  async function sendFresh(batch: Collecting): Promise<void> {
+    const { members } = batch;
     const [only] = members;
-    if (members.length === 1 && only) return sendAlone(only);
+    if (members.length === 1 && only) return sendAlone(only, batch.firstMarkedAlone);
     const batchId = randomUUID();
     const items: BatchItem[] = members.map(({ request }) => ({
       recipient: request.recipient,
       content: request.content,
     }));
     // The composition first: a member tried again after a crash re-sends exactly this batch.
+    // The first member's "alone" pointer is settled first, so this write is the one that stays.
+    await batch.firstMarkedAlone;
     const write = options.redis.multi();
     write.set(recordKey(batchId), JSON.stringify(items), "EX", BATCH_RECORD_TTL_SECONDS);
     members.forEach(({ request }, index) => {
@@ -177,29 +237,39 @@ export function createChannelBatcher(options: {
      * batch. `mayHaveBatched` is false on a notification's first try, which saves the look-up.
      */
     async send(request: SendRequest, mayHaveBatched: boolean): Promise<BatchOutcome> {
-      const pointer = mayHaveBatched
-        ? await options.redis.get(memberKey(request.notificationKey))
-        : null;
-      if (pointer === SENT_ALONE) {
-        // Sent alone before: alone again, under the same key, in a slot of its own.
-        const wait = await gateOrWait().catch(asChannelError);
-        if (wait instanceof ChannelError) return wait;
-        if (wait) return { wait };
-        return new Promise<BatchOutcome>((resolve) => void sendAlone({ request, resolve }));
+      held += 1;
+      try {
+        return await route(request, mayHaveBatched);
+      } finally {
+        held -= 1;
       }
-      return new Promise<BatchOutcome>((resolve) => {
-        if (pointer) {
-          const [batchId = "", index = "0"] = pointer.split(":");
-          const members = replays.get(batchId) ?? [];
-          members.push({ request, resolve, index: Number(index) });
-          replays.set(batchId, members);
-          scheduleReplays();
-        } else {
-          addFresh({ request, resolve });
-        }
-      });
     },
   };
+
+  /** A member's path: alone again, a replay of its recorded batch, or a fresh batch. */
+  async function route(request: SendRequest, mayHaveBatched: boolean): Promise<BatchOutcome> {
+    const pointer = mayHaveBatched
+      ? await options.redis.get(memberKey(request.notificationKey))
+      : null;
+    if (pointer === SENT_ALONE) {
+      // Sent alone before: alone again, under the same key, in a slot of its own.
+      const wait = await gateOrWait().catch(asChannelError);
+      if (wait instanceof ChannelError) return wait;
+      if (wait) return { wait };
+      return new Promise<BatchOutcome>((resolve) => void sendAlone({ request, resolve }));
+    }
+    return new Promise<BatchOutcome>((resolve) => {
+      if (pointer) {
+        const [batchId = "", index = "0"] = pointer.split(":");
+        const members = replays.get(batchId) ?? [];
+        members.push({ request, resolve, index: Number(index) });
+        replays.set(batchId, members);
+        scheduleReplays();
+      } else {
+        addFresh({ request, resolve });
+      }
+    });
+  }
 
   function settleAll(members: Pending[], outcome: BatchOutcome): void {
     for (const member of members) member.resolve(outcome);

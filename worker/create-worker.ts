@@ -145,6 +145,7 @@ export async function createNotificationWorker(
     batchers[channel as Channel] = createChannelBatcher({
       adapter: { ...adapter, sendBatch: adapter.sendBatch },
       ...settings,
+      concurrency: options.concurrency,
       gate,
       redis: connection,
       keyPrefix,

@@ -145,7 +145,8 @@ const resendEnv = {
   EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
   /**
    * How long an email waits for others when Resend's next slot is free at once (a lone email is
-   * delayed this much); under a backlog, a batch collects until its slot comes anyway.
+   * delayed this much), cut short when no other can join (every job the worker runs waits in a
+   * batch); under a backlog, a batch collects until its slot comes anyway.
    */
   EMAIL_BATCH_WINDOW_MS: z.coerce.number().int().min(1).max(1000).default(5),
 };
