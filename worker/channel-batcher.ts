@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { RedisConnection } from "../lib/redis.js";
+import { redisScript } from "../lib/redis-script.js";
 import type {
   BatchItem,
   ChannelAdapter,
@@ -7,7 +8,12 @@ import type {
   SendResult,
 } from "./channels/channel-adapter.js";
 import { ChannelError } from "./channels/channel-error.js";
-import type { ProviderGate, ProviderWait } from "./provider-gate.js";
+import {
+  type Booking,
+  type ProviderGate,
+  type ProviderWait,
+  RESERVE_SLOT_FUNCTION,
+} from "./provider-gate.js";
 
 /** What one member of a batch gets back: its own result, its own error, or the provider's wait. */
 export type BatchOutcome = SendResult | ChannelError | { wait: ProviderWait };
@@ -31,12 +37,25 @@ interface Collecting {
   /** Ends the collecting window early: set while the window runs. */
   stopCollecting?: () => void;
   /**
-   * The first member's pointer, written "sent alone" while the batch collects, so that a batch
-   * that stays alone leaves at its slot with nothing left to write; a larger batch's pointers
-   * overwrite it before the call. Resolves to the write's error, if it failed.
+   * The booking of the batch's slot, which writes the first member's pointer "sent alone" in the
+   * same command (BOOK_MARKING_ALONE), so that a batch that stays alone leaves at its slot with
+   * nothing left to write; a larger batch's pointers overwrite it before the call.
    */
+  booking: Promise<Booking>;
+  /** The booking's error as the first member's, if it failed. */
   firstMarkedAlone: Promise<ChannelError | undefined>;
 }
+
+/**
+ * Books the provider's slot and, unless the provider is in a wait, writes the first member's
+ * pointer "sent alone": one command where a SET beside the booking made two (Upstash bills each).
+ * Written ahead, the pointer is never wrong: until the call, the member has been sent by no one,
+ * and a member tried again after it is sent alone under its own key, which is safe either way.
+ */
+const BOOK_MARKING_ALONE = redisScript(`${RESERVE_SLOT_FUNCTION}
+local booked = reserveSlot(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
+if booked[1] >= 0 then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4]) end
+return booked`);
 
 /**
  * Collects one channel's sends from the jobs a worker runs at once and sends them in batches
@@ -85,7 +104,12 @@ export function createChannelBatcher(options: {
 
   function addFresh(member: Pending): void {
     if (!open || open.members.length >= options.maxSize) {
-      const batch: Collecting = { members: [member], firstMarkedAlone: markAlone(member) };
+      const booking = bookMarkingAlone(member);
+      const batch: Collecting = {
+        members: [member],
+        booking,
+        firstMarkedAlone: booking.then(() => undefined, asChannelError),
+      };
       open = batch;
       void collectAndSend(batch);
     } else {
@@ -105,17 +129,25 @@ export function createChannelBatcher(options: {
       .then(() => undefined, asChannelError);
   }
 
+  /** The slot of a batch whose first member this is, booked no sooner than the window's end. */
+  async function bookMarkingAlone(first: Pending): Promise<Booking> {
+    const { keys, args } = options.gate.bookingOf(adapter.provider, options.windowMs);
+    const answer = await BOOK_MARKING_ALONE(
+      options.redis,
+      [...keys, memberKey(first.request.notificationKey)],
+      [...args, SENT_ALONE, BATCH_RECORD_TTL_SECONDS],
+    );
+    return options.gate.answerOf(adapter.provider, answer);
+  }
+
   async function collectAndSend(batch: Collecting): Promise<void> {
     try {
       // The slot is booked when the first member arrives, no sooner than the window's end, and
       // the batch leaves then: the provider sees calls spaced as booked.
-      const booked = await options.gate.book(adapter.provider, options.windowMs);
+      const booked = await batch.booking;
       if ("wait" in booked) {
         if (open === batch) open = undefined;
-        // Not sent: the first member may join a batch on its next try.
-        const [first] = batch.members;
-        await batch.firstMarkedAlone;
-        if (first) await unmarkAlone(first);
+        // Not sent, and no pointer written: the first member may join a batch on its next try.
         return settleAll(batch.members, { wait: booked.wait });
       }
       if (booked.delayMs > options.windowMs) {
@@ -140,11 +172,6 @@ export function createChannelBatcher(options: {
       if (open === batch) open = undefined;
       settleAll(batch.members, asChannelError(error));
     }
-  }
-
-  /** Clears a pointer written ahead for a send that did not go (left, it would only cost a batch). */
-  async function unmarkAlone(member: Pending): Promise<void> {
-    await options.redis.del(memberKey(member.request.notificationKey)).catch(() => undefined);
   }
 
   function scheduleReplays(): void {

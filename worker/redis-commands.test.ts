@@ -1,29 +1,37 @@
 import { connect, type Socket } from "node:net";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
 import { redisUrl } from "../test/fixtures.js";
 import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";
 import { startWorkerHarness, type WorkerHarness, waitForFinished } from "../test/worker-fixture.js";
+import type { BatchSettings } from "./channels/provider-setup.js";
 
 let harness: WorkerHarness;
-let monitor: Socket;
+let monitor: Socket | undefined;
 /** Client-sent commands naming this harness's keys: the command and the first such key's kind. */
 let seen: string[];
-beforeEach(async () => {
+
+/** A worker harness whose other clients' commands `seen` collects (Redis MONITOR). */
+async function watchedHarness(emailBatch?: BatchSettings): Promise<void> {
   // Both providers limited, as in production: each channel takes a provider slot.
-  harness = await startWorkerHarness({ emailPerSecond: 2, smsPerSecond: 10 });
+  harness = await startWorkerHarness({
+    emailPerSecond: 2,
+    smsPerSecond: 10,
+    ...(emailBatch ? { emailBatch } : {}),
+  });
   seen = [];
   // The test's own reads (waiting for the job to finish) are left out: only other clients count.
   const info = String(await harness.redis.client("INFO"));
   const testClient = /addr=(\S+)/.exec(info)?.[1];
   const { hostname, port } = new URL(redisUrl());
-  monitor = connect({ host: hostname, port: Number(port) });
+  const socket = connect({ host: hostname, port: Number(port) });
+  monitor = socket;
   const keyPrefix = `"${harness.prefix}:notifications:`;
   let partial = "";
   await new Promise<void>((resolve, reject) => {
-    monitor.once("error", reject);
-    monitor.once("connect", () => monitor.write("MONITOR\r\n"));
-    monitor.on("data", (chunk: Buffer) => {
+    socket.once("error", reject);
+    socket.once("connect", () => socket.write("MONITOR\r\n"));
+    socket.on("data", (chunk: Buffer) => {
       const lines = (partial + chunk.toString("utf8")).split("\r\n");
       partial = lines.pop() ?? "";
       for (const line of lines) {
@@ -37,9 +45,10 @@ beforeEach(async () => {
       }
     });
   });
-});
+}
 afterEach(async () => {
-  monitor.destroy();
+  monitor?.destroy();
+  monitor = undefined;
   await harness.stop();
 });
 
@@ -48,6 +57,7 @@ const BULLMQ_KINDS = new Set(["wait", "marker"]);
 
 describe("Redis commands of one email + SMS notification", () => {
   it("sends three commands of the worker's own: the try's opening, the SMS's claim, the delivery record", async () => {
+    await watchedHarness();
     const id = crypto.randomUUID();
     await harness.queue.add(TRADE_EXECUTED_JOB, VALID_NOTIFICATION, {
       ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }),
@@ -64,6 +74,26 @@ describe("Redis commands of one email + SMS notification", () => {
       "eval suppressions", // suppressions, both providers' slots, the SMS call's record and look-alike set
       "eval provider-id", // the SMS's provider id claimed, the look-alike set left
       "eval delivery", // the delivery record
+    ]);
+  });
+
+  it("with batches on (the default), adds one for the lone email: its slot, booked with its pointer", async () => {
+    await watchedHarness({ maxSize: 100, windowMs: 5 });
+    const id = crypto.randomUUID();
+    await harness.queue.add(TRADE_EXECUTED_JOB, VALID_NOTIFICATION, {
+      ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }),
+      jobId: id,
+    });
+    const job = await waitForFinished(harness.queue, id);
+    expect(await job.getState()).toBe("completed");
+    expect(harness.resend.emails).toHaveLength(1);
+
+    const own = seen.filter((command) => !BULLMQ_KINDS.has(command.split(" ")[1] ?? ""));
+    expect(own.map((command) => command.replace(/^evalsha /, "eval "))).toEqual([
+      "eval suppressions", // suppressions, the SMS's slot, its call's record and look-alike set
+      "eval provider", // the batcher: the email's slot, and its pointer "sent alone", in one script
+      "eval provider-id",
+      "eval delivery",
     ]);
   });
 });
