@@ -235,19 +235,28 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   reaches only ${intake.bareRouteOfRaw} of raw \`queue.add\` (References): on this 2-core machine Node's
   HTTP server, the load generator and Redis share the cores, a ceiling outside the project's code,
   which the target takes as its base. The distance from the bare route (${bare} req/s) to the gateway
-  (${gateway} req/s) is the gateway's own work, inside the code. \`node --cpu-prof\` of the built
-  gateway under the same wrk load (10 s, 32 connections, per-key limit off; taken separately, on this
-  machine and this build) spreads it thin: Node's HTTP server and socket writes about 15 % of the samples, undici's
-  \`Headers\`/\`Response\` objects that Hono builds 7 %, hono's router and middleware 9 %, zod and
-  @hono/zod-validator 6 %, ioredis 6 %, BullMQ and msgpackr 7 %, garbage collection 6 %, SHA-256 of
-  the API key 2 %, and 14 % idle (waiting on Redis). No single hot spot is left: each middleware of
-  the chain (request id, security headers, request log, Prometheus, authentication, the body-size
-  check, the OpenAPI validators, the tracing wrapper) costs a few per cent; the larger items of the
-  last profile (hono's \`bodyLimit\` web streams, a socket write per Redis command, a Redis read per
-  request for the brute-force check) are already gone. Reaching 0.9 means doing less per request in
-  \`gateway/\`, not a faster machine. With the per-key limit on and idempotency keys in use
-  (${limited} req/s), every request adds Redis round trips in series: rate-limiter-flexible's counter,
-  and the idempotency claim before the add and its confirmation after.
+  (${gateway} req/s) is the gateway's own work, inside the code. Profiles of the built gateway and
+  of the bare route under the same wrk load (\`node --cpu-prof\`, 8 s, 32 connections, per-key limit
+  off, both with the production V8 options; taken separately, on this machine and this build), in
+  microseconds of samples per request, gateway against bare route: about 278 against 193 in all;
+  garbage collection 31 against 5 (the gateway allocates more per request: its middleware chain's
+  promises and closures, ioredis' command timers and auto-pipelining, BullMQ's larger job, Node's
+  header entries for the 12 security headers); hono 20 against 6 (five middlewares and the router
+  over some forty routes against one handler); zod 14 against 3 (the contract's schema: decimals,
+  printable ids, the recipient and schedule checks, against six plain fields); @hono/node-server 12
+  against 4 and Node's outgoing headers 8 against 1 (the security headers and the request id on
+  every response). An allocation profile (the inspector's sampling heap profiler, collected
+  objects included) puts 13 % of the gateway's allocations in those headers, 14 % in ioredis,
+  12 % in hono, 10 % in BullMQ. Already removed, because a profile showed them avoidable: undici
+  \`Headers\` objects (the headers now go onto Node's response once), @hono/zod-openapi's generated
+  validators (an asynchronous parse, a copy of every request header) for the hot route, the
+  SHA-256 of a known key, prom-client's label hashing, a log line's deep copy for redaction, an
+  ICU formatter built per request naming a time zone (about 90 µs each), and for idempotency keys
+  one Redis round trip (the claim and the kept-job check are one script). What is left is spread
+  over the features themselves: reaching 0.9 would mean giving one of them up on the hot path.
+  With the per-key limit on and idempotency keys in use (${limited} req/s), every request adds two
+  Redis round trips in series: rate-limiter-flexible's counter and the idempotency claim (its
+  confirmation follows the add).
 - **p99 at half rate.** At ${intake.halfRate} req/s the gateway runs at half of its maximum, the bare
   route at about ${Math.round((100 * intake.halfRate) / bare)} % of its own; waiting in the event loop
   grows with the share of the CPU in use, so the gateway's per-request work shows again in its
@@ -257,19 +266,26 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   (References), and a lone email waits \`EMAIL_BATCH_WINDOW_MS\` for company before it goes alone
   (\`worker/channel-batcher.ts\`): the price of batching, set by that variable. The p99
   (${pickup.p99Ms} ms; ${pickup.batchesOffP99Ms} ms with batches off, against BullMQ alone's
-  ${pickup.bullmqAloneP99Ms} ms) is the worker's own per-job work.
+  ${pickup.bullmqAloneP99Ms} ms) is the worker's own per-job work: a profile of the worker at one
+  notification every 30 ms (taken separately) found its heap at 64 to 76 MB of the 96 MB the
+  production start command allows, 10 major garbage collections in 9 s with pauses up to 38 ms,
+  and 5 of the 8 slowest pickups containing one; the message catalogs and formatters of ten
+  locales hold about 24 MB of it.
 - **Worker efficiency.** With batches on, the 5 jobs a worker holds go in one 50 ms call as soon as
-  the fifth joins (no sixth can), and each batch waits for all five to be taken and prepared
-  (${workers.efficiency}); with batches off, one call per job as the ideal assumes,
-  ${workers.batchesOffEfficiency} (the last full report, before batching and tracing, measured 0.9).
-  This bench does not locate the rest: a profile of the worker under this load is the next step.
+  the fifth joins (no sixth can start before one of the five is answered, so 100 jobs/s stays the
+  ideal), ${workers.efficiency}; with batches off, one call per job, ${workers.batchesOffEfficiency}.
+  A per-step trace (taken separately) puts one cycle at about 66 ms: 56 ms for the call (the fake's
+  50 ms and a 59 KB body), 8 ms for the five jobs to finish and the next five to be fetched and
+  prepared (BullMQ's moveToFinished, the delivery records, five renders), 1.5 ms in the batcher.
 - **Redis commands per email + SMS notification** (${commands.perNotification}; the last full
-  report measured 10.6 with EVAL 3.6, EVALSHA 4.9 and BZPOPMIN 2 per notification). Per
-  notification now: EVAL ${per("eval")}, EVALSHA ${per("evalsha")}, BZPOPMIN ${per("bzpopmin")}, and
-  ${per("multi") + per("sadd") + per("pexpire") + per("exec") + per("srem")} for the SMS look-alike set
-  (MULTI, SADD, PEXPIRE, EXEC before the Twilio call, SREM after it: \`worker/create-worker.ts\`).
-  Inside the code. A batched email costs far less: ${drain.steady.redisCommandsPerEmail ?? "n/a"}
-  commands per email in the drain, delivery only.
+  report measured 19.8). Per notification now: EVAL ${per("eval")}, EVALSHA ${per("evalsha")},
+  BZPOPMIN ${per("bzpopmin")}. The gateway's part is its per-key limit and the add; BullMQ's fetch
+  loop takes about 6 (a fetch that finds the job, one or two that find the queue empty, two
+  blocking waits, the completion); the worker's own code sends 4: the try's opening (suppression
+  check, provider slots, the SMS call's record, \`worker/try-opening.ts\`), the email's slot with
+  its batch pointer, the SMS's provider-id claim, the delivery record. Each Lua script goes as
+  EVALSHA once a connection has loaded it (\`lib/redis-script.ts\`). A batched email costs
+  ${drain.steady.redisCommandsPerEmail ?? "n/a"} commands in the drain, delivery only.
 - **Cold start** (${cold.gatewayOfBareQueueRoute} × the bare route; ${cold.ratio} × the
   hello-world). A bare Hono + zod + BullMQ route already takes several times the hello-world:
   importing BullMQ and ioredis and the Redis handshake, outside the project's code. The gateway

@@ -3,9 +3,11 @@
  * alone, written to BENCHMARKS.intake.md/.json): measures the production build against
  * raw BullMQ on a private Redis with fake providers, and writes BENCHMARKS.md and BENCHMARKS.json.
  * Every target is a ratio measured side by side in one run, or a count that does not depend on speed.
+ * `-- --render` measures nothing: it writes BENCHMARKS.md again from BENCHMARKS.json (after a change
+ * to the report's text).
  */
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import {
   measureColdStart,
@@ -24,6 +26,11 @@ import {
 } from "./intake-rows.js";
 import { type Target, writePartialReport, writeReport } from "./report.js";
 import { median, startRedis } from "./support.js";
+
+if (process.argv.includes("--render")) {
+  writeReport("BENCHMARKS.md", JSON.parse(readFileSync("BENCHMARKS.json", "utf8")));
+  process.exit(0);
+}
 
 const quick = process.argv.includes("--quick");
 const onlyIndex = process.argv.indexOf("--only");
