@@ -90,7 +90,7 @@ describe("GET /admin/previews", () => {
 });
 
 describe("the gateway's start", () => {
-  it("does not load MJML or the catalogs until a preview is asked for", async () => {
+  it("does not load the catalogs (or MJML, which no process loads now) until a preview is asked for", async () => {
     // Every module the process resolves, before and after the preview module is loaded (the
     // second list proves the hook sees them).
     const script = `
