@@ -9,9 +9,9 @@ const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(;\s*[a-zA-Z0-9-]+=([^
 /**
  * A request's JSON body, validated by `schema` in one synchronous parse; for the hottest route,
  * where @hono/zod-openapi's generated validators (a media-type gate, then a validator that parses
- * asynchronously and materializes every request header) cost a tenth of the gateway's CPU. The
- * answers are theirs: 415 for a body of another type (or a body without a type), 400 "Malformed
- * JSON in request body", and zod's issues in the one error shape. The route still registers the
+ * asynchronously and materializes every request header) cost several per cent of the gateway's
+ * CPU under load. The answers are theirs: 415 for a body of another type (or a body without a
+ * type), 400 "Malformed JSON in request body", and zod's issues in the one error shape. The route still registers the
  * same schema for its OpenAPI document.
  */
 export async function readJsonBody<Schema extends z.ZodType>(

@@ -167,6 +167,35 @@ describe("POST /notifications", () => {
     await expectError(response, 415, "UNSUPPORTED_MEDIA_TYPE", "Unsupported Media Type");
   });
 
+  it("answers 415 for a body without a content type, and names the fields when there is no body", async () => {
+    const untyped = (body?: string) =>
+      gateway.app.request("/notifications", {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_API_KEY}` },
+        ...(body === undefined ? {} : { body }),
+      });
+    await expectError(
+      await untyped(JSON.stringify(VALID_NOTIFICATION)),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+      "Unsupported Media Type",
+    );
+    const empty = await untyped();
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: { message: string } }).error.message).toContain(
+      "asset: is required",
+    );
+    expect(await gateway.jobCount()).toBe(0);
+  });
+
+  it.each(["application/json; charset=utf-8", "Application/JSON"])(
+    "accepts a JSON body sent as %s",
+    async (contentType) => {
+      const response = await gateway.post(VALID_NOTIFICATION, { "content-type": contentType });
+      expect(response.status).toBe(202);
+    },
+  );
+
   it("answers 413 when the body exceeds 16 KiB", async () => {
     const response = await gateway.post({ ...VALID_NOTIFICATION, order: "x".repeat(17 * 1024) });
     await expectError(response, 413, "PAYLOAD_TOO_LARGE", "Request body exceeds 16384 bytes");
