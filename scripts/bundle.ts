@@ -9,7 +9,7 @@
 import { rmSync } from "node:fs";
 import { basename } from "node:path";
 import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { build, type Metafile } from "esbuild";
 
 /** Each process's bundle and the source it is built from. */
 export const BUNDLES = {
@@ -33,8 +33,11 @@ const EXTERNAL = [
   "msgpackr-extract",
 ];
 
-/** The source folders the bundles are built from (the Dockerfile copies each). */
-export async function bundledSourceFolders(): Promise<string[]> {
+/**
+ * What the bundles would hold, without writing them: esbuild's metafile (inputs, and each
+ * output's imports, packages left external included).
+ */
+export async function bundleMetafile(): Promise<Metafile> {
   const { metafile } = await build({
     entryPoints: Object.values(BUNDLES),
     bundle: true,
@@ -46,6 +49,12 @@ export async function bundledSourceFolders(): Promise<string[]> {
     packages: "external",
     logLevel: "silent",
   });
+  return metafile;
+}
+
+/** The source folders the bundles are built from (the Dockerfile copies each). */
+export async function bundledSourceFolders(): Promise<string[]> {
+  const metafile = await bundleMetafile();
   return [...new Set(Object.keys(metafile.inputs).map((file) => file.split("/")[0] ?? ""))].sort();
 }
 

@@ -55,22 +55,30 @@ afterEach(async () => {
 /** BullMQ's own: the job's add, its fetches (wait list), blocking waits (marker), completion. */
 const BULLMQ_KINDS = new Set(["wait", "marker"]);
 
+/**
+ * Delivers one email + SMS notification and lists the worker's own commands, by the kind of key
+ * each names. The first call of each script on a connection is an EVAL (which loads it), later
+ * ones EVALSHA: both read "eval".
+ */
+async function ownCommandsOfOneNotification(): Promise<string[]> {
+  const id = crypto.randomUUID();
+  await harness.queue.add(TRADE_EXECUTED_JOB, VALID_NOTIFICATION, {
+    ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }),
+    jobId: id,
+  });
+  const job = await waitForFinished(harness.queue, id);
+  expect(await job.getState()).toBe("completed");
+  expect(harness.twilio.messages).toHaveLength(1);
+  expect(harness.resend.emails).toHaveLength(1);
+  return seen
+    .filter((command) => !BULLMQ_KINDS.has(command.split(" ")[1] ?? ""))
+    .map((command) => command.replace(/^evalsha /, "eval "));
+}
+
 describe("Redis commands of one email + SMS notification", () => {
   it("sends three commands of the worker's own: the try's opening, the SMS's claim, the delivery record", async () => {
     await watchedHarness();
-    const id = crypto.randomUUID();
-    await harness.queue.add(TRADE_EXECUTED_JOB, VALID_NOTIFICATION, {
-      ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }),
-      jobId: id,
-    });
-    const job = await waitForFinished(harness.queue, id);
-    expect(await job.getState()).toBe("completed");
-    expect(harness.twilio.messages).toHaveLength(1);
-    expect(harness.resend.emails).toHaveLength(1);
-
-    const own = seen.filter((command) => !BULLMQ_KINDS.has(command.split(" ")[1] ?? ""));
-    // The first call of each script on a connection is an EVAL (which loads it), later ones EVALSHA.
-    expect(own.map((command) => command.replace(/^evalsha /, "eval "))).toEqual([
+    expect(await ownCommandsOfOneNotification()).toEqual([
       "eval suppressions", // suppressions, both providers' slots, the SMS call's record and look-alike set
       "eval provider-id", // the SMS's provider id claimed, the look-alike set left
       "eval delivery", // the delivery record
@@ -79,17 +87,7 @@ describe("Redis commands of one email + SMS notification", () => {
 
   it("with batches on (the default), adds one for the lone email: its slot, booked with its pointer", async () => {
     await watchedHarness({ maxSize: 100, windowMs: 5 });
-    const id = crypto.randomUUID();
-    await harness.queue.add(TRADE_EXECUTED_JOB, VALID_NOTIFICATION, {
-      ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }),
-      jobId: id,
-    });
-    const job = await waitForFinished(harness.queue, id);
-    expect(await job.getState()).toBe("completed");
-    expect(harness.resend.emails).toHaveLength(1);
-
-    const own = seen.filter((command) => !BULLMQ_KINDS.has(command.split(" ")[1] ?? ""));
-    expect(own.map((command) => command.replace(/^evalsha /, "eval "))).toEqual([
+    expect(await ownCommandsOfOneNotification()).toEqual([
       "eval suppressions", // suppressions, the SMS's slot, its call's record and look-alike set
       "eval provider", // the batcher: the email's slot, and its pointer "sent alone", in one script
       "eval provider-id",

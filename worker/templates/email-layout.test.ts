@@ -1,7 +1,6 @@
 import { readFileSync } from "node:fs";
-import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
-import { BUNDLES } from "../../scripts/bundle.js";
+import { bundleMetafile } from "../../scripts/bundle.js";
 import { EMAIL_LAYOUTS_FILE, generateEmailLayouts } from "../../scripts/generate-email-layouts.js";
 import { type Brand, textColorOn } from "./brand.js";
 import { createEmailLayout, type EmailParts } from "./email-layout.js";
@@ -96,17 +95,7 @@ describe("the email layout", () => {
   );
 
   it("is never bundled with MJML: neither process imports it", async () => {
-    const { metafile } = await build({
-      entryPoints: Object.values(BUNDLES),
-      bundle: true,
-      write: false,
-      metafile: true,
-      outdir: "dist",
-      format: "esm",
-      platform: "node",
-      packages: "external",
-      logLevel: "silent",
-    });
+    const metafile = await bundleMetafile();
     const packages = Object.values(metafile.outputs).flatMap((output) =>
       output.imports.filter((imported) => imported.external).map((imported) => imported.path),
     );
