@@ -12,7 +12,7 @@ import {
   TEST_API_KEY,
   VALID_NOTIFICATION,
 } from "./gateway-fixture.js";
-import { type ServiceProcess, startService } from "./support/processes.js";
+import { type ServiceProcess, startService, waitForGatewayReady } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
 /*
@@ -64,7 +64,7 @@ describe("delivery status and suppression through real gateway and worker proces
       ...providerEnv(resend, twilio),
       EVENTS_RETRY_SCHEDULE_MS: "100,200,400",
     });
-    await gateway.waitForLine(/gateway listening/);
+    await waitForGatewayReady(gateway, port);
     await worker.waitForLine(/worker ready/);
   });
 

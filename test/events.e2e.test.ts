@@ -12,7 +12,7 @@ import {
   VALID_NOTIFICATION,
 } from "./gateway-fixture.js";
 import { startRedisCluster } from "./redis-cluster.js";
-import { startService } from "./support/processes.js";
+import { startService, waitForGatewayReady } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
 /** A gateway and a worker with events on, pointed at a fake backend, with a short schedule. */
@@ -38,7 +38,7 @@ async function startPipeline(backend: FakeEventsBackend, redis: Record<string, s
     ...providerEnv(resend, twilio),
     EVENTS_RETRY_SCHEDULE_MS: "100,200,400,800,1600,3200",
   });
-  await gateway.waitForLine(/gateway listening/);
+  await waitForGatewayReady(gateway, port);
   await worker.waitForLine(/worker ready/);
   return {
     resend,

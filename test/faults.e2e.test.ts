@@ -10,7 +10,7 @@ import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { createTestQueue, eventually, redisUrl } from "./fixtures.js";
 import { postNotification, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
-import { type ServiceProcess, startService } from "./support/processes.js";
+import { type ServiceProcess, startService, waitForGatewayReady } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -68,7 +68,7 @@ describe("faults, with real gateway, worker and redis-server processes", () => {
       EMAIL_RATE_LIMIT_PER_SECOND: "0",
       SMS_RATE_LIMIT_PER_SECOND: "0",
     });
-    await gateway.waitForLine(/gateway listening/);
+    await waitForGatewayReady(gateway, port);
 
     const accepted: string[] = [];
     const statuses = new Set<number>();
@@ -293,7 +293,7 @@ describe("faults, with real gateway, worker and redis-server processes", () => {
       RATE_LIMIT_PER_SECOND: "1000",
       EMAIL_RATE_LIMIT_PER_SECOND: "0",
     });
-    await gateway.waitForLine(/gateway listening/);
+    await waitForGatewayReady(gateway, port);
     const send = async (order: string) => {
       const response = await postNotification(base, { ...EMAIL_ONLY, order });
       expect(response.status).toBe(202);

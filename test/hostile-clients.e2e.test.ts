@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../scripts/redis-server.js";
 import { redisUrl } from "./fixtures.js";
 import { TEST_API_KEY } from "./gateway-fixture.js";
-import { type ServiceProcess, startService } from "./support/processes.js";
+import { type ServiceProcess, startService, waitForGatewayReady } from "./support/processes.js";
 
 /** Sends `head`, then the body a byte at a time, and reports when and how the server answered. */
 function trickle(port: number, head: string, bodyBytes: number, everyMs: number) {
@@ -50,7 +50,7 @@ describe("hostile clients against the gateway process", () => {
       API_KEYS: TEST_API_KEY,
       REQUEST_TIMEOUT_MS: "1500",
     });
-    await gateway.waitForLine(/gateway listening/);
+    await waitForGatewayReady(gateway, port);
   });
   afterAll(async () => {
     await gateway?.stop();

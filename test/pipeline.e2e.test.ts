@@ -5,7 +5,7 @@ import { startFakeResend } from "./fakes/resend.js";
 import { startFakeTwilio } from "./fakes/twilio.js";
 import { eventually, redisUrl } from "./fixtures.js";
 import { postNotification, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
-import { startService } from "./support/processes.js";
+import { startService, waitForGatewayReady } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
 /** A gateway and a worker on a private queue prefix, with fake providers. */
@@ -24,7 +24,7 @@ async function startPipeline() {
     API_KEYS: `other-key-0123456789abcdef,${TEST_API_KEY}`,
   });
   const worker = startService("worker", { ...shared, ...providerEnv(resend, twilio) });
-  await gateway.waitForLine(/gateway listening/);
+  await waitForGatewayReady(gateway, port);
   await worker.waitForLine(/worker ready/);
   return {
     resend,

@@ -9,7 +9,7 @@ import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { eventually, redisUrl } from "./fixtures.js";
 import { postNotification, TEST_API_KEY } from "./gateway-fixture.js";
-import { type ServiceProcess, startNodeProcess } from "./support/processes.js";
+import { type ServiceProcess, startNodeProcess, waitForGatewayReady } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
 /**
@@ -83,7 +83,7 @@ describe("the production bundle", () => {
     });
     const worker = startNodeProcess("worker", [join(dir, "dist/worker.mjs")], env);
     processes.push(gateway, worker);
-    await gateway.waitForLine(/gateway listening/);
+    await waitForGatewayReady(gateway, port);
     await worker.waitForLine(/worker ready/);
 
     const baseUrl = `http://127.0.0.1:${port}`;

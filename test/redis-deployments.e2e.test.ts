@@ -7,7 +7,7 @@ import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { eventually } from "./fixtures.js";
 import { postNotification, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { startRedisCluster } from "./redis-cluster.js";
-import { type ServiceProcess, startService } from "./support/processes.js";
+import { type ServiceProcess, startService, waitForGatewayReady } from "./support/processes.js";
 import { makeTlsCertificates } from "./tls-certificates.js";
 import { providerEnv } from "./worker-fixture.js";
 
@@ -55,7 +55,7 @@ describe("Redis as deployed", () => {
       await Promise.all([gateway.stop(), worker.stop()]);
       await Promise.all([resend.close(), twilio.close()]);
     });
-    await gateway.waitForLine(/gateway listening/);
+    await waitForGatewayReady(gateway, port);
     await worker.waitForLine(/worker ready/);
     return { resend, twilio, gateway, worker, baseUrl: `http://127.0.0.1:${port}` };
   }

@@ -6,7 +6,7 @@ import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { eventually, redisUrl } from "./fixtures.js";
 import { postNotification, TEST_API_KEY, VALID_NOTIFICATION } from "./gateway-fixture.js";
 import { type OtlpCollector, startOtlpCollector } from "./support/otlp-collector.js";
-import { type ServiceProcess, startService } from "./support/processes.js";
+import { type ServiceProcess, startService, waitForGatewayReady } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
 // Real processes with tracing on: the gateway exports OTLP/JSON, the worker OTLP/protobuf.
@@ -40,7 +40,7 @@ describe("tracing in the gateway and worker processes", () => {
       ...providerEnv(resend, twilio),
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
     });
-    await gateway.waitForLine(/gateway listening/);
+    await waitForGatewayReady(gateway, port);
     await worker.waitForLine(/worker ready/);
     baseUrl = `http://127.0.0.1:${port}`;
   });

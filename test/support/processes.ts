@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { eventually } from "./wait.js";
+import { eventually, waitForHttpOk } from "./wait.js";
 
 const ENTRIES = {
   gateway: "gateway/server.ts",
@@ -103,4 +103,24 @@ export function startNodeProcess(
       return Math.round((kib / 1024) * 10) / 10;
     },
   };
+}
+
+/**
+ * Waits until a gateway process listens and its Redis connection is ready (`/readyz` answers 200),
+ * as a platform's readiness check does before it sends traffic: a request in between is answered
+ * 503 (commands are not queued while Redis is unreachable), which a test must not mistake for a
+ * failure of the code under test.
+ */
+export async function waitForGatewayReady(gateway: ServiceProcess, port: number): Promise<void> {
+  await gateway.waitForLine(/gateway listening/);
+  let exited = false;
+  void gateway.exited.then(() => {
+    exited = true;
+  });
+  await waitForHttpOk(`http://127.0.0.1:${port}/readyz`, {
+    timeout: 45_000,
+    stillRunning: () => {
+      if (exited) throw new Error(`the gateway exited:\n${gateway.lines.join("\n")}`);
+    },
+  });
 }
