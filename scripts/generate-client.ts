@@ -4,9 +4,7 @@
  * which client/notifications-client.ts is built on. Run it after changing a route's schemas;
  * client/openapi-drift.test.ts fails until the committed files match the routes again.
  */
-import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Queue } from "bullmq";
@@ -15,6 +13,7 @@ import { createApp } from "../gateway/app.js";
 import { OPENAPI_PATH } from "../gateway/routes/api-docs.js";
 import { createLogger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
+import { biomeFormat } from "./biome-format.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -47,16 +46,6 @@ export async function servedOpenApiDocument(): Promise<OpenAPI3> {
   const response = await app.request(OPENAPI_PATH);
   if (!response.ok) throw new Error(`GET ${OPENAPI_PATH} answered ${response.status}`);
   return (await response.json()) as OpenAPI3;
-}
-
-/** Formats a file's text as `biome check` expects it (the repository's biome.json applies). */
-function biomeFormat(path: string, text: string): string {
-  const biome = createRequire(import.meta.url).resolve("@biomejs/biome/bin/biome");
-  return execFileSync(process.execPath, [biome, "format", `--stdin-file-path=${path}`], {
-    cwd: ROOT,
-    input: text,
-    encoding: "utf8",
-  });
 }
 
 /** Both generated files' contents, keyed by their path relative to the repository's root. */

@@ -5,12 +5,11 @@
  * and per message. Run it after changing the layout; worker/templates/email-layout.test.ts fails
  * until the committed file matches the source again.
  */
-import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { compileLayoutTemplates } from "../worker/templates/email-layout-source.js";
+import { biomeFormat } from "./biome-format.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -25,16 +24,6 @@ const HEADER = `/**
  * loads MJML.
  */
 `;
-
-/** Formats a file's text as `biome check` expects it (the repository's biome.json applies). */
-function biomeFormat(path: string, text: string): string {
-  const biome = createRequire(import.meta.url).resolve("@biomejs/biome/bin/biome");
-  return execFileSync(process.execPath, [biome, "format", `--stdin-file-path=${path}`], {
-    cwd: ROOT,
-    input: text,
-    encoding: "utf8",
-  });
-}
 
 /** The generated file's contents. */
 export async function generateEmailLayouts(): Promise<string> {
