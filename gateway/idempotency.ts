@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { RedisConnection } from "../lib/redis.js";
+import { redisScript } from "../lib/redis-script.js";
 
 /** How long an `Idempotency-Key` is remembered after its notification was accepted. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -48,12 +49,12 @@ export function notificationIdFor(scope: string, key: string): string {
  * or {0, nil} when it expired in between. Both keys share the queue's prefix, hence its hash
  * slot on a cluster (BullMQ's requirement).
  */
-const CLAIM = `
+const CLAIM = redisScript(`
 if redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2], "NX") then
   return {1, redis.call("EXISTS", KEYS[2])}
 end
 return {0, redis.call("GET", KEYS[1])}
-`;
+`);
 
 /** Remembers idempotency keys in RedisConnection, scoped per API key so callers cannot collide. */
 export function createIdempotencyStore(redis: RedisConnection, keyPrefix: string) {
@@ -69,13 +70,10 @@ export function createIdempotencyStore(redis: RedisConnection, keyPrefix: string
       id: string,
     ): Promise<IdempotencyClaim> {
       const stored: Stored = { fingerprint, id, state: "pending" };
-      const [claimed, found] = (await redis.eval(
-        CLAIM,
-        2,
-        redisKey(scope, key),
-        `${keyPrefix}:${id}`,
-        JSON.stringify(stored),
-        PENDING_TTL_SECONDS,
+      const [claimed, found] = (await CLAIM(
+        redis,
+        [redisKey(scope, key), `${keyPrefix}:${id}`],
+        [JSON.stringify(stored), PENDING_TTL_SECONDS],
       )) as [number, number | string | null];
       if (claimed === 1) return { kind: "new", jobExists: found === 1 };
       // Expired between the SET and the GET: the earlier request is gone, claim again.
