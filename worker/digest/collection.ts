@@ -15,11 +15,12 @@
 import { createHash } from "node:crypto";
 import type { Channel } from "../../contract/channels.js";
 import type { RedisConnection } from "../../lib/redis.js";
+import { redisScript } from "../../lib/redis-script.js";
 import type { DigestTiming } from "./policy.js";
 import type { CollectedFill, FillTotals } from "./totals.js";
 
 /** Records a fill once; answers { seq, added (1/0), closedBy ('' while open), due (epoch ms) }. */
-const RECORD_FILL = `
+const RECORD_FILL = redisScript(`
 local rcall = redis.call
 local group = KEYS[1]
 local seenKey = group .. ':seen'
@@ -47,14 +48,14 @@ elseif rcall('HEXISTS', group, 'finalAt') == 1 then
 end
 rcall('HSET', meta, 'due', due)
 for _, key in ipairs({group, seenKey, meta, meta .. ':fills'}) do rcall('PEXPIRE', key, ttl) end
-return {seq, 1, '', due}`;
+return {seq, 1, '', due}`);
 
 /**
  * Closes collection ARGV[1] for digest job ARGV[2] (again, after a crash: the same answer) and
  * opens the next. Answers {'missing'}, {'stray', closedBy} for a job that did not close it, or
  * {'closed', payload, totals or '', fills as HGETALL}.
  */
-const CLOSE_COLLECTION = `
+const CLOSE_COLLECTION = redisScript(`
 local rcall = redis.call
 local group = KEYS[1]
 local seq, jobId = tonumber(ARGV[1]), ARGV[2]
@@ -67,7 +68,7 @@ if not closedBy then
   if tonumber(rcall('HGET', group, 'seq') or '1') <= seq then rcall('HSET', group, 'seq', seq + 1) end
 end
 if closedBy ~= jobId then return {'stray', closedBy} end
-return {'closed', rcall('HGET', meta, 'payload'), rcall('HGET', meta, 'totals') or '', rcall('HGETALL', meta .. ':fills')}`;
+return {'closed', rcall('HGET', meta, 'payload'), rcall('HGET', meta, 'totals') or '', rcall('HGETALL', meta .. ':fills')}`);
 
 /** A fill to record. */
 export interface FillRecord {
@@ -123,26 +124,27 @@ export function createDigestCollections(options: {
   return {
     async record(fill: FillRecord, now = Date.now()): Promise<RecordedFill> {
       const group = groupOf(fill.channel, fill.order, fill.recipient);
-      const [seq, added, closedBy, due] = (await redis.eval(
-        RECORD_FILL,
-        1,
-        group,
-        fill.fillId,
-        JSON.stringify(fill.figures),
-        JSON.stringify(fill.payload),
-        now,
-        fill.timing.windowMs,
-        fill.timing.maxWaitMs,
-        options.maxFills,
-        fill.final ? "1" : "0",
-        options.finalDelayMs,
-        options.ttlMs,
+      const [seq, added, closedBy, due] = (await RECORD_FILL(
+        redis,
+        [group],
+        [
+          fill.fillId,
+          JSON.stringify(fill.figures),
+          JSON.stringify(fill.payload),
+          now,
+          fill.timing.windowMs,
+          fill.timing.maxWaitMs,
+          options.maxFills,
+          fill.final ? "1" : "0",
+          options.finalDelayMs,
+          options.ttlMs,
+        ],
       )) as [number, number, string, number];
       return { group, seq, added: added === 1, due, ...(closedBy ? { closedBy } : {}) };
     },
 
     async close(group: string, seq: number, jobId: string): Promise<ClosedCollection> {
-      const answer = (await redis.eval(CLOSE_COLLECTION, 1, group, seq, jobId)) as [
+      const answer = (await CLOSE_COLLECTION(redis, [group], [seq, jobId])) as [
         string,
         ...unknown[],
       ];
