@@ -237,10 +237,21 @@ const DAY_SECONDS = 24 * 60 * 60;
  */
 export function notificationJobOptions(settings: NotificationJobSettings): JobsOptions {
   return {
-    attempts: settings.attempts,
-    backoff: { type: "exponential", delay: settings.backoffDelayMs },
+    ...notificationRetryOptions(settings),
     removeOnComplete: { age: DAY_SECONDS, count: 10_000 },
     removeOnFail: { age: 7 * DAY_SECONDS, count: 50_000 },
+  };
+}
+
+/**
+ * The retry half of `notificationJobOptions`: what the gateway writes into each job. Retention
+ * is the worker's (its `removeOnComplete`/`removeOnFail` apply to every job that sets none), so
+ * the gateway's jobs do not carry it: a smaller job to pack and store at every request.
+ */
+export function notificationRetryOptions(settings: NotificationJobSettings): JobsOptions {
+  return {
+    attempts: settings.attempts,
+    backoff: { type: "exponential", delay: settings.backoffDelayMs },
   };
 }
 

@@ -3,7 +3,7 @@ import {
   type NotificationJobSettings,
   type NotificationPayload,
   type NotificationRequest,
-  notificationJobOptions,
+  notificationRetryOptions,
   priorityOptions,
 } from "../contract/notification-job.js";
 
@@ -29,7 +29,8 @@ export function visibleTo(job: { data: unknown }, viewer: { id: string; admin: b
 
 /**
  * Turns a validated request into a BullMQ job: the payload is the job's data (what the worker
- * and existing producers share); priority and sendAt become BullMQ's priority and delay.
+ * and existing producers share); priority and sendAt become BullMQ's priority and delay. The
+ * job carries its retries; how long it is kept once finished is the worker's setting.
  */
 export function jobFromRequest(
   request: NotificationRequest,
@@ -45,7 +46,7 @@ export function jobFromRequest(
     name: data.type,
     data,
     opts: {
-      ...notificationJobOptions(settings),
+      ...notificationRetryOptions(settings),
       jobId: id,
       ...priorityOptions(priority),
       ...(delay > 0 ? { delay } : {}),

@@ -66,6 +66,9 @@ describe("POST /notifications", () => {
       type: "exponential",
       delay: DEFAULT_JOB_SETTINGS.backoffDelayMs,
     });
+    // Kept once finished by the worker's retention (worker/job-retention.test.ts).
+    expect(job?.opts.removeOnComplete).toBeUndefined();
+    expect(job?.opts.removeOnFail).toBeUndefined();
     expect(await job?.getState()).toBe("waiting");
     expect(await gateway.jobCount()).toBe(1);
   });
