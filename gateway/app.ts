@@ -12,8 +12,7 @@ import { requireApiKey } from "./auth.js";
 import { DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE } from "./env.js";
 import { ApiError, createErrorHandler, formatZodError, notFoundHandler } from "./errors.js";
 import { createGatewayMetrics } from "./metrics.js";
-import { requestTelemetry } from "./middleware/request-telemetry.js";
-import { responseHeaders } from "./middleware/response-headers.js";
+import { everyRequest } from "./middleware/every-request.js";
 import { registerAdminDashboard } from "./routes/admin-dashboard.js";
 import { registerAdminPreviews } from "./routes/admin-previews.js";
 import { registerApiDocs } from "./routes/api-docs.js";
@@ -58,10 +57,9 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   });
   // A server span per request and a `traceparent` response header, only while tracing is on.
   if (deps.requestTracing) app.use(...deps.requestTracing);
-  // A request id and the security headers on every response; no CORS middleware, so browsers on
-  // other origins are refused.
-  app.use(responseHeaders());
-  app.use(requestTelemetry({ logger: deps.logger, registry: metrics.registry }));
+  // A request id and the security headers on every response, a log line and metrics for each;
+  // no CORS middleware, so browsers on other origins are refused.
+  app.use(everyRequest({ logger: deps.logger, registry: metrics.registry }));
   app.onError(createErrorHandler(deps.logger));
   app.notFound(notFoundHandler);
 

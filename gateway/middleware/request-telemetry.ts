@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { Logger } from "../../lib/logger.js";
 
@@ -9,7 +9,8 @@ const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 
 /**
  * What a finished request leaves behind: one log line (request id, method, matched route,
  * status, duration) and the two Prometheus series `http_request_duration_seconds` and
- * `http_requests_total` by method, route, status and ok.
+ * `http_requests_total` by method, route, status and ok. Returns the recorder everyRequest
+ * calls once the request is answered.
  *
  * One clock for both, and each label combination's series looked up once and kept (a handful:
  * routes times statuses): prom-client would otherwise hash a fresh label object per request and
@@ -19,7 +20,7 @@ const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 
 export function requestTelemetry(options: {
   logger: Logger;
   registry: Registry;
-}): MiddlewareHandler<{ Variables: { requestId: string } }> {
+}): (c: Context, requestId: string, startedMs: number) => void {
   const duration = new Histogram({
     name: "http_request_duration_seconds",
     help: "Duration of HTTP requests in seconds",
@@ -54,27 +55,22 @@ export function requestTelemetry(options: {
     return found;
   }
 
-  return async (c, next) => {
-    const started = performance.now();
-    try {
-      await next();
-    } finally {
-      const seconds = (performance.now() - started) / 1000;
-      const { method, routePath } = c.req;
-      const { status } = c.res;
-      const observed = seriesOf(method, routePath, status);
-      observed.duration.observe(seconds);
-      observed.total.inc();
-      options.logger.info(
-        {
-          requestId: c.get("requestId"),
-          method,
-          route: routePath,
-          status,
-          durationMs: Math.round(seconds * 100_000) / 100,
-        },
-        "request",
-      );
-    }
+  return (c, requestId, startedMs) => {
+    const seconds = (performance.now() - startedMs) / 1000;
+    const { method, routePath } = c.req;
+    const { status } = c.res;
+    const observed = seriesOf(method, routePath, status);
+    observed.duration.observe(seconds);
+    observed.total.inc();
+    options.logger.info(
+      {
+        requestId,
+        method,
+        route: routePath,
+        status,
+        durationMs: Math.round(seconds * 100_000) / 100,
+      },
+      "request",
+    );
   };
 }
