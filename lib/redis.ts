@@ -25,10 +25,9 @@ export function createProducerConnection(
     maxRetriesPerRequest: 1,
     commandTimeout: options.commandTimeoutMs ?? 1000,
     connectTimeout: 5000,
-    // No auto-pipelining: it writes the commands of one tick together, but a request then waits
-    // for every reply of its batch, and the gateway sat idle a sixth of the time under load.
-    // Measured under wrk, two gateways side by side: 1.1-1.5x the 2xx requests/s without it.
-    enableAutoPipelining: false,
+    // Commands issued in the same tick (concurrent requests' adds) go out in one write:
+    // fewer syscalls under load, the same single command each when idle.
+    enableAutoPipelining: true,
   });
 }
 
