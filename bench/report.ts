@@ -236,24 +236,32 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   HTTP server, the load generator and Redis share the cores, a ceiling outside the project's code,
   which the target takes as its base. The distance from the bare route (${bare} req/s) to the gateway
   (${gateway} req/s) is the gateway's own work, inside the code. Profiles of the built gateway and
-  of the bare route under the same wrk load (\`node --cpu-prof\`, 8 s, 32 connections, per-key limit
-  off, both with the production V8 options; taken separately, on this machine and this build), in
-  microseconds of samples per request, gateway against bare route: about 278 against 193 in all;
-  garbage collection 31 against 5 (the gateway allocates more per request: its middleware chain's
-  promises and closures, ioredis' command timers and auto-pipelining, BullMQ's larger job, Node's
-  header entries for the 12 security headers); hono 20 against 6 (five middlewares and the router
-  over some forty routes against one handler); zod 14 against 3 (the contract's schema: decimals,
-  printable ids, the recipient and schedule checks, against six plain fields); @hono/node-server 12
-  against 4 and Node's outgoing headers 8 against 1 (the security headers and the request id on
-  every response). An allocation profile (the inspector's sampling heap profiler, collected
-  objects included) puts 13 % of the gateway's allocations in those headers, 14 % in ioredis,
-  12 % in hono, 10 % in BullMQ. Already removed, because a profile showed them avoidable: undici
-  \`Headers\` objects (the headers now go onto Node's response once), @hono/zod-openapi's generated
-  validators (an asynchronous parse, a copy of every request header) for the hot route, the
-  SHA-256 of a known key, prom-client's label hashing, a log line's deep copy for redaction, an
-  ICU formatter built per request naming a time zone (about 90 µs each), and for idempotency keys
-  one Redis round trip (the claim and the kept-job check are one script). What is left is spread
-  over the features themselves: reaching 0.9 would mean giving one of them up on the hot path.
+  of the bare route under the same wrk load (\`node --cpu-prof\`, 10 s, 32 connections, per-key
+  limit off, both with the production V8 options; taken separately, on this machine and this
+  build), in microseconds of samples per request, gateway against bare route: about 320 against 220
+  of work (idle excluded). The gateway's extra is spread thin: garbage collection 37 against 6
+  (ioredis' auto-pipelining keeps a tick's commands and their requests alive until the whole batch
+  is answered, so they outlive a young-generation collection and are promoted), ioredis and BullMQ
+  52 against 38 (the same single EVALSHA per request, but a job that carries the contract's fields,
+  its retries and its submitter, and ioredis' command-timeout timer, which turns a hung Redis into a
+  503 within a second), zod 13 against 3 (the contract's schema: decimals, printable ids, the
+  recipient and schedule checks, against six plain fields), hono and @hono/node-server 26
+  against 12, Node's outgoing headers 6 against 2 (the 12 security headers and
+  the request id on every response), the gateway's own modules about 15 (authentication, the
+  request id, the job, the metrics). The bare route, without auto-pipelining, pays instead a socket
+  write per command (about 60 µs per request here, against 4 for the gateway's batched writes).
+  Tried in this round and reverted: auto-pipelining off. Collection fell to 12 µs and idle time from
+  71 to 20 µs per request, but each command became its own write (+50 µs), Redis' own CPU per
+  request rose from about 70 to 120 µs, and a full run measured 0.64 against this 0.63: no gain for
+  the gateway, a loss for Redis, the resource every replica shares. Removed since the last report:
+  the retention options in every job (the worker's own apply: a smaller job to pack and store),
+  hono's router walking its tree on every request (a fixed path's match is kept:
+  \`gateway/static-path-router.ts\`), one middleware layer (the request id, the headers and the
+  telemetry are one: \`gateway/middleware/every-request.ts\`). Removed before: undici
+  \`Headers\` objects, @hono/zod-openapi's generated validators for the hot route, the SHA-256 of a
+  known key, prom-client's label hashing, a log line's deep copy for redaction, an ICU formatter
+  per request naming a time zone, and for idempotency keys one Redis round trip. What is left is
+  the features themselves: reaching 0.9 would mean giving one of them up on the hot path.
   With the per-key limit on and idempotency keys in use (${limited} req/s), every request adds two
   Redis round trips in series: rate-limiter-flexible's counter and the idempotency claim (its
   confirmation follows the add).
