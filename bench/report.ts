@@ -238,24 +238,25 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   (${gateway} req/s) is the gateway's own work, inside the code. Profiles of the built gateway and
   of the bare route under the same wrk load (\`node --cpu-prof\`, 10 s, 32 connections, per-key
   limit off, both with the production V8 options; taken separately, on this machine and this
-  build), in microseconds of samples per request, gateway against bare route: about 320 against 220
-  of work (idle excluded). The gateway's extra is spread thin: garbage collection 37 against 6
-  (ioredis' auto-pipelining keeps a tick's commands and their requests alive until the whole batch
-  is answered, so they outlive a young-generation collection and are promoted), ioredis and BullMQ
-  52 against 38 (the same single EVALSHA per request, but a job that carries the contract's fields,
-  its retries and its submitter, and ioredis' command-timeout timer, which turns a hung Redis into a
-  503 within a second), zod 13 against 3 (the contract's schema: decimals, printable ids, the
-  recipient and schedule checks, against six plain fields), hono and @hono/node-server 26
-  against 12, Node's outgoing headers 6 against 2 (the 12 security headers and
-  the request id on every response), the gateway's own modules about 15 (authentication, the
-  request id, the job, the metrics). The bare route, without auto-pipelining, pays instead a socket
-  write per command (about 60 µs per request here, against 4 for the gateway's batched writes).
-  Tried in this round and reverted: auto-pipelining off. Collection fell to 12 µs and idle time from
-  71 to 20 µs per request, but each command became its own write (+50 µs), Redis' own CPU per
-  request rose from about 70 to 120 µs, and a full run measured 0.64 against this 0.63: no gain for
-  the gateway, a loss for Redis, the resource every replica shares. Removed since the last report:
-  the retention options in every job (the worker's own apply: a smaller job to pack and store),
-  hono's router walking its tree on every request (a fixed path's match is kept:
+  build, with auto-pipelining still on), in microseconds of samples per request, gateway against
+  bare route: about 320 against 220 of work (idle excluded). The gateway's extra was spread thin:
+  garbage collection 37 against 6, ioredis and BullMQ 52 against 38 (the same single EVALSHA per
+  request, but a job that carries the contract's fields, its retries and its submitter, and
+  ioredis' command-timeout timer, which turns a hung Redis into a 503 within a second), zod 13
+  against 3 (the contract's schema: decimals, printable ids, the recipient and schedule checks,
+  against six plain fields), hono and @hono/node-server 26 against 12, Node's outgoing headers 6
+  against 2 (the 12 security headers and the request id on every response), the gateway's own
+  modules about 15 (authentication, the request id, the job, the metrics). The collection came from
+  ioredis' auto-pipelining: it sends a batch only once the previous one is answered and builds a
+  Pipeline per batch that copies every script BullMQ defines on the connection, so requests lived
+  long enough to be promoted to the old generation. Turned off, collection fell to 12 µs, but each
+  command became its own socket write (+50 µs a request, what the bare route pays) and Redis' own
+  CPU per request rose from about 70 to 120 µs (a full run then measured 0.64: no gain). In its
+  place the connection now writes a loop turn's commands at once (\`lib/redis.ts\`,
+  \`writeOncePerLoopTurn\`): in runs alternating the two builds, about 10 % less gateway CPU per
+  request than auto-pipelining, the same Redis CPU. Also removed since the last report: the
+  retention options in every job (the worker's own apply: a smaller job to pack and store), hono's
+  router walking its tree on every request (a fixed path's match is kept:
   \`gateway/static-path-router.ts\`), one middleware layer (the request id, the headers and the
   telemetry are one: \`gateway/middleware/every-request.ts\`). Removed before: undici
   \`Headers\` objects, @hono/zod-openapi's generated validators for the hot route, the SHA-256 of a
