@@ -43,7 +43,7 @@ export function createProducerConnection(
  * Measured here against it: about 10 % less CPU per request, the same Redis CPU, a lower p99.
  * Only for a single Redis: a Cluster's node connections are ioredis' own.
  */
-export function writeOncePerLoopTurn(redis: Redis): void {
+function writeOncePerLoopTurn(redis: Redis): void {
   redis.on("connect", () => {
     const socket = redis.stream;
     const write = socket.write;
