@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { RedisConnection } from "../lib/redis.js";
 import { redisScript } from "../lib/redis-script.js";
+import { decodeBatchRecord, encodeBatchRecord } from "./batch-record.js";
 import type {
   BatchItem,
   ChannelAdapter,
@@ -68,7 +69,8 @@ return booked`);
  * jobs wait for this batch or one in flight.
  *
  * Exactly once: before a batch is sent, its composition and its idempotency key are written to
- * Redis (one pipeline: the batch, and a pointer from each member's notification key to it). A
+ * Redis (one pipeline: the batch, compressed (batch-record.ts), and a pointer from each member's
+ * notification key to it). A
  * member that is tried again (a crash, a timeout, an unanswered call) finds the pointer and
  * re-sends the same batch under the same key, which the provider answers with the first call's
  * ids; members of one batch tried again together share that one call. A member sent alone goes
@@ -221,8 +223,9 @@ export function createChannelBatcher(options: {
     // The composition first: a member tried again after a crash re-sends exactly this batch.
     // The first member's "alone" pointer is settled first, so this write is the one that stays.
     await batch.firstMarkedAlone;
+    const record = encodeBatchRecord(items);
     const write = options.redis.multi();
-    write.set(recordKey(batchId), JSON.stringify(items), "EX", BATCH_RECORD_TTL_SECONDS);
+    write.set(recordKey(batchId), record, "EX", BATCH_RECORD_TTL_SECONDS);
     members.forEach(({ request }, index) => {
       const pointer = `${batchId}:${index}`;
       write.set(memberKey(request.notificationKey), pointer, "EX", BATCH_RECORD_TTL_SECONDS);
@@ -239,7 +242,7 @@ export function createChannelBatcher(options: {
 
   async function sendReplay(batchId: string, members: Array<Pending & { index: number }>) {
     try {
-      const recorded = await options.redis.get(recordKey(batchId));
+      const recorded = await options.redis.getBuffer(recordKey(batchId));
       if (!recorded) {
         // Past the provider's idempotency window too: each member is sent alone, under its own key.
         for (const member of members) await sendAlone(member);
@@ -247,7 +250,7 @@ export function createChannelBatcher(options: {
       }
       const wait = await gateOrWait();
       if (wait) return settleAll(members, { wait });
-      const items = JSON.parse(recorded) as BatchItem[];
+      const items = decodeBatchRecord(recorded);
       const outcomes = await adapter.sendBatch(items, batchId).catch((error) => {
         const failed = asChannelError(error);
         return items.map(() => failed);
