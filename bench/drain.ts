@@ -7,6 +7,7 @@ import { startFakeTwilio } from "../test/fakes/twilio.js";
 import { type Fakes, startWorker } from "./delivery.js";
 import { NOTIFICATION } from "./intake.js";
 import { startCommandCounter } from "./redis-commands.js";
+import { redisMemoryPer } from "./redis-memory.js";
 import { type BuiltProcess, median, round, sleep, startRedis } from "./support.js";
 
 /** Resend's default team limit, enforced by the fake and respected by the worker. */
@@ -88,6 +89,8 @@ export async function drainOnce(options: {
   count: number;
   kill: boolean;
   countCommands?: boolean;
+  /** Redis memory per email by kind of key, read once the drain is over. */
+  measureMemory?: boolean;
   /** Worker settings on top of DRAIN_WORKER_ENV. */
   env?: Record<string, string>;
   /** No limit at the fake or in the worker: what one worker itself can send. */
@@ -145,6 +148,9 @@ export async function drainOnce(options: {
     const accepted = fakes.resend.calls.filter((call) => call.status === 200);
     const keys = accepted.map((call) => call.idempotencyKey ?? "");
     const batchSizes = accepted.map((call) => call.batchSize ?? 1);
+    const memory = options.measureMemory
+      ? await redisMemoryPer(redis.url, options.count)
+      : undefined;
     return {
       notifications: options.count,
       /** False when the deadline came first: `lost` then counts those not sent by then. */
@@ -163,6 +169,7 @@ export async function drainOnce(options: {
       ...(killedAfter === undefined ? {} : { killedAfterEmails: killedAfter }),
       ...(counter ? { redisCommandsPerEmail: round(commands / options.count, 1) } : {}),
       ...(counter ? { redisCommandsByName: { ...counter.byCommand } } : {}),
+      ...(memory ? { redisBytesPerEmail: memory } : {}),
     };
   } finally {
     counter?.stop();
@@ -209,7 +216,7 @@ export async function measureUnbatchedRate(seconds: number) {
 /** The drain, without and with a worker killed half-way, and the unbatched rate beside them. */
 export async function measureDrain(options: { notifications: number; baselineSeconds: number }) {
   const count = options.notifications;
-  const steady = await drainOnce({ count, kill: false, countCommands: true });
+  const steady = await drainOnce({ count, kill: false, countCommands: true, measureMemory: true });
   const killed = await drainOnce({ count, kill: true });
   const unbatched = await measureUnbatchedRate(options.baselineSeconds);
   // The worker's own ceiling, no provider limit anywhere: the first thing to scale past Resend's.

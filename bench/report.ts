@@ -180,7 +180,9 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   email and starts a second one at once, both with ${env(drain.killRunEnv)} so that the jobs the
   dead worker held are taken over in seconds. One email per request: \`EMAIL_BATCH_SIZE=1\`, same
   worker, emails accepted within a fixed time from spawn. The worker's own ceiling: the same drain
-  with no limit at the fake or in the worker.
+  with no limit at the fake or in the worker. Redis bytes per email: once the first drain is over,
+  \`MEMORY USAGE\` (every element counted) of every key, by what keeps it (the job, a day; the
+  delivery record, 30 days; a batch's composition and pointers, a day; the rest), over the emails.
 - **Pickup**: one notification every 20 ms; time from the \`202\` arriving at the client to the fake
   Resend receiving the email, both clocks in the bench process; the worker runs with its defaults,
   so a lone email waits \`EMAIL_BATCH_WINDOW_MS\` for company before it goes alone, and its

@@ -24,6 +24,7 @@ import {
   intakeTargets,
   readPreviousIntake,
 } from "./intake-rows.js";
+import type { RedisMemory } from "./redis-memory.js";
 import { type Target, writePartialReport, writeReport } from "./report.js";
 import { median, startRedis } from "./support.js";
 
@@ -100,6 +101,11 @@ function coldStartReferences(cold: Awaited<ReturnType<typeof measureColdStart>>)
 }
 
 /** The machine a run measured, for the report. */
+function memoryRow(bytes: RedisMemory | undefined): string {
+  if (!bytes) return "n/a";
+  return `${bytes.job} / ${bytes.deliveryRecord} / ${bytes.batch} / ${bytes.other}`;
+}
+
 function machine() {
   return {
     cpu: os.cpus()[0]?.model ?? "unknown",
@@ -308,6 +314,10 @@ const references = [
   {
     what: "Redis commands per email in the batched drain (delivery only)",
     value: drain.steady.redisCommandsPerEmail ?? "n/a",
+  },
+  {
+    what: "Redis bytes per email after the batched drain: job / delivery record / batch composition and pointer / the rest",
+    value: memoryRow(drain.steady.redisBytesPerEmail),
   },
   {
     what: "End-to-end pickup with batches off (EMAIL_BATCH_SIZE=1), p50 / p99",
