@@ -59,6 +59,10 @@ describe("the production bundle", () => {
       );
       expect(inChunks, lazy).toHaveLength(1);
     }
+    // The twilio SDK (about 0.2 s and 27 MB to load) only once a Twilio webhook arrives; it stays
+    // in node_modules (scripts/bundle.ts), so the gateway imports it by name, on first use.
+    expect(gateway).not.toMatch(/import\s*\w+\s*from\s*"twilio"/);
+    expect(gateway).toContain('import("twilio")');
   });
 
   it("starts the gateway and the worker in production and delivers a notification", async () => {
@@ -71,6 +75,9 @@ describe("the production bundle", () => {
       QUEUE_PREFIX: `bundle-${crypto.randomUUID()}`,
       API_KEYS: TEST_API_KEY,
       PORT: String(port),
+      // Status callbacks on: the fake Twilio posts them, signed, to the gateway, whose twilio
+      // SDK is loaded from the production install on the first one.
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
       // Unwritable, as the working directory is under the image's USER node: production must
       // never touch the development outbox.
       DEV_OUTBOX_DIR: "/proc/no-outbox-here",
@@ -103,7 +110,11 @@ describe("the production bundle", () => {
     await eventually(() => {
       expect(resend.emails).toHaveLength(1);
       expect(twilio.messages).toHaveLength(1);
+      expect(twilio.callbacks.length).toBeGreaterThanOrEqual(1);
     });
+    await twilio.callbacksIdle();
+    // Each signed callback verified by the SDK the gateway loaded on the first one.
+    expect(new Set(twilio.callbacks.map((callback) => callback.status))).toEqual(new Set([200]));
     // Production logs are JSON lines, not pino-pretty (a dev dependency).
     expect(() => JSON.parse(gateway.lines[0] ?? "")).not.toThrow();
     expect(await worker.stop("SIGTERM")).toBe(0);

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import twilio from "twilio";
+import type twilio from "twilio";
 import { TWILIO_STATUS_CALLBACK_PATH } from "../../contract/delivery-status.js";
 import type { DeliveryTransition } from "../../lib/delivery-store.js";
 import { type DeliveryUpdates, maskRecipient } from "../../lib/delivery-updates.js";
@@ -14,6 +14,23 @@ export const TWILIO_STATUS_PATH = TWILIO_STATUS_CALLBACK_PATH;
 /** Incoming messages (STOP, START): the number's or Messaging Service's "A message comes in". */
 export const TWILIO_INBOUND_PATH = "/webhooks/twilio/inbound";
 const MAX_WEBHOOK_BYTES = 64 * 1024;
+
+/**
+ * The twilio SDK's signature check, the SDK loaded by the first Twilio webhook: loading it takes
+ * about 0.2 s and 27 MB, which every gateway start paid (on Fly, every wake from zero), though
+ * only these routes use it. A failed load is tried again by the next webhook.
+ */
+let loadingValidator: Promise<typeof twilio.validateRequest> | undefined;
+function twilioValidator(): Promise<typeof twilio.validateRequest> {
+  loadingValidator ??= import("twilio").then(
+    (sdk) => sdk.default.validateRequest,
+    (error: unknown) => {
+      loadingValidator = undefined;
+      throw error;
+    },
+  );
+  return loadingValidator;
+}
 
 /** An empty TwiML answer: no reply (Twilio answers STOP and START itself). */
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
@@ -142,7 +159,8 @@ export function registerTwilioWebhooks(
     }
     const params = formParams(raw);
     const url = `${publicUrl}${c.req.path}${new URL(c.req.url).search}`;
-    if (!twilio.validateRequest(twilioAuthToken, signature, url, params)) {
+    const validateRequest = await twilioValidator();
+    if (!validateRequest(twilioAuthToken, signature, url, params)) {
       metrics.recordWebhook("twilio", "refused");
       deps.logger.warn(
         { requestId: c.get("requestId"), path: c.req.path },
