@@ -5,6 +5,7 @@ import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BUNDLES, bundle } from "../scripts/bundle.js";
 import { freePort } from "../scripts/redis-server.js";
+import { newWebhookSecret } from "./fakes/events-backend.js";
 import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { eventually, redisUrl } from "./fixtures.js";
@@ -48,8 +49,14 @@ describe("the production bundle", () => {
     const files = readdirSync(join(dir, "dist")).filter((file) => file.endsWith(".mjs"));
     expect(files.sort()).toEqual(Object.keys(BUNDLES).map((file) => basename(file)));
     const gateway = readFileSync(join(dir, "dist/gateway.mjs"), "utf8");
-    // The tracing SDK and @hono/otel (tracing on only), Scalar's page (GET /docs).
-    for (const lazy of ["BatchSpanProcessor", "httpInstrumentationMiddleware", "getHtmlDocument"]) {
+    // The tracing SDK and @hono/otel (tracing on only), Scalar's page (GET /docs), the resend
+    // SDK (its webhook only).
+    for (const lazy of [
+      "BatchSpanProcessor",
+      "httpInstrumentationMiddleware",
+      "getHtmlDocument",
+      "Missing API key. Pass it to the constructor",
+    ]) {
       expect(gateway).not.toContain(lazy);
       const chunks = readdirSync(join(dir, "dist/gateway-chunks")).filter((f) =>
         f.endsWith(".mjs"),
@@ -66,9 +73,15 @@ describe("the production bundle", () => {
   });
 
   it("starts the gateway and the worker in production and delivers a notification", async () => {
-    resend = await startFakeResend();
-    twilio = await startFakeTwilio();
     const port = await freePort();
+    // Resend's signed events to the gateway too, whose resend SDK is loaded on the first one.
+    const resendWebhookSecret = newWebhookSecret();
+    resend = await startFakeResend({
+      webhook: { url: `http://127.0.0.1:${port}/webhooks/resend`, secret: resendWebhookSecret },
+      // A refused event fails the test at once instead of waiting out Svix's retry schedule.
+      webhookRetryDelaysMs: [],
+    });
+    twilio = await startFakeTwilio();
     const env = {
       NODE_ENV: "production",
       REDIS_URL: redisUrl(),
@@ -85,6 +98,7 @@ describe("the production bundle", () => {
     };
     const gateway = startNodeProcess("gateway", [join(dir, "dist/gateway.mjs")], {
       ...env,
+      RESEND_WEBHOOK_SECRET: resendWebhookSecret,
       ADMIN_USER: "operator",
       ADMIN_PASSWORD,
     });
@@ -112,9 +126,11 @@ describe("the production bundle", () => {
       expect(twilio.messages).toHaveLength(1);
       expect(twilio.callbacks.length).toBeGreaterThanOrEqual(1);
     });
-    await twilio.callbacksIdle();
-    // Each signed callback verified by the SDK the gateway loaded on the first one.
+    await eventually(() => expect(resend.webhooks.length).toBeGreaterThanOrEqual(1));
+    await Promise.all([twilio.callbacksIdle(), resend.webhooksIdle()]);
+    // Each provider's signed events verified by its SDK, which the gateway loaded on the first.
     expect(new Set(twilio.callbacks.map((callback) => callback.status))).toEqual(new Set([200]));
+    expect(new Set(resend.webhooks.map((delivery) => delivery.status))).toEqual(new Set([200]));
     // Production logs are JSON lines, not pino-pretty (a dev dependency).
     expect(() => JSON.parse(gateway.lines[0] ?? "")).not.toThrow();
     expect(await worker.stop("SIGTERM")).toBe(0);

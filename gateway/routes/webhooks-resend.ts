@@ -1,4 +1,4 @@
-import { Resend } from "resend";
+import type { Resend } from "resend";
 import type { DeliveryTransition } from "../../lib/delivery-store.js";
 import type { DeliveryUpdates } from "../../lib/delivery-updates.js";
 import { redactContacts } from "../../lib/mask.js";
@@ -32,6 +32,24 @@ export interface ResendReport {
 function reasonText(text: unknown): string | undefined {
   if (typeof text !== "string" || text === "") return undefined;
   return redactContacts(text).slice(0, 300);
+}
+
+/**
+ * The resend SDK's webhook verifier, the SDK (and the MIME parser it brings) loaded by the first
+ * Resend webhook instead of at every gateway start: only this route uses it. The client is only
+ * used for `webhooks.verify`, which sends nothing: the key is a placeholder. A failed load is
+ * tried again by the next webhook.
+ */
+let loadingWebhooks: Promise<Resend["webhooks"]> | undefined;
+function resendWebhooks(): Promise<Resend["webhooks"]> {
+  loadingWebhooks ??= import("resend").then(
+    (sdk) => new sdk.Resend("re_webhook_verification_only").webhooks,
+    (error: unknown) => {
+      loadingWebhooks = undefined;
+      throw error;
+    },
+  );
+  return loadingWebhooks;
 }
 
 /**
@@ -136,8 +154,6 @@ export function registerResendWebhook(
   },
 ): void {
   const secret = deps.webhooks.resendSecret;
-  // The client is only used for `webhooks.verify`, which sends nothing: the key is a placeholder.
-  const resend = new Resend("re_webhook_verification_only");
   const { updates, metrics } = services;
 
   app.post(RESEND_WEBHOOK_PATH, bodySizeLimit(MAX_WEBHOOK_BYTES), async (c) => {
@@ -151,9 +167,11 @@ export function registerResendWebhook(
       metrics.recordWebhook("resend", "refused");
       throw new ApiError("UNAUTHORIZED", "Missing svix-id, svix-timestamp or svix-signature");
     }
+    // Outside the try: an SDK that fails to load is the gateway's error (500), not a bad signature.
+    const webhooks = await resendWebhooks();
     let event: unknown;
     try {
-      event = resend.webhooks.verify({ payload, headers, webhookSecret: secret });
+      event = webhooks.verify({ payload, headers, webhookSecret: secret });
     } catch (error) {
       metrics.recordWebhook("resend", "refused");
       const stale = error instanceof Error && /timestamp/i.test(error.message);
