@@ -100,12 +100,13 @@ function coldStartReferences(cold: Awaited<ReturnType<typeof measureColdStart>>)
   ];
 }
 
-/** The machine a run measured, for the report. */
+/** Redis bytes per email by what keeps them, as the References row reads them. */
 function memoryRow(bytes: RedisMemory | undefined): string {
   if (!bytes) return "n/a";
   return `${bytes.job} / ${bytes.deliveryRecord} / ${bytes.batch} / ${bytes.other}`;
 }
 
+/** The machine a run measured, for the report. */
 function machine() {
   return {
     cpu: os.cpus()[0]?.model ?? "unknown",

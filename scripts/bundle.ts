@@ -1,10 +1,12 @@
 /**
  * `npm run build`: each process as one bundled ES module, dist/gateway.mjs and dist/worker.mjs
  * (esbuild). A bundled process reads one file at start instead of resolving and reading the
- * hundreds of modules under node_modules that zod, hono, BullMQ, ioredis, prom-client, pino and
- * twilio are made of: on Fly the gateway scales to zero and every wake pays that start.
- * What only some requests or settings need (the tracing SDK, Bull Board, Scalar) is imported
- * dynamically and becomes a chunk of its own in dist/<process>-chunks/, read on first use.
+ * hundreds of modules under node_modules that zod, hono, BullMQ, ioredis and prom-client are
+ * made of: on Fly the gateway scales to zero and every wake pays that start.
+ * What only some requests or settings need (the tracing SDK, Bull Board, Scalar, the resend
+ * SDK's webhook verifier) is imported dynamically and becomes a chunk of its own in
+ * dist/<process>-chunks/, read on first use; the twilio SDK, left in node_modules (EXTERNAL), is
+ * imported by the gateway on first use too.
  */
 import { rmSync } from "node:fs";
 import { basename } from "node:path";

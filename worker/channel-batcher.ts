@@ -69,9 +69,9 @@ return booked`);
  * jobs wait for this batch or one in flight.
  *
  * Exactly once: before a batch is sent, its composition and its idempotency key are written to
- * Redis (one pipeline: the batch, compressed (batch-record.ts), and a pointer from each member's
- * notification key to it). A
- * member that is tried again (a crash, a timeout, an unanswered call) finds the pointer and
+ * Redis (one pipeline: the batch, deflated (batch-record.ts), and a pointer from each member's
+ * notification key to it). A member that is tried again (a crash, a timeout, an unanswered call)
+ * finds the pointer and
  * re-sends the same batch under the same key, which the provider answers with the first call's
  * ids; members of one batch tried again together share that one call. A member sent alone goes
  * under its own key, so its pointer says so first: tried again, it is sent alone under that key,
@@ -248,9 +248,10 @@ export function createChannelBatcher(options: {
         for (const member of members) await sendAlone(member);
         return;
       }
+      // Read before the provider's slot is booked: a record that cannot be read uses up none.
+      const items = decodeBatchRecord(recorded);
       const wait = await gateOrWait();
       if (wait) return settleAll(members, { wait });
-      const items = decodeBatchRecord(recorded);
       const outcomes = await adapter.sendBatch(items, batchId).catch((error) => {
         const failed = asChannelError(error);
         return items.map(() => failed);

@@ -35,24 +35,6 @@ function reasonText(text: unknown): string | undefined {
 }
 
 /**
- * The resend SDK's webhook verifier, the SDK (and the MIME parser it brings) loaded by the first
- * Resend webhook instead of at every gateway start: only this route uses it. The client is only
- * used for `webhooks.verify`, which sends nothing: the key is a placeholder. A failed load is
- * tried again by the next webhook.
- */
-let loadingWebhooks: Promise<Resend["webhooks"]> | undefined;
-function resendWebhooks(): Promise<Resend["webhooks"]> {
-  loadingWebhooks ??= import("resend").then(
-    (sdk) => new sdk.Resend("re_webhook_verification_only").webhooks,
-    (error: unknown) => {
-      loadingWebhooks = undefined;
-      throw error;
-    },
-  );
-  return loadingWebhooks;
-}
-
-/**
  * Reads a verified Resend event (https://resend.com/docs/webhooks/event-types). Events that say
  * nothing about delivery (opens, clicks, contacts, domains, inbound mail) answer undefined and
  * are acknowledged without effect.
@@ -155,6 +137,23 @@ export function registerResendWebhook(
 ): void {
   const secret = deps.webhooks.resendSecret;
   const { updates, metrics } = services;
+  /**
+   * The resend SDK's webhook verifier, the SDK (and the MIME parser it brings) loaded by the first
+   * Resend webhook instead of at every gateway start: only this route uses it. The client is only
+   * used for `webhooks.verify`, which sends nothing: the key is a placeholder. A load that failed
+   * is a 500, which Resend retries; the next webhook tries to load it again.
+   */
+  let loadingWebhooks: Promise<Resend["webhooks"]> | undefined;
+  const resendWebhooks = () => {
+    loadingWebhooks ??= import("resend").then(
+      (sdk) => new sdk.Resend("re_webhook_verification_only").webhooks,
+      (error: unknown) => {
+        loadingWebhooks = undefined;
+        throw error;
+      },
+    );
+    return loadingWebhooks;
+  };
 
   app.post(RESEND_WEBHOOK_PATH, bodySizeLimit(MAX_WEBHOOK_BYTES), async (c) => {
     const payload = await c.req.text();

@@ -15,23 +15,6 @@ export const TWILIO_STATUS_PATH = TWILIO_STATUS_CALLBACK_PATH;
 export const TWILIO_INBOUND_PATH = "/webhooks/twilio/inbound";
 const MAX_WEBHOOK_BYTES = 64 * 1024;
 
-/**
- * The twilio SDK's signature check, the SDK loaded by the first Twilio webhook: loading it takes
- * about 0.2 s and 27 MB, which every gateway start paid (on Fly, every wake from zero), though
- * only these routes use it. A failed load is tried again by the next webhook.
- */
-let loadingValidator: Promise<typeof twilio.validateRequest> | undefined;
-function twilioValidator(): Promise<typeof twilio.validateRequest> {
-  loadingValidator ??= import("twilio").then(
-    (sdk) => sdk.default.validateRequest,
-    (error: unknown) => {
-      loadingValidator = undefined;
-      throw error;
-    },
-  );
-  return loadingValidator;
-}
-
 /** An empty TwiML answer: no reply (Twilio answers STOP and START itself). */
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 
@@ -148,8 +131,25 @@ export function registerTwilioWebhooks(
 ): void {
   const { twilioAuthToken, publicUrl } = deps.webhooks;
   const { updates, metrics } = services;
+  /**
+   * The twilio SDK's signature check, the SDK loaded by the first Twilio webhook: loading it
+   * takes about 0.2 s and 27 MB, which every gateway start paid (on Fly, every wake from zero),
+   * though only these routes use it. A load that failed (the package missing) is a 500, which
+   * Twilio retries; the next webhook tries to load it again.
+   */
+  let loadingValidator: Promise<typeof twilio.validateRequest> | undefined;
+  const twilioValidator = () => {
+    loadingValidator ??= import("twilio").then(
+      (sdk) => sdk.default.validateRequest,
+      (error: unknown) => {
+        loadingValidator = undefined;
+        throw error;
+      },
+    );
+    return loadingValidator;
+  };
 
-  /** The verified form of a request, or a 401. */
+  /** The verified form of a request; a 401 for a bad signature, a 500 if the SDK fails to load. */
   async function verified(c: Context<GatewayEnv>): Promise<Record<string, string | string[]>> {
     const raw = await c.req.text();
     const signature = c.req.header("x-twilio-signature");
