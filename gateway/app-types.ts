@@ -38,6 +38,8 @@ export interface GatewayDeps {
    * it (a DeliveryEventSink), `POST /events/replay` replays from it. Unset: events are off.
    */
   events?: EventPublisher;
+  /** The events' own queue, listed in the dashboard beside the notifications; set with `events`. */
+  eventsQueue?: Queue;
   /** Tracing middleware (tracing.ts `requestTracing()`), first on every request; none when off. */
   requestTracing?: readonly MiddlewareHandler[];
   /**

@@ -81,7 +81,7 @@ const { app, metricsApp } = createGateway({
     : {}),
   logger,
   warnings,
-  ...(events ? { events: events.publisher } : {}),
+  ...(events ? { events: events.publisher, eventsQueue: events.queue } : {}),
   ...(requestTracing ? { requestTracing } : {}),
   webhooks: {
     resendSecret: env.RESEND_WEBHOOK_SECRET,

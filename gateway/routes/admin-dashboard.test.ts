@@ -1,5 +1,6 @@
-import { Worker } from "bullmq";
+import { Queue, Worker } from "bullmq";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DELIVERY_EVENTS_QUEUE } from "../../contract/delivery-events-queue.js";
 import { NOTIFICATION_QUEUE, TRADE_EXECUTED_JOB } from "../../contract/notification-job.js";
 import { createTestQueue, workerRedis } from "../../test/fixtures.js";
 import { gatewayOver, VALID_NOTIFICATION } from "../../test/gateway-fixture.js";
@@ -216,5 +217,43 @@ describe("read-only dashboard (ADMIN_READ_ONLY)", () => {
     });
     expect(retry.status).toBe(204);
     expect(await fixture.queue.getJobState(id)).not.toBe("failed");
+  });
+});
+
+describe("the events queue (EVENTS_WEBHOOK_URL)", () => {
+  async function listed(app: ReturnType<typeof dashboard>["app"]) {
+    const list = await app.request(`${API}?activeQueue=${DELIVERY_EVENTS_QUEUE}&status=failed`, {
+      headers: LOGGED_IN,
+    });
+    expect(list.status).toBe(200);
+    return ((await list.json()) as { queues: { name: string; readOnlyMode: boolean }[] }).queues;
+  }
+
+  it("is listed beside the notifications, read-only when the dashboard is", async () => {
+    const events = new Queue(DELIVERY_EVENTS_QUEUE, {
+      connection: fixture.redis,
+      prefix: fixture.prefix,
+    });
+    try {
+      for (const readOnly of [false, true]) {
+        const { app } = gatewayOver(fixture, {
+          admin: { ...ADMIN, readOnly },
+          eventsQueue: events,
+        });
+        const queues = await listed(app);
+        expect(queues.map((queue) => [queue.name, queue.readOnlyMode]).sort()).toEqual([
+          [DELIVERY_EVENTS_QUEUE, readOnly],
+          [NOTIFICATION_QUEUE, readOnly],
+        ]);
+      }
+    } finally {
+      await events.obliterate({ force: true });
+      await events.close();
+    }
+  });
+
+  it("is not listed when events are off", async () => {
+    const queues = await listed(dashboard().app);
+    expect(queues.map((queue) => queue.name)).toEqual([NOTIFICATION_QUEUE]);
   });
 });

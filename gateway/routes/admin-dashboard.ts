@@ -85,7 +85,10 @@ async function buildDashboard(deps: GatewayDeps, readOnly: boolean): Promise<Hon
   const serverAdapter = new HonoAdapter(serveStatic).setBasePath(DASHBOARD_PATH);
   createBullBoard({
     // Read-only: Bull Board hides its actions and refuses them too (behind the gateway's own 403).
-    queues: [new BullMQAdapter(deps.queue, { readOnlyMode: readOnly })],
+    // With events on, their queue too: an event the backend never took is found and retried here.
+    queues: [deps.queue, ...(deps.eventsQueue ? [deps.eventsQueue] : [])].map(
+      (queue) => new BullMQAdapter(queue, { readOnlyMode: readOnly }),
+    ),
     serverAdapter,
     options: { uiConfig: { boardTitle: "Notifications" } },
   });
