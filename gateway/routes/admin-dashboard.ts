@@ -1,4 +1,5 @@
 import { Hono, type MiddlewareHandler } from "hono";
+import { loadOnce } from "../../lib/load-once.js";
 import { adminLogin } from "../admin-login.js";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { ApiError } from "../errors.js";
@@ -58,11 +59,9 @@ export function registerAdminDashboard(app: GatewayApp, deps: GatewayDeps): void
     refuseChanges("Job data cannot be changed from the dashboard"),
   );
 
-  let dashboard: Promise<Hono> | undefined;
-  const serveDashboard = async (c: { req: { raw: Request } }) => {
-    dashboard ??= buildDashboard(deps, admin.readOnly === true);
-    return (await dashboard).fetch(c.req.raw);
-  };
+  const dashboard = loadOnce(() => buildDashboard(deps, admin.readOnly === true));
+  const serveDashboard = async (c: { req: { raw: Request } }) =>
+    (await dashboard()).fetch(c.req.raw);
   app.all(`${DASHBOARD_PATH}/*`, serveDashboard);
 }
 

@@ -1,4 +1,5 @@
 import { html } from "hono/html";
+import { loadOnce } from "../../lib/load-once.js";
 import { DEFAULT_MESSAGE_ENV } from "../../lib/message-env.js";
 import type { MessagePreview } from "../../worker/templates/previews.js";
 import { adminLogin } from "../admin-login.js";
@@ -28,16 +29,10 @@ export function registerAdminPreviews(app: GatewayApp, deps: GatewayDeps): void 
   // "/admin/previews/*" also matches "/admin/previews" itself.
   app.use(`${PREVIEWS_PATH}/*`, adminLogin(deps, admin));
 
-  let previews: Promise<MessagePreview[]> | undefined;
-  const load = (): Promise<MessagePreview[]> => {
-    previews ??= import("../../worker/templates/previews.js")
-      .then((module) => module.renderPreviews(deps.messages ?? DEFAULT_MESSAGE_ENV))
-      .catch((error: unknown) => {
-        previews = undefined; // a later request tries again
-        throw error;
-      });
-    return previews;
-  };
+  const load = loadOnce<MessagePreview[]>(async () => {
+    const module = await import("../../worker/templates/previews.js");
+    return module.renderPreviews(deps.messages ?? DEFAULT_MESSAGE_ENV);
+  });
   const find = async (type: string, locale: string): Promise<MessagePreview> => {
     const preview = (await load()).find((p) => p.type === type && p.locale === locale);
     if (!preview) throw new ApiError("NOT_FOUND", `No preview of ${type} in ${locale}`);

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import type { MiddlewareHandler } from "hono";
+import { loadOnce } from "../../lib/load-once.js";
 import type { GatewayApp } from "../app-types.js";
 
 /** Where the OpenAPI document and the reference page are served. */
@@ -42,11 +43,9 @@ export function registerApiDocs(app: GatewayApp): void {
     });
   });
   // Loaded on the first visit: few requests ever read the docs, every start would pay for them.
-  let page: Promise<MiddlewareHandler> | undefined;
-  app.get(DOCS_PATH, async (c, next) => {
-    page ??= import("@scalar/hono-api-reference").then(({ Scalar }) =>
-      Scalar({ url: OPENAPI_PATH, cdn: SCALAR_SCRIPT_PATH, pageTitle: "Notifications API" }),
-    );
-    return (await page)(c, next);
+  const page = loadOnce<MiddlewareHandler>(async () => {
+    const { Scalar } = await import("@scalar/hono-api-reference");
+    return Scalar({ url: OPENAPI_PATH, cdn: SCALAR_SCRIPT_PATH, pageTitle: "Notifications API" });
   });
+  app.get(DOCS_PATH, async (c, next) => (await page())(c, next));
 }

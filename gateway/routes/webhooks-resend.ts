@@ -1,6 +1,7 @@
 import type { Resend } from "resend";
 import type { DeliveryTransition } from "../../lib/delivery-store.js";
 import type { DeliveryUpdates } from "../../lib/delivery-updates.js";
+import { loadOnce } from "../../lib/load-once.js";
 import { redactContacts } from "../../lib/mask.js";
 import type { SuppressionReason } from "../../lib/suppressions.js";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
@@ -143,17 +144,10 @@ export function registerResendWebhook(
    * used for `webhooks.verify`, which sends nothing: the key is a placeholder. A load that failed
    * is a 500, which Resend retries; the next webhook tries to load it again.
    */
-  let loadingWebhooks: Promise<Resend["webhooks"]> | undefined;
-  const resendWebhooks = () => {
-    loadingWebhooks ??= import("resend").then(
-      (sdk) => new sdk.Resend("re_webhook_verification_only").webhooks,
-      (error: unknown) => {
-        loadingWebhooks = undefined;
-        throw error;
-      },
-    );
-    return loadingWebhooks;
-  };
+  const resendWebhooks = loadOnce<Resend["webhooks"]>(async () => {
+    const sdk = await import("resend");
+    return new sdk.Resend("re_webhook_verification_only").webhooks;
+  });
 
   app.post(RESEND_WEBHOOK_PATH, bodySizeLimit(MAX_WEBHOOK_BYTES), async (c) => {
     const payload = await c.req.text();

@@ -3,6 +3,7 @@ import type twilio from "twilio";
 import { TWILIO_STATUS_CALLBACK_PATH } from "../../contract/delivery-status.js";
 import type { DeliveryTransition } from "../../lib/delivery-store.js";
 import { type DeliveryUpdates, maskRecipient } from "../../lib/delivery-updates.js";
+import { loadOnce } from "../../lib/load-once.js";
 import type { SuppressionList } from "../../lib/suppressions.js";
 import type { GatewayApp, GatewayDeps, GatewayEnv } from "../app-types.js";
 import { bodySizeLimit } from "../body-size-limit.js";
@@ -137,17 +138,10 @@ export function registerTwilioWebhooks(
    * though only these routes use it. A load that failed (the package missing) is a 500, which
    * Twilio retries; the next webhook tries to load it again.
    */
-  let loadingValidator: Promise<typeof twilio.validateRequest> | undefined;
-  const twilioValidator = () => {
-    loadingValidator ??= import("twilio").then(
-      (sdk) => sdk.default.validateRequest,
-      (error: unknown) => {
-        loadingValidator = undefined;
-        throw error;
-      },
-    );
-    return loadingValidator;
-  };
+  const twilioValidator = loadOnce<typeof twilio.validateRequest>(async () => {
+    const sdk = await import("twilio");
+    return sdk.default.validateRequest;
+  });
 
   /** The verified form of a request; a 401 for a bad signature, a 500 if the SDK fails to load. */
   async function verified(c: Context<GatewayEnv>): Promise<Record<string, string | string[]>> {
