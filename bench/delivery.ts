@@ -25,6 +25,9 @@ export type Fakes = {
   twilio: Awaited<ReturnType<typeof startFakeTwilio>>;
 };
 
+/** The reference worker: BullMQ and the resend SDK alone. */
+const BARE_WORKER = "bench/bare-worker.mjs";
+
 async function startFakes(latencyMs = 0): Promise<Fakes> {
   return { resend: await startFakeResend({ latencyMs }), twilio: await startFakeTwilio() };
 }
@@ -34,9 +37,10 @@ export async function startWorker(
   redisUrl: string,
   fakes: Fakes,
   env: Record<string, string> = {},
+  file = WORKER_BUNDLE,
 ) {
   const port = await freePort();
-  const worker = startBuilt(WORKER_BUNDLE, {
+  const worker = startBuilt(file, {
     REDIS_URL: redisUrl,
     WORKER_HEALTH_PORT: String(port),
     RESEND_API_KEY: fakes.resend.apiKey,
@@ -164,13 +168,16 @@ async function workerThroughput(
   workers: number,
   jobsPerWorker: number,
   env: Record<string, string> = {},
+  file = WORKER_BUNDLE,
 ) {
   const redis = await startRedis();
   const fakes = await startFakes(50);
   const processes: BuiltProcess[] = [];
   try {
     for (let i = 0; i < workers; i++)
-      processes.push(await startWorker(redis.url, fakes, { WORKER_CONCURRENCY: "5", ...env }));
+      processes.push(
+        await startWorker(redis.url, fakes, { WORKER_CONCURRENCY: "5", ...env }, file),
+      );
     const rssIdle = processes[0]?.rssMiB() ?? 0;
     const queue = new Queue(NOTIFICATION_QUEUE, { connection: { url: redis.url } });
     const { phone: _phone, ...emailOnly } = NOTIFICATION;
@@ -202,11 +209,13 @@ async function workerThroughput(
 /**
  * Worker efficiency (1 worker vs the ideal 5 ÷ 0.05 s) and scaling over 1, 2 and 4 workers, with
  * the worker's defaults (batches on); beside them, 1 worker with batches off (EMAIL_BATCH_SIZE=1),
- * the one call per job that the ideal assumes.
+ * the one call per job that the ideal assumes; and a bare BullMQ worker that only calls the resend
+ * SDK (`bench/bare-worker.mjs`), the ceiling of the stack itself against the same fake.
  */
 export async function measureWorkers(options: { jobsPerWorker: number; rounds: number }) {
   const runs: Record<number, number[]> = { 1: [], 2: [], 4: [] };
   const unbatched: number[] = [];
+  const bare: number[] = [];
   let rss = { idle: 0, after: 0 };
   for (let round = 0; round < options.rounds; round++) {
     for (const workers of [1, 2, 4]) {
@@ -216,11 +225,17 @@ export async function measureWorkers(options: { jobsPerWorker: number; rounds: n
     }
     const off = await workerThroughput(1, options.jobsPerWorker, { EMAIL_BATCH_SIZE: "1" });
     unbatched.push(off.jobsPerSecond);
+    const ceiling = await workerThroughput(1, options.jobsPerWorker, {}, BARE_WORKER);
+    bare.push(ceiling.jobsPerSecond);
   }
   const one = median(runs[1] ?? []);
   return {
     batchesOffJobsPerSecond: unbatched.map((x) => round(x, 1)),
     batchesOffEfficiency: round(median(unbatched) / (5 / 0.05)),
+    bareWorkerJobsPerSecond: bare.map((x) => round(x, 1)),
+    bareWorkerEfficiency: round(median(bare) / (5 / 0.05)),
+    ofBareWorker: round(one / median(bare)),
+    batchesOffOfBareWorker: round(median(unbatched) / median(bare)),
     jobsPerSecond: Object.fromEntries(
       Object.entries(runs).map(([k, v]) => [k, v.map((x) => round(x, 1))]),
     ),

@@ -329,6 +329,14 @@ const references = [
     value: workers.batchesOffEfficiency,
   },
   {
+    what: "Worker efficiency of a bare BullMQ worker that only sends with the resend SDK (bench/bare-worker.mjs), same fake",
+    value: workers.bareWorkerEfficiency,
+  },
+  {
+    what: "Worker efficiency ÷ the bare worker's: batches on / off",
+    value: `${workers.ofBareWorker} / ${workers.batchesOffOfBareWorker}`,
+  },
+  {
     what: "End-to-end pickup with BullMQ alone, p50 / p99",
     value: `${pickup.bullmqAloneP50Ms} / ${pickup.bullmqAloneP99Ms} ms`,
   },
