@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { RedisConnection } from "../lib/redis.js";
 import { redisScript } from "../lib/redis-script.js";
 
@@ -25,8 +25,9 @@ interface Stored {
   state: "pending" | "queued";
 }
 
+/** One-shot hashing (as in api-keys.ts): no Hash object per request. */
 function sha256(value: string): string {
-  return createHash("sha256").update(value).digest("hex");
+  return hash("sha256", value, "hex");
 }
 
 /** A stable fingerprint of a validated request body. */

@@ -85,6 +85,51 @@ describe("response headers over HTTP", () => {
   });
 });
 
+describe("a route's own headers over HTTP", () => {
+  async function postOver(url: string, idempotencyKey: string) {
+    return fetch(`${url}/notifications`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${TEST_API_KEY}`,
+        "content-type": "application/json",
+        "idempotency-key": idempotencyKey,
+      },
+      body: JSON.stringify(VALID_NOTIFICATION),
+    });
+  }
+
+  it("sends the per-key limit's headers and Idempotent-Replayed beside the security headers", async () => {
+    const url = await servedGateway();
+    const first = await postOver(url, "order-1-fill-1");
+    expect(first.status).toBe(202);
+    expect(first.headers.get("ratelimit-limit")).toBe("1200");
+    expect(first.headers.get("ratelimit-remaining")).toBe("1199");
+    expect(first.headers.get("ratelimit-reset")).toBe("60");
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    expect(first.headers.get("content-type")).toBe("application/json");
+    expectSecurityHeaders(first);
+
+    const repeat = await postOver(url, "order-1-fill-1");
+    expect(repeat.status).toBe(202);
+    expect(repeat.headers.get("idempotent-replayed")).toBe("true");
+    expect(repeat.headers.get("ratelimit-remaining")).toBe("1198");
+    expect(await repeat.json()).toEqual(await first.json());
+    expectSecurityHeaders(repeat);
+  });
+
+  it("sends the limit's headers with a validation error too", async () => {
+    const url = await servedGateway();
+    const response = await fetch(`${url}/notifications`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
+      body: JSON.stringify({ ...VALID_NOTIFICATION, asset: "" }),
+    });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("ratelimit-remaining")).toBe("1199");
+    expectSecurityHeaders(response);
+  });
+});
+
 describe("response headers in-process (app.request)", () => {
   it("puts the same headers on the Response", async () => {
     const { app } = gatewayOver(fixture);

@@ -6,6 +6,7 @@ import { bodySizeLimit } from "../body-size-limit.js";
 import { createEnqueuer } from "../enqueue.js";
 import { IDEMPOTENCY_TTL_SECONDS } from "../idempotency.js";
 import { queueUnavailable } from "../infrastructure-errors.js";
+import { setResponseHeader } from "../middleware/response-headers.js";
 import { errorResponses } from "../openapi-schemas.js";
 import { readHeaders, readJsonBody } from "../request-input.js";
 
@@ -80,7 +81,7 @@ export function registerCreateNotification(app: GatewayApp, deps: GatewayDeps): 
     const request = await readJsonBody(c, notificationRequestSchema);
     const [outcome] = await enqueue(c.get("apiKeyId"), [{ request, idempotencyKey }]);
     if (!outcome || "error" in outcome) throw outcome?.error ?? queueUnavailable();
-    if (outcome.replayed) c.header("Idempotent-Replayed", "true");
+    if (outcome.replayed) setResponseHeader(c, "Idempotent-Replayed", "true");
     return c.json({ id: outcome.id, status: "queued" as const }, 202);
   });
 }
