@@ -101,6 +101,20 @@ export function intakeReferences(intake: Intake, previous: PreviousIntake | unde
         .join(" / "),
     },
     {
+      what: "Server CPU per 2xx request (user + system, /proc), median µs: gateway (limit off) / gateway (limit on) / bare route",
+      value: [
+        intake.cpuUsPerRequest.gateway,
+        intake.cpuUsPerRequest.limitedGateway,
+        intake.cpuUsPerRequest.bareRoute,
+      ]
+        .map((values) => Math.round(median(values ?? [])))
+        .join(" / "),
+    },
+    {
+      what: "Bare route's CPU per request ÷ the gateway's, median of rounds: limit off / limit on (the throughput ratio its CPU alone predicts)",
+      value: `${intake.gatewayOfBareRouteByCpu} / ${intake.limitedGatewayOfBareRouteByCpu}`,
+    },
+    {
       what: "Answers not counted (non-2xx): gateway (limit off) / gateway (limit on) / bare route",
       value: `${intake.non2xx.gateway} / ${intake.non2xx.limitedGateway} / ${intake.non2xx.bareRoute}`,
     },

@@ -74,6 +74,8 @@ const WRK_THREADS = 1;
 interface LoadResult {
   /** 2xx answers a second. */
   rate: number;
+  /** 2xx answers in all. */
+  ok: number;
   /** Answers other than 2xx (and 3xx, which wrk cannot tell apart), counted, not in the rate. */
   non2xx: number;
   /** Connection errors and timeouts. */
@@ -130,6 +132,7 @@ async function postWithWrk(target: Target, durationS: number, rate: number): Pro
   const value = (name: string) => summary[name] ?? 0;
   const ok = value("requests") - value("non2xx");
   return {
+    ok,
     rate: ok / (value("durationUs") / 1e6),
     non2xx: value("non2xx"),
     errors: value("connectErrors") + value("readErrors") + value("writeErrors") + value("timeouts"),
@@ -164,6 +167,7 @@ async function postWithAutocannon(
     ],
   });
   return {
+    ok: result["2xx"],
     rate: result["2xx"] / result.duration,
     non2xx: result.non2xx,
     errors: result.errors,
@@ -230,7 +234,20 @@ export async function measureIntake(options: {
     bareRoute: { url: `http://127.0.0.1:${barePort}` },
   };
   await waitUntilReady(`${targets.bareRoute.url}/readyz`, bare);
+  const servers = {
+    gateway,
+    limitedGateway: limited.gateway,
+    tracedGateway: traced.gateway,
+    bareRoute: bare,
+  };
   const rates = {
+    gateway: [] as number[],
+    limitedGateway: [] as number[],
+    tracedGateway: [] as number[],
+    bareRoute: [] as number[],
+  };
+  /** The server's CPU time (user + system, /proc) over a run, per 2xx answer, in µs. */
+  const cpuUs = {
     gateway: [] as number[],
     limitedGateway: [] as number[],
     tracedGateway: [] as number[],
@@ -249,20 +266,22 @@ export async function measureIntake(options: {
     for (const target of Object.values(targets)) await postNotifications(tool, target, 3);
     await flusher.flushall();
     for (let round = 0; round < options.rounds; round++) {
-      // Tracing off and on side by side, the first of the two alternating, so neither always
-      // runs after the other.
-      const pair = ["gateway", "tracedGateway"] as const;
-      const order = [
-        ...(round % 2 === 0 ? pair : [...pair].reverse()),
-        "raw",
-        "bareRoute",
-        "limitedGateway",
-      ] as const;
+      // The targets in a row, the order reversed every other round: the gateway always runs
+      // between tracing on and the bare route, the limited gateway beside the bare route, and
+      // which of two neighbours goes first alternates. This machine's speed drifts over tens of
+      // seconds; neighbours share the drift, so a round's ratio keeps less of it.
+      const sequence = ["tracedGateway", "gateway", "bareRoute", "limitedGateway", "raw"] as const;
+      const order = round % 2 === 0 ? sequence : [...sequence].reverse();
       for (const name of order) {
         if (name === "raw") rawRates.push(await rawBullmqRate(queue, options.durationS));
         else {
-          const result = await postNotifications(tool, targets[name], options.durationS);
-          rates[name].push(count(name, result).rate);
+          const cpuBefore = servers[name].cpuMs();
+          const result = count(
+            name,
+            await postNotifications(tool, targets[name], options.durationS),
+          );
+          rates[name].push(result.rate);
+          cpuUs[name].push(((servers[name].cpuMs() - cpuBefore) * 1000) / Math.max(result.ok, 1));
         }
         await flusher.flushall();
       }
@@ -319,6 +338,13 @@ export async function measureIntake(options: {
       tracingOffOfOnSpread: spread(rates.gateway, rates.tracedGateway),
       /** Trace exports the stand-in collector received from the traced gateway (0: tracing never ran). */
       collectorExports: collector.received(),
+      /** CPU µs per 2xx answer of each server, every round: steadier than rates on a busy VM. */
+      cpuUsPerRequest: Object.fromEntries(
+        Object.entries(cpuUs).map(([name, values]) => [name, values.map((us) => round(us, 0))]),
+      ),
+      /** The bare route's CPU per request ÷ the gateway's: the ratio the CPU alone predicts. */
+      gatewayOfBareRouteByCpu: ratiosTo(cpuUs.bareRoute, cpuUs.gateway),
+      limitedGatewayOfBareRouteByCpu: ratiosTo(cpuUs.bareRoute, cpuUs.limitedGateway),
       gatewayOfRaw: ratiosTo(rates.gateway, rawRates),
       limitedGatewayOfRaw: ratiosTo(rates.limitedGateway, rawRates),
       bareRouteOfRaw: ratiosTo(rates.bareRoute, rawRates),

@@ -146,7 +146,10 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   return `## How each figure is measured
 
 - **Intake**: ${generator}, \`POST /notifications\` with an email + SMS body, against four targets
-  in alternating rounds on one Redis, flushed between runs; each HTTP target is warmed up for 3 s
+  in rounds on one Redis, flushed between runs. A round runs the targets in a row (the gateway with
+  tracing on, the gateway, the bare route, the limited gateway, raw adds), the next round in the
+  reverse order: the gateway always runs between tracing on and the bare route, and which of two
+  neighbours goes first alternates, since this machine's speed drifts over tens of seconds. Each HTTP target is warmed up for 3 s
   first; every process the bench starts (the bare routes too) runs with the production start
   command's V8 options. (1) Raw \`queue.add\` from 32 concurrent loops in the bench process: what a backend calling
   BullMQ directly gets, not HTTP. (2) The bare Hono + zod + \`queue.add\` route
@@ -156,7 +159,11 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   answers 429, and a unique \`Idempotency-Key\` on every request. Only 2xx answers count: wrk's
   "Non-2xx or 3xx responses" are subtracted and listed under References. A ratio is the median of
   the rounds' ratios; the References' rates are each target's median, so their quotient can differ
-  when rounds vary (every round is in \`BENCHMARKS.json\`). Every gateway the bench starts has
+  when rounds vary (every round is in \`BENCHMARKS.json\`). Beside each rate, the server's CPU time
+  over the run (user + system, \`/proc\`) per 2xx answer: time the machine lent to other work
+  (the load generator, Redis, the hypervisor) does not count in it, so it moves less than a rate
+  from round to round; the bare route's ÷ the gateway's is the ratio its CPU alone predicts for a
+  server that uses one core. Every gateway the bench starts has
   \`METRICS_PORT=0\`; all traffic goes to 127.0.0.1.
 - **Tracing**: in the same rounds, next to the gateway above (tracing off: no \`OTEL_*\` variable,
   so no SDK is loaded), the same gateway with tracing on (\`OTEL_EXPORTER_OTLP_ENDPOINT\` at a

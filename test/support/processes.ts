@@ -20,6 +20,8 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Resident memory in MiB, from /proc. */
   rssMiB(): number;
+  /** CPU time used so far (user + system), in ms, from /proc. */
+  cpuMs(): number;
 }
 
 /**
@@ -96,6 +98,13 @@ export function startNodeProcess(
     stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
+    },
+    cpuMs() {
+      // utime and stime, fields 14 and 15 of /proc/<pid>/stat, counted after the command name
+      // (which may hold spaces and parentheses), in clock ticks: 100 a second on Linux.
+      const stat = readFileSync(`/proc/${child.pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+      return (Number(fields[11]) + Number(fields[12])) * 10;
     },
     rssMiB() {
       const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
