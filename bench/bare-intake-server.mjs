@@ -1,8 +1,13 @@
 // The intake ceiling on this stack: a bare Hono + zod + queue.add route, no auth, logs or metrics.
+// With BARE_LIMIT_PER_MINUTE it also makes the Redis round trips of the gateway's per-key limit
+// and idempotency keys, in the same order and nothing else: rate-limiter-flexible's counter, a
+// claim (SET NX), the add, the claim's confirmation (SET).
 import { randomUUID } from "node:crypto";
 import { serve } from "@hono/node-server";
 import { Queue } from "bullmq";
 import { Hono } from "hono";
+import { Redis } from "ioredis";
+import { RateLimiterRedis } from "rate-limiter-flexible";
 import { z } from "zod";
 
 const schema = z.object({
@@ -13,13 +18,35 @@ const schema = z.object({
   quantity: z.number().positive(),
   order: z.string(),
 });
-const queue = new Queue("notifications", { connection: { url: process.env.REDIS_URL } });
+// One connection for the queue and the limit's commands, as the gateway has.
+const redis = new Redis(process.env.REDIS_URL ?? "", { maxRetriesPerRequest: null });
+const queue = new Queue("notifications", { connection: redis });
+const perMinute = Number(process.env.BARE_LIMIT_PER_MINUTE ?? 0);
+const limiter =
+  perMinute > 0
+    ? new RateLimiterRedis({
+        storeClient: redis,
+        keyPrefix: "bare-limit",
+        points: perMinute,
+        duration: 60,
+      })
+    : undefined;
 const app = new Hono();
 app.post("/notifications", async (c) => {
+  try {
+    await limiter?.consume("bench", 1);
+  } catch {
+    return c.json({ error: "limited" }, 429);
+  }
   const parsed = schema.safeParse(await c.req.json());
   if (!parsed.success) return c.json({ error: "bad" }, 400);
   const id = randomUUID();
+  const key = limiter ? c.req.header("idempotency-key") : undefined;
+  if (key && (await redis.set(`bare-idem:${key}`, id, "EX", 60, "NX")) === null) {
+    return c.json({ error: "conflict" }, 409);
+  }
   await queue.add("trade.executed", parsed.data, { jobId: id, attempts: 4 });
+  if (key) await redis.set(`bare-idem:${key}`, id, "EX", 86400);
   return c.json({ id, status: "queued" }, 202);
 });
 app.get("/readyz", (c) => c.text("ok"));

@@ -101,11 +101,16 @@ export function intakeReferences(intake: Intake, previous: PreviousIntake | unde
         .join(" / "),
     },
     {
-      what: "Server CPU per 2xx request (user + system, /proc), median µs: gateway (limit off) / gateway (limit on) / bare route",
+      what: "The bare route making the limited gateway's Redis round trips (rate-limiter-flexible, claim, add, confirm; bench/bare-intake-server.mjs): 2xx requests/s; ÷ bare route; the limited gateway ÷ it",
+      value: `${medianRate(intake.bareLimitedRouteRequestsPerSecond)}; ${intake.bareLimitedRouteOfBareRoute}; ${intake.limitedGatewayOfBareLimitedRoute}`,
+    },
+    {
+      what: "Server CPU per 2xx request (user + system, /proc), median µs: gateway (limit off) / gateway (limit on) / bare route / bare route with the limit's round trips",
       value: [
         intake.cpuUsPerRequest.gateway,
         intake.cpuUsPerRequest.limitedGateway,
         intake.cpuUsPerRequest.bareRoute,
+        intake.cpuUsPerRequest.bareLimitedRoute,
       ]
         .map((values) => Math.round(median(values ?? [])))
         .join(" / "),

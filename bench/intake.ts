@@ -227,24 +227,35 @@ export async function measureIntake(options: {
     REDIS_URL: options.redisUrl,
     PORT: String(barePort),
   });
+  // The same route making the limited gateway's Redis round trips (limit, claim, add, confirm).
+  const bareLimitedPort = await freePort();
+  const bareLimited = startBuilt("bench/bare-intake-server.mjs", {
+    REDIS_URL: options.redisUrl,
+    PORT: String(bareLimitedPort),
+    BARE_LIMIT_PER_MINUTE: String(LIMITED_GATEWAY_PER_MINUTE),
+  });
   const targets = {
     gateway: { url },
     limitedGateway: { url: limited.url, idempotency: true },
     tracedGateway: { url: traced.url },
     bareRoute: { url: `http://127.0.0.1:${barePort}` },
+    bareLimitedRoute: { url: `http://127.0.0.1:${bareLimitedPort}`, idempotency: true },
   };
   await waitUntilReady(`${targets.bareRoute.url}/readyz`, bare);
+  await waitUntilReady(`${targets.bareLimitedRoute.url}/readyz`, bareLimited);
   const servers = {
     gateway,
     limitedGateway: limited.gateway,
     tracedGateway: traced.gateway,
     bareRoute: bare,
+    bareLimitedRoute: bareLimited,
   };
   const rates = {
     gateway: [] as number[],
     limitedGateway: [] as number[],
     tracedGateway: [] as number[],
     bareRoute: [] as number[],
+    bareLimitedRoute: [] as number[],
   };
   /** The server's CPU time (user + system, /proc) over a run, per 2xx answer, in µs. */
   const cpuUs = {
@@ -252,10 +263,18 @@ export async function measureIntake(options: {
     limitedGateway: [] as number[],
     tracedGateway: [] as number[],
     bareRoute: [] as number[],
+    bareLimitedRoute: [] as number[],
   };
   const rawRates: number[] = [];
-  const non2xx = { gateway: 0, limitedGateway: 0, tracedGateway: 0, bareRoute: 0 };
-  const errors = { gateway: 0, limitedGateway: 0, tracedGateway: 0, bareRoute: 0 };
+  const none = () => ({
+    gateway: 0,
+    limitedGateway: 0,
+    tracedGateway: 0,
+    bareRoute: 0,
+    bareLimitedRoute: 0,
+  });
+  const non2xx = none();
+  const errors = none();
   const count = (name: keyof typeof rates, result: LoadResult) => {
     non2xx[name] += result.non2xx;
     errors[name] += result.errors;
@@ -267,10 +286,18 @@ export async function measureIntake(options: {
     await flusher.flushall();
     for (let round = 0; round < options.rounds; round++) {
       // The targets in a row, the order reversed every other round: the gateway always runs
-      // between tracing on and the bare route, the limited gateway beside the bare route, and
-      // which of two neighbours goes first alternates. This machine's speed drifts over tens of
-      // seconds; neighbours share the drift, so a round's ratio keeps less of it.
-      const sequence = ["tracedGateway", "gateway", "bareRoute", "limitedGateway", "raw"] as const;
+      // between tracing on and the bare route, the limited gateway between the bare route and
+      // its limited twin, and which of two neighbours goes first alternates. This machine's
+      // speed drifts over tens of seconds; neighbours share the drift, so a round's ratio keeps
+      // less of it.
+      const sequence = [
+        "tracedGateway",
+        "gateway",
+        "bareRoute",
+        "limitedGateway",
+        "bareLimitedRoute",
+        "raw",
+      ] as const;
       const order = round % 2 === 0 ? sequence : [...sequence].reverse();
       for (const name of order) {
         if (name === "raw") rawRates.push(await rawBullmqRate(queue, options.durationS));
@@ -325,11 +352,15 @@ export async function measureIntake(options: {
       limitedGatewayRequestsPerSecond: rates.limitedGateway.map((rate) => round(rate, 0)),
       tracedGatewayRequestsPerSecond: rates.tracedGateway.map((rate) => round(rate, 0)),
       bareRouteRequestsPerSecond: rates.bareRoute.map((rate) => round(rate, 0)),
+      bareLimitedRouteRequestsPerSecond: rates.bareLimitedRoute.map((rate) => round(rate, 0)),
       rawAddsPerSecond: rawRates.map((rate) => round(rate, 0)),
       non2xx,
       errors,
       gatewayOfBareRoute: ratiosTo(rates.gateway, rates.bareRoute),
       limitedGatewayOfBareRoute: ratiosTo(rates.limitedGateway, rates.bareRoute),
+      /** The bare route with the limited gateway's Redis round trips ÷ the bare route. */
+      bareLimitedRouteOfBareRoute: ratiosTo(rates.bareLimitedRoute, rates.bareRoute),
+      limitedGatewayOfBareLimitedRoute: ratiosTo(rates.limitedGateway, rates.bareLimitedRoute),
       /** The range (max − min) of the rounds' gateway ÷ bare route ratios: this run's noise. */
       gatewayOfBareRouteSpread: spread(rates.gateway, rates.bareRoute),
       tracedGatewayOfBareRoute: ratiosTo(rates.tracedGateway, rates.bareRoute),
@@ -360,7 +391,13 @@ export async function measureIntake(options: {
     };
   } finally {
     await queue.close();
-    await Promise.all([gateway.stop(), limited.gateway.stop(), traced.gateway.stop(), bare.stop()]);
+    await Promise.all([
+      gateway.stop(),
+      limited.gateway.stop(),
+      traced.gateway.stop(),
+      bare.stop(),
+      bareLimited.stop(),
+    ]);
     await collector.close();
     flusher.disconnect();
   }

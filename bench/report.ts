@@ -19,6 +19,10 @@ interface Figures {
     limitedGatewayPerMinute: number;
     gatewayOfBareRoute: number;
     limitedGatewayOfBareRoute: number;
+    bareLimitedRouteOfBareRoute?: number;
+    limitedGatewayOfBareLimitedRoute?: number;
+    gatewayOfBareRouteByCpu?: number;
+    limitedGatewayOfBareRouteByCpu?: number;
     bareRouteOfRaw: number;
     p99AtHalfRateMs: number;
     bareRouteP99AtHalfRateMs: number;
@@ -156,7 +160,10 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   (\`bench/bare-intake-server.mjs\`). (3) The built gateway with its default middlewares and the
   per-key limit off (\`API_RATE_LIMIT_PER_MINUTE=0\`). (4) The built gateway with the per-key limit
   on, at ${intake.limitedGatewayPerMinute.toLocaleString("en-US")} a minute so that it never
-  answers 429, and a unique \`Idempotency-Key\` on every request. Only 2xx answers count: wrk's
+  answers 429, and a unique \`Idempotency-Key\` on every request. (5) For reference, the bare route
+  again with \`BARE_LIMIT_PER_MINUTE\` set: before and after its add it makes the Redis round
+  trips of (4) and nothing else (rate-limiter-flexible's counter, a claim \`SET NX\`, the add, a
+  confirming \`SET\`), also with a key on every request. Only 2xx answers count: wrk's
   "Non-2xx or 3xx responses" are subtracted and listed under References. A ratio is the median of
   the rounds' ratios; the References' rates are each target's median, so their quotient can differ
   when rounds vary (every round is in \`BENCHMARKS.json\`). Beside each rate, the server's CPU time
@@ -296,6 +303,13 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   stream body; they now go onto Node's response like the security headers
   (\`setResponseHeader\`), and the request's fingerprint is hashed one-shot: measured apart
   under wrk, about 360 to 300 µs of gateway CPU a request, against the bare route's 180 to 200.
+  The bare route making the same four round trips in the same order, and nothing else, reaches
+  ${intake.bareLimitedRouteOfBareRoute ?? "n/a"} of the bare route in this run, and the limited
+  gateway ${intake.limitedGatewayOfBareLimitedRoute ?? "n/a"} of that: most of this miss is the
+  price of the per-key limit and of idempotency, three round trips in series that the target's
+  base does not make; the rest, as with the limit off, is the gateway's own work. By CPU per
+  request (References), the bare route's ÷ the gateway's is ${intake.gatewayOfBareRouteByCpu ?? "n/a"}
+  with the limit off and ${intake.limitedGatewayOfBareRouteByCpu ?? "n/a"} with it on.
 - **p99 at half rate.** At ${intake.halfRate} req/s the gateway runs at half of its maximum, the bare
   route at about ${Math.round((100 * intake.halfRate) / bare)} % of its own; waiting in the event loop
   grows with the share of the CPU in use, so the gateway's per-request work shows again in its
