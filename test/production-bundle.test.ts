@@ -110,6 +110,17 @@ describe("the production bundle", () => {
     const baseUrl = `http://127.0.0.1:${port}`;
     const response = await postNotification(baseUrl);
     expect(response.status).toBe(202);
+    // The production server's response class writes the security, request-id and limit headers.
+    expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers.get("strict-transport-security")).toBe(
+      "max-age=15552000; includeSubDomains",
+    );
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(response.headers.get("ratelimit-limit")).toBe("1200");
+    expect(response.headers.get("content-type")).toBe("application/json");
+    const notFound = await fetch(`${baseUrl}/no-such-route`);
+    expect(notFound.status).toBe(404);
+    expect(notFound.headers.get("x-frame-options")).toBe("SAMEORIGIN");
     // What the bundle loads on first use, and the packages it leaves to node_modules.
     expect((await fetch(`${baseUrl}/openapi.json`)).status).toBe(200);
     expect((await fetch(`${baseUrl}/docs`)).status).toBe(200);

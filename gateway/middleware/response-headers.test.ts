@@ -1,8 +1,11 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/redis-server.js";
 import { createTestQueue } from "../../test/fixtures.js";
 import { gatewayOver, TEST_API_KEY, VALID_NOTIFICATION } from "../../test/gateway-fixture.js";
+import { GatewayResponse } from "./response-headers.js";
 
 /** What hono's secureHeaders() sets by default: the gateway must send each of them. */
 const SECURITY_HEADERS = {
@@ -30,11 +33,16 @@ afterEach(async () => {
   await fixture.cleanup();
 });
 
-/** The gateway served over real HTTP, as server.ts serves it (headers go onto Node's response). */
+/**
+ * The gateway served over real HTTP, as server.ts serves it (GatewayResponse), or with
+ * @hono/node-server's default Node response, as some tests serve it (headers set one by one).
+ */
+let serveWith: "GatewayResponse" | "Node's ServerResponse" = "GatewayResponse";
 async function servedGateway(): Promise<string> {
   const { app } = gatewayOver(fixture);
   const port = await freePort();
-  server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1" });
+  const serverOptions = serveWith === "GatewayResponse" ? { ServerResponse: GatewayResponse } : {};
+  server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1", serverOptions });
   await new Promise((resolve) => server?.once("listening", resolve));
   return `http://127.0.0.1:${port}`;
 }
@@ -46,94 +54,170 @@ function expectSecurityHeaders(response: Response) {
   expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
 }
 
-describe("response headers over HTTP", () => {
-  it("sends the security headers and a fresh request id with a 202", async () => {
-    const url = await servedGateway();
-    const response = await fetch(`${url}/notifications`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${TEST_API_KEY}`,
-        "content-type": "application/json",
-        "x-request-id": "someone-elses-request",
-      },
-      body: JSON.stringify(VALID_NOTIFICATION),
+describe.each(["GatewayResponse", "Node's ServerResponse"] as const)(
+  "response headers over HTTP, served with %s",
+  (kind) => {
+    beforeEach(() => {
+      serveWith = kind;
     });
-    expect(response.status).toBe(202);
-    expect(response.headers.get("content-type")).toBe("application/json");
-    expectSecurityHeaders(response);
-    expect(response.headers.get("x-request-id")).not.toBe("someone-elses-request");
-  });
 
-  it("sends them with an error too, whose body names the same request id", async () => {
-    const url = await servedGateway();
-    const response = await fetch(`${url}/notifications`, { method: "POST" });
-    expect(response.status).toBe(401);
-    expect(response.headers.get("www-authenticate")).toBe('Bearer realm="notifications"');
-    expectSecurityHeaders(response);
-    const body = (await response.json()) as { error: { requestId: string } };
-    expect(body.error.requestId).toBe(response.headers.get("x-request-id"));
-  });
-
-  it("gives every request its own id", async () => {
-    const url = await servedGateway();
-    const ids = await Promise.all(
-      Array.from({ length: 5 }, async () =>
-        (await fetch(`${url}/healthz`)).headers.get("x-request-id"),
-      ),
-    );
-    expect(new Set(ids).size).toBe(5);
-  });
-});
-
-describe("a route's own headers over HTTP", () => {
-  async function postOver(url: string, idempotencyKey: string) {
-    return fetch(`${url}/notifications`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${TEST_API_KEY}`,
-        "content-type": "application/json",
-        "idempotency-key": idempotencyKey,
-      },
-      body: JSON.stringify(VALID_NOTIFICATION),
+    it("sends the security headers and a fresh request id with a 202", async () => {
+      const url = await servedGateway();
+      const response = await fetch(`${url}/notifications`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${TEST_API_KEY}`,
+          "content-type": "application/json",
+          "x-request-id": "someone-elses-request",
+        },
+        body: JSON.stringify(VALID_NOTIFICATION),
+      });
+      expect(response.status).toBe(202);
+      expect(response.headers.get("content-type")).toBe("application/json");
+      expectSecurityHeaders(response);
+      expect(response.headers.get("x-request-id")).not.toBe("someone-elses-request");
     });
-  }
 
-  it("sends the per-key limit's headers and Idempotent-Replayed beside the security headers", async () => {
-    const url = await servedGateway();
-    const first = await postOver(url, "order-1-fill-1");
-    expect(first.status).toBe(202);
-    expect(first.headers.get("ratelimit-limit")).toBe("1200");
-    expect(first.headers.get("ratelimit-remaining")).toBe("1199");
-    expect(first.headers.get("ratelimit-reset")).toBe("60");
-    expect(first.headers.get("idempotent-replayed")).toBeNull();
-    expect(first.headers.get("content-type")).toBe("application/json");
-    expectSecurityHeaders(first);
-
-    const repeat = await postOver(url, "order-1-fill-1");
-    expect(repeat.status).toBe(202);
-    expect(repeat.headers.get("idempotent-replayed")).toBe("true");
-    expect(repeat.headers.get("ratelimit-remaining")).toBe("1198");
-    expect(await repeat.json()).toEqual(await first.json());
-    expectSecurityHeaders(repeat);
-  });
-
-  it("sends the limit's headers with a validation error too", async () => {
-    const url = await servedGateway();
-    const response = await fetch(`${url}/notifications`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({ ...VALID_NOTIFICATION, asset: "" }),
+    it("sends them with an error too, whose body names the same request id", async () => {
+      const url = await servedGateway();
+      const response = await fetch(`${url}/notifications`, { method: "POST" });
+      expect(response.status).toBe(401);
+      expect(response.headers.get("www-authenticate")).toBe('Bearer realm="notifications"');
+      expectSecurityHeaders(response);
+      const body = (await response.json()) as { error: { requestId: string } };
+      expect(body.error.requestId).toBe(response.headers.get("x-request-id"));
     });
-    expect(response.status).toBe(400);
-    expect(response.headers.get("ratelimit-remaining")).toBe("1199");
-    expectSecurityHeaders(response);
-  });
-});
+
+    it("gives every request its own id", async () => {
+      const url = await servedGateway();
+      const ids = await Promise.all(
+        Array.from({ length: 5 }, async () =>
+          (await fetch(`${url}/healthz`)).headers.get("x-request-id"),
+        ),
+      );
+      expect(new Set(ids).size).toBe(5);
+    });
+  },
+);
+
+describe.each(["GatewayResponse", "Node's ServerResponse"] as const)(
+  "a route's own headers over HTTP, served with %s",
+  (kind) => {
+    beforeEach(() => {
+      serveWith = kind;
+    });
+
+    async function postOver(url: string, idempotencyKey: string) {
+      return fetch(`${url}/notifications`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${TEST_API_KEY}`,
+          "content-type": "application/json",
+          "idempotency-key": idempotencyKey,
+        },
+        body: JSON.stringify(VALID_NOTIFICATION),
+      });
+    }
+
+    it("sends the per-key limit's headers and Idempotent-Replayed beside the security headers", async () => {
+      const url = await servedGateway();
+      const first = await postOver(url, "order-1-fill-1");
+      expect(first.status).toBe(202);
+      expect(first.headers.get("ratelimit-limit")).toBe("1200");
+      expect(first.headers.get("ratelimit-remaining")).toBe("1199");
+      expect(first.headers.get("ratelimit-reset")).toBe("60");
+      expect(first.headers.get("idempotent-replayed")).toBeNull();
+      expect(first.headers.get("content-type")).toBe("application/json");
+      expectSecurityHeaders(first);
+
+      const repeat = await postOver(url, "order-1-fill-1");
+      expect(repeat.status).toBe(202);
+      expect(repeat.headers.get("idempotent-replayed")).toBe("true");
+      expect(repeat.headers.get("ratelimit-remaining")).toBe("1198");
+      expect(await repeat.json()).toEqual(await first.json());
+      expectSecurityHeaders(repeat);
+    });
+
+    it("sends the limit's headers with a validation error too", async () => {
+      const url = await servedGateway();
+      const response = await fetch(`${url}/notifications`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TEST_API_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ ...VALID_NOTIFICATION, asset: "" }),
+      });
+      expect(response.status).toBe(400);
+      expect(response.headers.get("ratelimit-remaining")).toBe("1199");
+      expectSecurityHeaders(response);
+    });
+  },
+);
 
 describe("response headers in-process (app.request)", () => {
   it("puts the same headers on the Response", async () => {
     const { app } = gatewayOver(fixture);
     const response = await app.request("/healthz");
     expectSecurityHeaders(response);
+  });
+});
+
+describe("GatewayResponse on a plain Node server", () => {
+  const REQUEST_ID = "00000000-0000-4000-8000-000000000001";
+
+  /** A Node server whose handler answers as `respond` says, with the request id set first. */
+  async function answered(respond: (response: GatewayResponse) => void): Promise<Response> {
+    const node = createServer({ ServerResponse: GatewayResponse }, (_request, response) => {
+      const gatewayResponse = response as GatewayResponse;
+      gatewayResponse.requestId = REQUEST_ID;
+      respond(gatewayResponse);
+    });
+    await new Promise<void>((resolve) => node.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = node.address() as AddressInfo;
+      return await fetch(`http://127.0.0.1:${port}/`);
+    } finally {
+      node.close();
+    }
+  }
+
+  it("lets the handler's own header win, in any case, without sending it twice", async () => {
+    const response = await answered((res) => {
+      res.writeHead(200, { "X-Frame-Options": "DENY", "Content-Type": "text/plain" });
+      res.end("ok");
+    });
+    expect(response.headers.get("x-frame-options")).toBe("DENY");
+    expect(response.headers.get("content-type")).toBe("text/plain");
+    expect(response.headers.get("x-request-id")).toBe(REQUEST_ID);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("adds them with a status message, to implicit headers, and to raw header arrays", async () => {
+    const withReason = await answered((res) => {
+      res.writeHead(418, "Short and stout", { "content-type": "text/plain" });
+      res.end();
+    });
+    expect([withReason.status, withReason.statusText]).toEqual([418, "Short and stout"]);
+    expectSecurityHeaders(withReason);
+
+    const implicit = await answered((res) => res.end("ok"));
+    expect(implicit.status).toBe(200);
+    expectSecurityHeaders(implicit);
+
+    const raw = await answered((res) => {
+      res.added = { "ratelimit-limit": "10" };
+      res.writeHead(200, ["Content-Type", "text/plain"]);
+      res.end();
+    });
+    expect(raw.headers.get("content-type")).toBe("text/plain");
+    expect(raw.headers.get("ratelimit-limit")).toBe("10");
+    expectSecurityHeaders(raw);
+  });
+
+  it("adds nothing before a request id is set", async () => {
+    const response = await answered((res) => {
+      res.requestId = undefined;
+      res.end("ok");
+    });
+    expect(response.headers.get("x-request-id")).toBeNull();
+    expect(response.headers.get("x-frame-options")).toBeNull();
   });
 });
