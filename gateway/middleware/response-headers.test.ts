@@ -1,11 +1,12 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, IncomingMessage } from "node:http";
+import { type AddressInfo, Socket } from "node:net";
 import { type ServerType, serve } from "@hono/node-server";
+import type { Context } from "hono";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { freePort } from "../../scripts/redis-server.js";
 import { createTestQueue } from "../../test/fixtures.js";
 import { gatewayOver, TEST_API_KEY, VALID_NOTIFICATION } from "../../test/gateway-fixture.js";
-import { GatewayResponse } from "./response-headers.js";
+import { GatewayResponse, setResponseHeader } from "./response-headers.js";
 
 /** What hono's secureHeaders() sets by default: the gateway must send each of them. */
 const SECURITY_HEADERS = {
@@ -38,8 +39,8 @@ afterEach(async () => {
  * @hono/node-server's default Node response, as some tests serve it (headers set one by one).
  */
 let serveWith: "GatewayResponse" | "Node's ServerResponse" = "GatewayResponse";
-async function servedGateway(): Promise<string> {
-  const { app } = gatewayOver(fixture);
+async function servedGateway(overrides: Parameters<typeof gatewayOver>[1] = {}): Promise<string> {
+  const { app } = gatewayOver(fixture, overrides);
   const port = await freePort();
   const serverOptions = serveWith === "GatewayResponse" ? { ServerResponse: GatewayResponse } : {};
   server = serve({ fetch: app.fetch, port, hostname: "127.0.0.1", serverOptions });
@@ -138,6 +139,25 @@ describe.each(["GatewayResponse", "Node's ServerResponse"] as const)(
       expectSecurityHeaders(repeat);
     });
 
+    it("sends a 429 with Retry-After and its own limit headers, and a HEAD its headers", async () => {
+      const url = await servedGateway({
+        limits: { perKeyPerMinute: 1, authFailuresPerMinute: 20 },
+      });
+      expect((await postOver(url, "first")).status).toBe(202);
+      const limited = await postOver(url, "second");
+      expect(limited.status).toBe(429);
+      expect(limited.headers.get("retry-after")).toMatch(/^\d+$/);
+      expect(limited.headers.get("ratelimit-remaining")).toBe("0");
+      expect(((await limited.json()) as { error: { code: string } }).error.code).toBe(
+        "TOO_MANY_REQUESTS",
+      );
+      expectSecurityHeaders(limited);
+
+      const head = await fetch(`${url}/healthz`, { method: "HEAD" });
+      expect(head.status).toBe(200);
+      expectSecurityHeaders(head);
+    });
+
     it("sends the limit's headers with a validation error too", async () => {
       const url = await servedGateway();
       const response = await fetch(`${url}/notifications`, {
@@ -210,6 +230,38 @@ describe("GatewayResponse on a plain Node server", () => {
     expect(raw.headers.get("content-type")).toBe("text/plain");
     expect(raw.headers.get("ratelimit-limit")).toBe("10");
     expectSecurityHeaders(raw);
+  });
+
+  it("lets a header the handler set with setHeader win too", async () => {
+    const response = await answered((res) => {
+      res.setHeader("X-Frame-Options", "DENY");
+      res.end("ok");
+    });
+    expect(response.headers.get("x-frame-options")).toBe("DENY");
+    expect(response.headers.get("x-request-id")).toBe(REQUEST_ID);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+  });
+
+  it("keeps the handler's headers after an empty status message, as Node does", async () => {
+    const response = await answered((res) => {
+      res.writeHead(201, undefined, { "content-type": "text/plain" });
+      res.end("ok");
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get("content-type")).toBe("text/plain");
+    expectSecurityHeaders(response);
+  });
+
+  it("refuses a header value that could not be sent where it is added, not in writeHead", () => {
+    const outgoing = new GatewayResponse(new IncomingMessage(new Socket()));
+    const c = { env: { outgoing } } as unknown as Context;
+    expect(() => setResponseHeader(c, "ratelimit-limit", "10\r\nx-injected: 1")).toThrow(
+      /Invalid character/,
+    );
+    expect(() => setResponseHeader(c, "bad name", "1")).toThrow(/must be a valid HTTP token/);
+    expect(outgoing.added).toBeUndefined();
+    setResponseHeader(c, "RateLimit-Limit", "10");
+    expect(outgoing.added).toEqual({ "ratelimit-limit": "10" });
   });
 
   it("adds nothing before a request id is set", async () => {

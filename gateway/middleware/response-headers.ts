@@ -3,6 +3,8 @@ import {
   type OutgoingHttpHeader,
   type OutgoingHttpHeaders,
   ServerResponse,
+  validateHeaderName,
+  validateHeaderValue,
 } from "node:http";
 import type { HttpBindings } from "@hono/node-server";
 import { type Context, Hono } from "hono";
@@ -47,7 +49,9 @@ export class GatewayResponse<
     maybeHeaders?: OutgoingHttpHeaders | OutgoingHttpHeader[],
   ): this {
     const reason = typeof reasonOrHeaders === "string" ? reasonOrHeaders : undefined;
-    const own = typeof reasonOrHeaders === "string" ? maybeHeaders : reasonOrHeaders;
+    // As Node reads its arguments: headers in second place unless a status message is there.
+    const own =
+      typeof reasonOrHeaders === "string" ? maybeHeaders : (maybeHeaders ?? reasonOrHeaders);
     // A flat array of raw headers (no route sends one): the headers go on one by one.
     if (this.requestId !== undefined && Array.isArray(own)) {
       setOneByOne(this, this.requestId);
@@ -59,6 +63,9 @@ export class GatewayResponse<
         [REQUEST_ID_NAME]: this.requestId,
         ...this.added,
       };
+      // Headers a handler set with setHeader (none on the gateway's own routes) win too: Node
+      // would otherwise overwrite them with ours (lower-case names, as getHeaderNames gives).
+      for (const name of this.getHeaderNames()) delete headers[name];
       for (const name in handlers) headers[name.toLowerCase()] = handlers[name];
       return reason === undefined
         ? super.writeHead(statusCode, headers)
@@ -106,6 +113,10 @@ export function setOnResponse(c: Context, requestId: string): void {
 export function setResponseHeader(c: Context, name: string, value: string): void {
   const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
   if (outgoing instanceof GatewayResponse && !outgoing.headersSent) {
+    // Checked here, as setHeader would: a bad value found only in writeHead would fail the
+    // error answer's writeHead too.
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
     outgoing.added ??= {};
     outgoing.added[name.toLowerCase()] = value;
   } else if (outgoing && !outgoing.headersSent) outgoing.setHeader(name, value);
