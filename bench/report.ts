@@ -151,7 +151,7 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
 
 - **Intake**: ${generator}, \`POST /notifications\` with an email + SMS body, against four targets
   in rounds on one Redis, flushed between runs. A round runs the targets in a row (the gateway with
-  tracing on, the gateway, the bare route, the limited gateway, raw adds), the next round in the
+  tracing on, the gateway, the bare route, the limited gateway, (5) below, raw adds), the next round in the
   reverse order: the gateway always runs between tracing on and the bare route, and which of two
   neighbours goes first alternates, since this machine's speed drifts over tens of seconds. Each HTTP target is warmed up for 3 s
   first; every process the bench starts (the bare routes too) runs with the production start
@@ -233,6 +233,18 @@ ${misses({ intake, pickup, workers, drain, commands, plan, cold })}
 `;
 }
 
+/**
+ * How much of the limited gateway's distance from the bare route its Redis round trips explain:
+ * the bare route making them (and nothing else) against the limited gateway.
+ */
+function roundTripsShare(intake: Figures["intake"]): string {
+  const withTrips = intake.bareLimitedRouteOfBareRoute;
+  if (withTrips === undefined) return "part";
+  const miss = 1 - intake.limitedGatewayOfBareRoute;
+  const share = miss > 0 ? Math.min(1, (1 - withTrips) / miss) : 0;
+  return `about ${Math.round(share * 100)} %`;
+}
+
 /** Where each miss comes from, with the figures of this run. */
 function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figures): string {
   const rate = (values: number[]) => Math.round(median(values));
@@ -286,15 +298,21 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   known key, prom-client's label hashing, a log line's deep copy for redaction, an ICU formatter
   per request naming a time zone, and for idempotency keys one Redis round trip. Profiled again
   after the per-turn writes (CPU from \`/proc\` across wrk runs, and samples): about 260 to 300 µs
-  of CPU a request against the bare route's 200 to 230. The largest difference left is garbage
-  collection, about 15 µs: a sampling allocation profile (collected objects included) puts the
-  gateway's allocations at about 1.4 times the bare route's per request, its young-generation
-  collections at twice as long, and the security headers (Node's \`setHeader\` and
-  \`_storeHeader\` validating and joining them on every response) at about a tenth of its
-  allocations; then zod 5 to 9, the promises of the middleware chain about 7, the headers' CPU
-  about 6, hono 4, and the gateway's own modules about 20 in a dozen places. A young generation
-  four times as large (\`--max-semi-space-size=32\` for both) changed neither figure. What is
-  left is the features themselves: reaching 0.9 would mean giving one of them up on the hot path.
+  of CPU a request against the bare route's 200 to 230. A sampling allocation profile (collected
+  objects included) put the gateway's allocations at about 1.4 times the bare route's per request
+  and its young-generation collections at twice as long; about a tenth of its allocations were the
+  security headers and the request id, 13 \`setHeader\` calls a response (each validated,
+  lower-cased and stored), which also sent Node down its slow path for the handler's own headers.
+  They are now written in the handler's one \`writeHead\` (\`GatewayResponse\`, the server's Node
+  response class, \`gateway/middleware/response-headers.ts\`): in alternating runs the gateway's
+  CPU a request fell from about 1.33 to 1.25 times the bare route's. By CPU a request in this run
+  (References), the bare route's ÷ the gateway's is ${intake.gatewayOfBareRouteByCpu ?? "n/a"}.
+  What is left is spread thin: garbage collection about 15 µs, zod 5 to 9 (the contract's
+  decimals, printable ids, recipient and schedule checks against six plain fields), the promises
+  of the middleware chain about 7, hono 4, ioredis' command-timeout timer (a hung Redis becomes a
+  503 within a second; turned off in alternating runs, no measurable change), and the gateway's own
+  modules about 20 in a dozen places (authentication, the request id, the job, the metrics). A
+  young generation four times as large (\`--max-semi-space-size=32\` for both) changed nothing.
   With the per-key limit on and idempotency keys in use (${limited} req/s), every request adds two
   Redis round trips in series: rate-limiter-flexible's counter and the idempotency claim (its
   confirmation follows the add), each a command, a reply and a command-timeout timer more. Until
@@ -305,7 +323,7 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   under wrk, about 360 to 300 µs of gateway CPU a request, against the bare route's 180 to 200.
   The bare route making the same four round trips in the same order, and nothing else, reaches
   ${intake.bareLimitedRouteOfBareRoute ?? "n/a"} of the bare route in this run, and the limited
-  gateway ${intake.limitedGatewayOfBareLimitedRoute ?? "n/a"} of that: most of this miss is the
+  gateway ${intake.limitedGatewayOfBareLimitedRoute ?? "n/a"} of that: ${roundTripsShare(intake)} of this miss is the
   price of the per-key limit and of idempotency, three round trips in series that the target's
   base does not make; the rest, as with the limit off, is the gateway's own work. By CPU per
   request (References), the bare route's ÷ the gateway's is ${intake.gatewayOfBareRouteByCpu ?? "n/a"}
@@ -327,7 +345,7 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
 - **Worker efficiency.** With batches on, the 5 jobs a worker holds go in one 50 ms call as soon as
   the fifth joins (no sixth can start before one of the five is answered, so 100 jobs/s stays the
   ideal), ${workers.efficiency}; with batches off, one call per job, ${workers.batchesOffEfficiency}.
-  The stack itself does not reach 0.9 on this machine: a bare BullMQ worker whose processor only
+  The stack itself ${(workers.bareWorkerEfficiency ?? 0) < 0.9 ? "does not reach" : "reaches"} 0.9 on this machine: a bare BullMQ worker whose processor only
   calls the resend SDK, against the same fake, measured ${workers.bareWorkerEfficiency ?? "n/a"}
   (References): the SDK's HTTP call around the fake's 50 ms and BullMQ's completion and next fetch
   between two calls are outside the project's code. This worker reaches
