@@ -89,6 +89,28 @@ describe.each(["GatewayResponse", "Node's ServerResponse"] as const)(
       expect(body.error.requestId).toBe(response.headers.get("x-request-id"));
     });
 
+    it("sends them with 413 and 415 answers, the OpenAPI document and the docs page", async () => {
+      const url = await servedGateway();
+      const post = (headers: Record<string, string>, body: string) =>
+        fetch(`${url}/notifications`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${TEST_API_KEY}`, ...headers },
+          body,
+        });
+      const tooLarge = await post({ "content-type": "application/json" }, "x".repeat(100_000));
+      expect(tooLarge.status).toBe(413);
+      expectSecurityHeaders(tooLarge);
+      const wrongType = await post({ "content-type": "text/plain" }, "{}");
+      expect(wrongType.status).toBe(415);
+      expect(wrongType.headers.get("content-type")).toBe("application/json");
+      expectSecurityHeaders(wrongType);
+      for (const path of ["/openapi.json", "/docs"]) {
+        const page = await fetch(`${url}${path}`);
+        expect(page.status, path).toBe(200);
+        expectSecurityHeaders(page);
+      }
+    });
+
     it("gives every request its own id", async () => {
       const url = await servedGateway();
       const ids = await Promise.all(
