@@ -235,46 +235,30 @@ export async function measureIntake(options: {
     BARE_LIMIT_PER_MINUTE: String(LIMITED_GATEWAY_PER_MINUTE),
   });
   const targets = {
-    gateway: { url },
-    limitedGateway: { url: limited.url, idempotency: true },
-    tracedGateway: { url: traced.url },
-    bareRoute: { url: `http://127.0.0.1:${barePort}` },
-    bareLimitedRoute: { url: `http://127.0.0.1:${bareLimitedPort}`, idempotency: true },
+    gateway: { url, server: gateway },
+    limitedGateway: { url: limited.url, idempotency: true, server: limited.gateway },
+    tracedGateway: { url: traced.url, server: traced.gateway },
+    bareRoute: { url: `http://127.0.0.1:${barePort}`, server: bare },
+    bareLimitedRoute: {
+      url: `http://127.0.0.1:${bareLimitedPort}`,
+      idempotency: true,
+      server: bareLimited,
+    },
   };
   await waitUntilReady(`${targets.bareRoute.url}/readyz`, bare);
   await waitUntilReady(`${targets.bareLimitedRoute.url}/readyz`, bareLimited);
-  const servers = {
-    gateway,
-    limitedGateway: limited.gateway,
-    tracedGateway: traced.gateway,
-    bareRoute: bare,
-    bareLimitedRoute: bareLimited,
-  };
-  const rates = {
-    gateway: [] as number[],
-    limitedGateway: [] as number[],
-    tracedGateway: [] as number[],
-    bareRoute: [] as number[],
-    bareLimitedRoute: [] as number[],
-  };
+  /** One value per HTTP target, each made by `make`. */
+  const perTarget = <T>(make: () => T) =>
+    Object.fromEntries(Object.keys(targets).map((name) => [name, make()])) as Record<
+      keyof typeof targets,
+      T
+    >;
+  const rates = perTarget((): number[] => []);
   /** The server's CPU time (user + system, /proc) over a run, per 2xx answer, in µs. */
-  const cpuUs = {
-    gateway: [] as number[],
-    limitedGateway: [] as number[],
-    tracedGateway: [] as number[],
-    bareRoute: [] as number[],
-    bareLimitedRoute: [] as number[],
-  };
+  const cpuUs = perTarget((): number[] => []);
   const rawRates: number[] = [];
-  const none = () => ({
-    gateway: 0,
-    limitedGateway: 0,
-    tracedGateway: 0,
-    bareRoute: 0,
-    bareLimitedRoute: 0,
-  });
-  const non2xx = none();
-  const errors = none();
+  const non2xx = perTarget(() => 0);
+  const errors = perTarget(() => 0);
   const count = (name: keyof typeof rates, result: LoadResult) => {
     non2xx[name] += result.non2xx;
     errors[name] += result.errors;
@@ -302,13 +286,14 @@ export async function measureIntake(options: {
       for (const name of order) {
         if (name === "raw") rawRates.push(await rawBullmqRate(queue, options.durationS));
         else {
-          const cpuBefore = servers[name].cpuMs();
+          const { server } = targets[name];
+          const cpuBefore = server.cpuMs();
           const result = count(
             name,
             await postNotifications(tool, targets[name], options.durationS),
           );
           rates[name].push(result.rate);
-          cpuUs[name].push(((servers[name].cpuMs() - cpuBefore) * 1000) / Math.max(result.ok, 1));
+          cpuUs[name].push(((server.cpuMs() - cpuBefore) * 1000) / Math.max(result.ok, 1));
         }
         await flusher.flushall();
       }
@@ -391,13 +376,7 @@ export async function measureIntake(options: {
     };
   } finally {
     await queue.close();
-    await Promise.all([
-      gateway.stop(),
-      limited.gateway.stop(),
-      traced.gateway.stop(),
-      bare.stop(),
-      bareLimited.stop(),
-    ]);
+    await Promise.all(Object.values(targets).map(({ server }) => server.stop()));
     await collector.close();
     flusher.disconnect();
   }

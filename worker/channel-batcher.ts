@@ -72,9 +72,10 @@ return booked`);
  * Redis (one pipeline: the batch, deflated (batch-record.ts), and a pointer from each member's
  * notification key to it). A member that is tried again (a crash, a timeout, an unanswered call)
  * finds the pointer and re-sends the same batch under the same key, which the provider answers
- * with the first call's ids; members of one batch tried again together share that one call. A member sent alone goes
- * under its own key, so its pointer says so first: tried again, it is sent alone under that key,
- * never in a new batch (whose key the provider has not seen: it would send the email twice).
+ * with the first call's ids; members of one batch tried again together share that one call. A
+ * member sent alone goes under its own key, so its pointer says so first: tried again, it is sent
+ * alone under that key, never in a new batch (whose key the provider has not seen: it would send
+ * the email twice).
  */
 export function createChannelBatcher(options: {
   adapter: ChannelAdapter & { sendBatch: NonNullable<ChannelAdapter["sendBatch"]> };
