@@ -1,7 +1,7 @@
 // The intake ceiling on this stack: a bare Hono + zod + queue.add route, no auth, logs or metrics.
 // With BARE_LIMIT_PER_MINUTE it also makes the Redis round trips of the gateway's per-key limit
 // and idempotency keys, in the same order and nothing else: rate-limiter-flexible's counter, a
-// claim (SET NX), the add, the claim's confirmation (SET).
+// claim (SET NX), the add, the claim's confirmation (SET, sent with the answer, not awaited).
 import { randomUUID } from "node:crypto";
 import { serve } from "@hono/node-server";
 import { Queue } from "bullmq";
@@ -46,7 +46,8 @@ app.post("/notifications", async (c) => {
     return c.json({ error: "conflict" }, 409);
   }
   await queue.add("trade.executed", parsed.data, { jobId: id, attempts: 4 });
-  if (key) await redis.set(`bare-idem:${key}`, id, "EX", 86400);
+  // Not awaited, as the gateway does not wait for its confirmation before answering.
+  if (key) redis.set(`bare-idem:${key}`, id, "EX", 86400).catch(() => {});
   return c.json({ id, status: "queued" }, 202);
 });
 app.get("/readyz", (c) => c.text("ok"));

@@ -88,13 +88,15 @@ export function createEnqueuer(deps: GatewayDeps) {
       await Promise.all(claimed.map(({ key }) => store.release(scope, key).catch(() => {})));
       throw err;
     }
-    // The jobs are queued either way; should a confirm fail, its claim lapses in seconds and a
-    // repeat re-adds under the same job id, which BullMQ ignores.
-    await Promise.all(
-      claimed.map(({ key, fingerprint, id }) =>
-        store.confirm(scope, key, fingerprint, id).catch(() => {}),
-      ),
-    );
+    // The jobs are queued: the answer need not wait for the confirms, a round trip each caller
+    // would feel (Upstash is a network away). This connection keeps its commands in order, so a
+    // repeat through this gateway finds its key confirmed; one through another replica in the
+    // meantime finds the claim and gets 409 with Retry-After, as it does now until the confirm
+    // lands. Should a confirm fail, its claim lapses in seconds and a repeat re-adds under the
+    // same job id, which BullMQ ignores.
+    for (const { key, fingerprint, id } of claimed) {
+      store.confirm(scope, key, fingerprint, id).catch(() => {});
+    }
     return outcomes;
   };
 }

@@ -105,6 +105,30 @@ describe("Idempotency-Key", () => {
     ]);
   });
 
+  it("answers 202 without waiting for the key's confirmation, which then lands", async () => {
+    // The confirmation (the SET of the queued record) is held back until the answer is in: a
+    // gateway that waits for it never answers, and the test times out.
+    let releaseConfirm = () => {};
+    const send = gateway.redis.sendCommand.bind(gateway.redis);
+    gateway.redis.sendCommand = ((command: Parameters<typeof send>[0]) => {
+      if (command.name !== "set") return send(command);
+      gateway.redis.sendCommand = send;
+      releaseConfirm = () => void send(command);
+      return command.promise;
+    }) as typeof send;
+
+    const first = await postWithKey("answered-before-confirm");
+    expect(first.response.status).toBe(202);
+    expect(await gateway.jobCount()).toBe(1);
+
+    releaseConfirm();
+    const repeat = await postWithKey("answered-before-confirm");
+    expect(repeat.response.status).toBe(202);
+    expect(repeat.response.headers.get("idempotent-replayed")).toBe("true");
+    expect(repeat.body.id).toBe(first.body.id);
+    expect(await gateway.jobCount()).toBe(1);
+  });
+
   it("remembers the key for 24 hours", async () => {
     await postWithKey("ttl-check");
     const keys = await gateway.redis.keys(`${gateway.queue.qualifiedName}:idempotency:*`);
