@@ -105,12 +105,17 @@ export function intakeReferences(intake: Intake, previous: PreviousIntake | unde
       value: `${medianRate(intake.bareLimitedRouteRequestsPerSecond)}; ${intake.bareLimitedRouteOfBareRoute}; ${intake.limitedGatewayOfBareLimitedRoute}`,
     },
     {
-      what: "Server CPU per 2xx request (user + system, /proc), median µs: gateway (limit off) / gateway (limit on) / bare route / bare route with the limit's round trips",
+      what: "The bare route with the gateway's per-request features added the libraries' own way (hono's requestId, secureHeaders, bearerAuth, bodyLimit; prom-client series; a pino line; the contract; bench/featured-intake-server.ts): 2xx requests/s; the gateway (limit off) ÷ it; the bare route ÷ it",
+      value: `${medianRate(intake.featuredRouteRequestsPerSecond)}; ${intake.gatewayOfFeaturedRoute}; ${intake.bareRouteOfFeaturedRoute}`,
+    },
+    {
+      what: "Server CPU per 2xx request (user + system, /proc), median µs: gateway (limit off) / gateway (limit on) / bare route / bare route with the limit's round trips / bare route with the features the libraries' way",
       value: [
         intake.cpuUsPerRequest.gateway,
         intake.cpuUsPerRequest.limitedGateway,
         intake.cpuUsPerRequest.bareRoute,
         intake.cpuUsPerRequest.bareLimitedRoute,
+        intake.cpuUsPerRequest.featuredRoute,
       ]
         .map((values) => Math.round(median(values ?? [])))
         .join(" / "),

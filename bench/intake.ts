@@ -8,6 +8,7 @@ import {
   TRADE_EXECUTED_JOB,
 } from "../contract/notification-job.js";
 import { DEFAULT_JOB_SETTINGS } from "../lib/env.js";
+import { bundleEntry } from "../scripts/bundle.js";
 import { freePort } from "../scripts/redis-server.js";
 import { startOtlpCollector } from "../test/support/otlp-collector.js";
 import { waitForHttpOk } from "../test/support/wait.js";
@@ -234,6 +235,15 @@ export async function measureIntake(options: {
     PORT: String(bareLimitedPort),
     BARE_LIMIT_PER_MINUTE: String(LIMITED_GATEWAY_PER_MINUTE),
   });
+  // The bare route with the gateway's per-request features added the libraries' own way; it
+  // imports the contract, so it runs bundled, as the gateway does.
+  await bundleEntry("bench/featured-intake-server.ts", "dist/bench", "featured-intake-server");
+  const featuredPort = await freePort();
+  const featured = startBuilt("dist/bench/featured-intake-server.mjs", {
+    REDIS_URL: options.redisUrl,
+    PORT: String(featuredPort),
+    API_KEYS: BENCH_API_KEY,
+  });
   const targets = {
     gateway: { url, server: gateway },
     limitedGateway: { url: limited.url, idempotency: true, server: limited.gateway },
@@ -244,8 +254,10 @@ export async function measureIntake(options: {
       idempotency: true,
       server: bareLimited,
     },
+    featuredRoute: { url: `http://127.0.0.1:${featuredPort}`, server: featured },
   };
   await waitUntilReady(`${targets.bareRoute.url}/readyz`, bare);
+  await waitUntilReady(`${targets.featuredRoute.url}/readyz`, featured);
   await waitUntilReady(`${targets.bareLimitedRoute.url}/readyz`, bareLimited);
   /** One value per HTTP target, each made by `make`. */
   const perTarget = <T>(make: () => T) =>
@@ -275,6 +287,7 @@ export async function measureIntake(options: {
       // speed drifts over tens of seconds; neighbours share the drift, so a round's ratio keeps
       // less of it.
       const sequence = [
+        "featuredRoute",
         "tracedGateway",
         "gateway",
         "bareRoute",
@@ -338,6 +351,7 @@ export async function measureIntake(options: {
       tracedGatewayRequestsPerSecond: rates.tracedGateway.map((rate) => round(rate, 0)),
       bareRouteRequestsPerSecond: rates.bareRoute.map((rate) => round(rate, 0)),
       bareLimitedRouteRequestsPerSecond: rates.bareLimitedRoute.map((rate) => round(rate, 0)),
+      featuredRouteRequestsPerSecond: rates.featuredRoute.map((rate) => round(rate, 0)),
       rawAddsPerSecond: rawRates.map((rate) => round(rate, 0)),
       non2xx,
       errors,
@@ -346,6 +360,9 @@ export async function measureIntake(options: {
       /** The bare route with the limited gateway's Redis round trips ÷ the bare route. */
       bareLimitedRouteOfBareRoute: ratiosTo(rates.bareLimitedRoute, rates.bareRoute),
       limitedGatewayOfBareLimitedRoute: ratiosTo(rates.limitedGateway, rates.bareLimitedRoute),
+      /** The gateway ÷ the bare route with its features added the libraries' way, and the bare route ÷ it. */
+      gatewayOfFeaturedRoute: ratiosTo(rates.gateway, rates.featuredRoute),
+      bareRouteOfFeaturedRoute: ratiosTo(rates.bareRoute, rates.featuredRoute),
       /** The range (max − min) of the rounds' gateway ÷ bare route ratios: this run's noise. */
       gatewayOfBareRouteSpread: spread(rates.gateway, rates.bareRoute),
       tracedGatewayOfBareRoute: ratiosTo(rates.tracedGateway, rates.bareRoute),

@@ -21,6 +21,8 @@ interface Figures {
     limitedGatewayOfBareRoute: number;
     bareLimitedRouteOfBareRoute?: number;
     limitedGatewayOfBareLimitedRoute?: number;
+    gatewayOfFeaturedRoute?: number;
+    bareRouteOfFeaturedRoute?: number;
     gatewayOfBareRouteByCpu?: number;
     limitedGatewayOfBareRouteByCpu?: number;
     bareRouteOfRaw: number;
@@ -151,7 +153,7 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
 
 - **Intake**: ${generator}, \`POST /notifications\` with an email + SMS body, against four targets
   in rounds on one Redis, flushed between runs. A round runs the targets in a row (the gateway with
-  tracing on, the gateway, the bare route, the limited gateway, (5) below, raw adds), the next round in the
+  tracing on, (6) below, the gateway, the bare route, the limited gateway, (5) below, raw adds), the next round in the
   reverse order: the gateway always runs between tracing on and the bare route, and which of two
   neighbours goes first alternates, since this machine's speed drifts over tens of seconds. Each HTTP target is warmed up for 3 s
   first; every process the bench starts (the bare routes too) runs with the production start
@@ -163,7 +165,12 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   answers 429, and a unique \`Idempotency-Key\` on every request. (5) For reference, the bare route
   again with \`BARE_LIMIT_PER_MINUTE\` set: before and after its add it makes the Redis round
   trips of (4) and nothing else (rate-limiter-flexible's counter, a claim \`SET NX\`, the add, a
-  confirming \`SET\`), also with a key on every request. Only 2xx answers count: wrk's
+  confirming \`SET\` sent with the answer), also with a key on every request. (6) For reference,
+  the bare route with the gateway's per-request features added the libraries' own way, as their
+  documentation shows them (\`bench/featured-intake-server.ts\`): hono's \`requestId\`,
+  \`secureHeaders\`, \`bearerAuth\` and \`bodyLimit\` middlewares, the two Prometheus series
+  with prom-client as @hono/prometheus records them, a pino line per request, the gateway's
+  contract schema and job. Only 2xx answers count: wrk's
   "Non-2xx or 3xx responses" are subtracted and listed under References. A ratio is the median of
   the rounds' ratios; the References' rates are each target's median, so their quotient can differ
   when rounds vary (every round is in \`BENCHMARKS.json\`). Beside each rate, the server's CPU time
@@ -289,7 +296,7 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   CPU per request rose from about 70 to 120 µs (a full run then measured 0.64: no gain). In its
   place the connection now writes a loop turn's commands at once (\`lib/redis.ts\`,
   \`writeOncePerLoopTurn\`): in runs alternating the two builds, about 10 % less gateway CPU per
-  request than auto-pipelining, the same Redis CPU. Also removed since the last report: the
+  request than auto-pipelining, the same Redis CPU. Also removed in the reports before: the
   retention options in every job (the worker's own apply: a smaller job to pack and store), hono's
   router walking its tree on every request (a fixed path's match is kept:
   \`gateway/static-path-router.ts\`), one middleware layer (the request id, the headers and the
@@ -313,18 +320,29 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   503 within a second; turned off in alternating runs, no measurable change), and the gateway's own
   modules about 20 in a dozen places (authentication, the request id, the job, the metrics). A
   young generation four times as large (\`--max-semi-space-size=32\` for both) changed nothing.
+  Those features are what the bare route lacks, and each has its issue (the request id, the
+  security headers, the API keys, the metrics, the contract's checks). Added to the bare route the
+  libraries' own way ((6) under How each figure is measured), they bring it to
+  ${intake.bareRouteOfFeaturedRoute === undefined ? "n/a" : (1 / intake.bareRouteOfFeaturedRoute).toFixed(2)} of the bare route in this run; the gateway does the same work at
+  ${intake.gatewayOfFeaturedRoute ?? "n/a"} times that route's rate. Most of that route's cost is two things the
+  gateway's code avoids: hono's \`bodyLimit\` reads every body through a web stream
+  (\`gateway/body-size-limit.ts\` checks a declared length from the header), and headers set with
+  \`c.header()\` make hono build a WHATWG \`Headers\` and a full \`Response\` (\`GatewayResponse\`).
   With the per-key limit on and idempotency keys in use (${limited} req/s), every request adds two
-  Redis round trips in series: rate-limiter-flexible's counter and the idempotency claim (its
-  confirmation follows the add), each a command, a reply and a command-timeout timer more. Until
+  Redis round trips in series: rate-limiter-flexible's counter and the idempotency claim, each a
+  command, a reply and a command-timeout timer more. The claim's confirmation follows the add;
+  since this report it goes out with the answer instead of before it (\`gateway/enqueue.ts\`: the
+  connection keeps the order, so a repeat through the same gateway finds it), one round trip less
+  for every keyed request. Until
   this report the limit's three \`RateLimit-*\` headers also went through hono's \`c.header()\`,
   which turned every limited 202 into a WHATWG \`Headers\` and a full \`Response\` with a
   stream body; they now go onto Node's response like the security headers
   (\`setResponseHeader\`), and the request's fingerprint is hashed one-shot: measured apart
   under wrk, about 360 to 300 µs of gateway CPU a request, against the bare route's 180 to 200.
-  The bare route making the same four round trips in the same order, and nothing else, reaches
+  The bare route making the same round trips in the same order, and nothing else, reaches
   ${intake.bareLimitedRouteOfBareRoute ?? "n/a"} of the bare route in this run, and the limited
   gateway ${intake.limitedGatewayOfBareLimitedRoute ?? "n/a"} of that: ${roundTripsShare(intake)} of this miss is the
-  price of the per-key limit and of idempotency, three round trips in series that the target's
+  price of the per-key limit and of idempotency, two round trips in series and a confirmation that the target's
   base does not make; the rest, as with the limit off, is the gateway's own work. By CPU per
   request (References), the bare route's ÷ the gateway's is ${intake.gatewayOfBareRouteByCpu ?? "n/a"}
   with the limit off and ${intake.limitedGatewayOfBareRouteByCpu ?? "n/a"} with it on.
