@@ -36,6 +36,17 @@ export function createEnqueuer(deps: GatewayDeps) {
   }
 
   return async function enqueue(scope: string, items: EnqueueItem[]): Promise<EnqueueOutcome[]> {
+    /**
+     * Marks a claimed key's job queued, without waiting: its SET is written before the answer, and
+     * this connection keeps its commands in order, so a repeat through this gateway finds the key
+     * confirmed; a repeat through another replica before the SET lands finds the claim and gets 409
+     * with Retry-After. Should the SET fail, the claim lapses within PENDING_TTL_SECONDS (10 s),
+     * repeats get 409 until then, and the next one re-adds under the same job id, which BullMQ
+     * ignores: the key's first id is answered again.
+     */
+    const confirmUnawaited = (key: string, fingerprint: string, id: string) => {
+      store.confirm(scope, key, fingerprint, id).catch(() => {});
+    };
     const outcomes: EnqueueOutcome[] = new Array(items.length);
     const jobs: NotificationJob[] = [];
     const claimed: Array<{ key: string; fingerprint: string; id: string }> = [];
@@ -61,7 +72,7 @@ export function createEnqueuer(deps: GatewayDeps) {
           continue;
         }
         if (earlier) {
-          await store.confirm(scope, idempotencyKey, fingerprint, id);
+          confirmUnawaited(idempotencyKey, fingerprint, id);
           outcomes[index] = { id, replayed: true };
           continue;
         }
@@ -89,14 +100,8 @@ export function createEnqueuer(deps: GatewayDeps) {
       throw err;
     }
     // The jobs are queued: the answer need not wait for the confirms, a round trip each caller
-    // would feel (Upstash is a network away). This connection keeps its commands in order, so a
-    // repeat through this gateway finds its key confirmed; one through another replica in the
-    // meantime finds the claim and gets 409 with Retry-After, as it does now until the confirm
-    // lands. Should a confirm fail, its claim lapses in seconds and a repeat re-adds under the
-    // same job id, which BullMQ ignores.
-    for (const { key, fingerprint, id } of claimed) {
-      store.confirm(scope, key, fingerprint, id).catch(() => {});
-    }
+    // would feel (Upstash is a network away).
+    for (const { key, fingerprint, id } of claimed) confirmUnawaited(key, fingerprint, id);
     return outcomes;
   };
 }

@@ -106,26 +106,39 @@ describe("Idempotency-Key", () => {
   });
 
   it("answers 202 without waiting for the key's confirmation, which then lands", async () => {
-    // The confirmation (the SET of the queued record) is held back until the answer is in: a
-    // gateway that waits for it never answers, and the test times out.
-    let releaseConfirm = () => {};
+    // The confirmation (the SET of the queued record) is held back: a gateway that waits for it
+    // does not answer while it is held.
+    const held: Array<() => void> = [];
     const send = gateway.redis.sendCommand.bind(gateway.redis);
     gateway.redis.sendCommand = ((command: Parameters<typeof send>[0]) => {
       if (command.name !== "set") return send(command);
-      gateway.redis.sendCommand = send;
-      releaseConfirm = () => void send(command);
+      held.push(() => void send(command));
       return command.promise;
     }) as typeof send;
 
-    const first = await postWithKey("answered-before-confirm");
-    expect(first.response.status).toBe(202);
+    let timer: NodeJS.Timeout | undefined;
+    const first = await Promise.race([
+      postWithKey("answered-before-confirm"),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), 5_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    expect(held).toHaveLength(1);
+    expect(first?.response.status).toBe(202);
     expect(await gateway.jobCount()).toBe(1);
 
-    releaseConfirm();
+    // While the SET is held, a repeat finds the claim: still being accepted.
+    const early = await postWithKey("answered-before-confirm");
+    expect(early.response.status).toBe(409);
+    expect(early.response.headers.get("retry-after")).toBe("1");
+
+    gateway.redis.sendCommand = send;
+    for (const release of held) release();
     const repeat = await postWithKey("answered-before-confirm");
     expect(repeat.response.status).toBe(202);
     expect(repeat.response.headers.get("idempotent-replayed")).toBe("true");
-    expect(repeat.body.id).toBe(first.body.id);
+    expect(repeat.body.id).toBe(first?.body.id);
     expect(await gateway.jobCount()).toBe(1);
   });
 
