@@ -125,8 +125,16 @@ export function intakeReferences(intake: Intake, previous: PreviousIntake | unde
       value: `${intake.gatewayOfBareRouteByCpu} / ${intake.limitedGatewayOfBareRouteByCpu}`,
     },
     {
-      what: "Answers not counted (non-2xx): gateway (limit off) / gateway (limit on) / bare route",
-      value: `${intake.non2xx.gateway} / ${intake.non2xx.limitedGateway} / ${intake.non2xx.bareRoute}`,
+      what: "Answers not counted (non-2xx): gateway (limit off) / gateway (limit on) / bare route / bare route with the limit's round trips / bare route with the features the libraries' way",
+      value: [
+        intake.non2xx.gateway,
+        intake.non2xx.limitedGateway,
+        intake.non2xx.bareRoute,
+        intake.non2xx.bareLimitedRoute,
+        intake.non2xx.featuredRoute,
+      ]
+        .map((count) => count ?? "n/a")
+        .join(" / "),
     },
     { what: "Gateway (limit off) ÷ raw queue.add from 32 loops", value: intake.gatewayOfRaw },
     { what: "Gateway (limit on, idempotency) ÷ raw queue.add", value: intake.limitedGatewayOfRaw },

@@ -151,11 +151,12 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
       .join(", ");
   return `## How each figure is measured
 
-- **Intake**: ${generator}, \`POST /notifications\` with an email + SMS body, against four targets
-  in rounds on one Redis, flushed between runs. A round runs the targets in a row (the gateway with
-  tracing on, (6) below, the gateway, the bare route, the limited gateway, (5) below, raw adds), the next round in the
-  reverse order: the gateway always runs between tracing on and the bare route, and which of two
-  neighbours goes first alternates, since this machine's speed drifts over tens of seconds. Each HTTP target is warmed up for 3 s
+- **Intake**: ${generator}, \`POST /notifications\` with an email + SMS body, against the targets
+  below in rounds on one Redis, flushed between runs. A round runs the targets in a row ((6) below,
+  the gateway with tracing on, the gateway, the bare route, the limited gateway, (5) below, raw
+  adds), the next round in the reverse order: the gateway always runs between tracing on and the
+  bare route, and which of two neighbours goes first alternates, since this machine's speed drifts
+  over tens of seconds ((6), at a fraction of the gateway's rate, needs no such care). Each HTTP target is warmed up for 3 s
   first; every process the bench starts (the bare routes too) runs with the production start
   command's V8 options. (1) Raw \`queue.add\` from 32 concurrent loops in the bench process: what a backend calling
   BullMQ directly gets, not HTTP. (2) The bare Hono + zod + \`queue.add\` route
@@ -170,7 +171,10 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   documentation shows them (\`bench/featured-intake-server.ts\`): hono's \`requestId\`,
   \`secureHeaders\`, \`bearerAuth\` and \`bodyLimit\` middlewares, the two Prometheus series
   with prom-client as @hono/prometheus records them, a pino line per request, the gateway's
-  contract schema and job. Only 2xx answers count: wrk's
+  contract schema and job. Unlike the gateway, it keeps ioredis' defaults (no command-timeout
+  timer, a write per command, as the bare route), checks no media type, reads no
+  \`Idempotency-Key\` header, keeps a client's \`X-Request-Id\`, and answers a bad body with a
+  short error. Only 2xx answers count: wrk's
   "Non-2xx or 3xx responses" are subtracted and listed under References. A ratio is the median of
   the rounds' ratios; the References' rates are each target's median, so their quotient can differ
   when rounds vary (every round is in \`BENCHMARKS.json\`). Beside each rate, the server's CPU time
@@ -324,17 +328,21 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   security headers, the API keys, the metrics, the contract's checks). Added to the bare route the
   libraries' own way ((6) under How each figure is measured), they bring it to
   ${intake.bareRouteOfFeaturedRoute === undefined ? "n/a" : (1 / intake.bareRouteOfFeaturedRoute).toFixed(2)} of the bare route in this run; the gateway does the same work at
-  ${intake.gatewayOfFeaturedRoute ?? "n/a"} times that route's rate. Most of that route's cost is two things the
-  gateway's code avoids: hono's \`bodyLimit\` reads every body through a web stream
-  (\`gateway/body-size-limit.ts\` checks a declared length from the header), and headers set with
-  \`c.header()\` make hono build a WHATWG \`Headers\` and a full \`Response\` (\`GatewayResponse\`).
+  ${intake.gatewayOfFeaturedRoute ?? "n/a"} times that route's rate. A profile of that route under the same wrk load (taken
+  separately, 12 s) puts about a third of its CPU in what the gateway's code avoids: hono's
+  \`bearerAuth\` hashes the presented and the expected key with Web Crypto on every request (12 %
+  of the samples; \`gateway/api-keys.ts\` verifies a key once, a SHA-256 compared in constant
+  time, and remembers the keys that matched), and undici's WHATWG \`Request\`, \`Headers\` and \`Response\`
+  (12 %) with web streams (5 %), which @hono/node-server builds once \`bodyLimit\` reads
+  \`c.req.raw\` and headers go through \`c.header()\` (\`gateway/body-size-limit.ts\` reads a
+  declared length from Node's headers; \`GatewayResponse\` writes the headers in Node's
+  \`writeHead\`).
   With the per-key limit on and idempotency keys in use (${limited} req/s), every request adds two
   Redis round trips in series: rate-limiter-flexible's counter and the idempotency claim, each a
-  command, a reply and a command-timeout timer more. The claim's confirmation follows the add;
-  since this report it goes out with the answer instead of before it (\`gateway/enqueue.ts\`: the
-  connection keeps the order, so a repeat through the same gateway finds it), one round trip less
-  for every keyed request. Until
-  this report the limit's three \`RateLimit-*\` headers also went through hono's \`c.header()\`,
+  command, a reply and a command-timeout timer more. The claim's confirmation follows the add and
+  goes out with the answer, not before it (\`gateway/enqueue.ts\`: the connection keeps the order,
+  so a repeat through the same gateway finds it): a round trip less for every keyed request than
+  in the report of 2026-11-27 that first measured (5). Until that report the limit's three \`RateLimit-*\` headers also went through hono's \`c.header()\`,
   which turned every limited 202 into a WHATWG \`Headers\` and a full \`Response\` with a
   stream body; they now go onto Node's response like the security headers
   (\`setResponseHeader\`), and the request's fingerprint is hashed one-shot: measured apart
@@ -353,7 +361,12 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   route's ${intake.bareRouteP99AtHalfRateMs} ms at the same rate, which is this machine's floor.
 - **Pickup.** p50 ${pickup.p50Ms} ms: the path with batches off takes ${pickup.batchesOffP50Ms} ms
   (References), and a lone email waits \`EMAIL_BATCH_WINDOW_MS\` for company before it goes alone
-  (\`worker/channel-batcher.ts\`): the price of batching, set by that variable. The p99
+  (\`worker/channel-batcher.ts\`): the price of batching, set by that variable, which the issue
+  that asked for batches allows ("never delays a lone email by more than a few tens of
+  milliseconds"). A batch already leaves at once when every job the worker runs waits in it;
+  leaving at once whenever the worker runs no other job was considered and not done: at the start
+  of a burst the first job can reach the batcher before BullMQ has fetched the next ones, and would
+  then take a provider slot (up to 100 emails at Resend's 2 a second) alone (a race, not measured). The p99
   (${pickup.p99Ms} ms; ${pickup.batchesOffP99Ms} ms with batches off, against BullMQ alone's
   ${pickup.bullmqAloneP99Ms} ms) is the worker's own per-job work: a profile of the worker at one
   notification every 30 ms (taken separately) found its heap at 64 to 76 MB of the 96 MB the
