@@ -109,13 +109,18 @@ export function intakeReferences(intake: Intake, previous: PreviousIntake | unde
       value: `${medianRate(intake.featuredRouteRequestsPerSecond)}; ${intake.gatewayOfFeaturedRoute}; ${intake.bareRouteOfFeaturedRoute}`,
     },
     {
-      what: "Server CPU per 2xx request (user + system, /proc), median µs: gateway (limit off) / gateway (limit on) / bare route / bare route with the limit's round trips / bare route with the features the libraries' way",
+      what: "The gateway (limit off) at LOG_LEVEL=info, the production default (a JSON line per request on stdout; the targets run at warn): 2xx requests/s; ÷ the gateway at warn; by CPU a request; ÷ bare route",
+      value: `${medianRate(intake.loggingGatewayRequestsPerSecond)}; ${intake.loggingGatewayOfGateway}; ${intake.loggingGatewayOfGatewayByCpu}; ${intake.loggingGatewayOfBareRoute}`,
+    },
+    {
+      what: "Server CPU per 2xx request (user + system, /proc), median µs: gateway (limit off) / gateway (limit on) / bare route / bare route with the limit's round trips / bare route with the features the libraries' way / gateway at LOG_LEVEL=info",
       value: [
         intake.cpuUsPerRequest.gateway,
         intake.cpuUsPerRequest.limitedGateway,
         intake.cpuUsPerRequest.bareRoute,
         intake.cpuUsPerRequest.bareLimitedRoute,
         intake.cpuUsPerRequest.featuredRoute,
+        intake.cpuUsPerRequest.loggingGateway,
       ]
         .map((values) => Math.round(median(values ?? [])))
         .join(" / "),
@@ -125,13 +130,14 @@ export function intakeReferences(intake: Intake, previous: PreviousIntake | unde
       value: `${intake.gatewayOfBareRouteByCpu} / ${intake.limitedGatewayOfBareRouteByCpu}`,
     },
     {
-      what: "Answers not counted (non-2xx): gateway (limit off) / gateway (limit on) / bare route / bare route with the limit's round trips / bare route with the features the libraries' way",
+      what: "Answers not counted (non-2xx): gateway (limit off) / gateway (limit on) / bare route / bare route with the limit's round trips / bare route with the features the libraries' way / gateway at LOG_LEVEL=info",
       value: [
         intake.non2xx.gateway,
         intake.non2xx.limitedGateway,
         intake.non2xx.bareRoute,
         intake.non2xx.bareLimitedRoute,
         intake.non2xx.featuredRoute,
+        intake.non2xx.loggingGateway,
       ]
         .map((count) => count ?? "n/a")
         .join(" / "),

@@ -215,6 +215,12 @@ export async function measureIntake(options: {
   const limited = await startGateway(options.redisUrl, {
     API_RATE_LIMIT_PER_MINUTE: String(LIMITED_GATEWAY_PER_MINUTE),
   });
+  // Every process of the bench logs at warn; this one at the production default, info: a JSON
+  // line per request on stdout, which the bench reads as a platform's log collector would.
+  const logging = await startGateway(options.redisUrl, {
+    API_RATE_LIMIT_PER_MINUTE: "0",
+    LOG_LEVEL: "info",
+  });
   const collector = await startOtlpCollector({ discard: true });
   const traced = await startGateway(options.redisUrl, {
     API_RATE_LIMIT_PER_MINUTE: "0",
@@ -248,6 +254,7 @@ export async function measureIntake(options: {
     gateway: { url, server: gateway },
     limitedGateway: { url: limited.url, idempotency: true, server: limited.gateway },
     tracedGateway: { url: traced.url, server: traced.gateway },
+    loggingGateway: { url: logging.url, server: logging.gateway },
     bareRoute: { url: `http://127.0.0.1:${barePort}`, server: bare },
     bareLimitedRoute: {
       url: `http://127.0.0.1:${bareLimitedPort}`,
@@ -288,6 +295,7 @@ export async function measureIntake(options: {
       // less of it.
       const sequence = [
         "featuredRoute",
+        "loggingGateway",
         "tracedGateway",
         "gateway",
         "bareRoute",
@@ -352,6 +360,7 @@ export async function measureIntake(options: {
       bareRouteRequestsPerSecond: rates.bareRoute.map((rate) => round(rate, 0)),
       bareLimitedRouteRequestsPerSecond: rates.bareLimitedRoute.map((rate) => round(rate, 0)),
       featuredRouteRequestsPerSecond: rates.featuredRoute.map((rate) => round(rate, 0)),
+      loggingGatewayRequestsPerSecond: rates.loggingGateway.map((rate) => round(rate, 0)),
       rawAddsPerSecond: rawRates.map((rate) => round(rate, 0)),
       non2xx,
       errors,
@@ -363,6 +372,10 @@ export async function measureIntake(options: {
       /** The gateway ÷ the bare route with its features added the libraries' way, and the bare route ÷ it. */
       gatewayOfFeaturedRoute: ratiosTo(rates.gateway, rates.featuredRoute),
       bareRouteOfFeaturedRoute: ratiosTo(rates.bareRoute, rates.featuredRoute),
+      /** The gateway at LOG_LEVEL=info ÷ at warn: by rate, and by CPU a request (warn ÷ info). */
+      loggingGatewayOfGateway: ratiosTo(rates.loggingGateway, rates.gateway),
+      loggingGatewayOfGatewayByCpu: ratiosTo(cpuUs.gateway, cpuUs.loggingGateway),
+      loggingGatewayOfBareRoute: ratiosTo(rates.loggingGateway, rates.bareRoute),
       /** The range (max − min) of the rounds' gateway ÷ bare route ratios: this run's noise. */
       gatewayOfBareRouteSpread: spread(rates.gateway, rates.bareRoute),
       tracedGatewayOfBareRoute: ratiosTo(rates.tracedGateway, rates.bareRoute),

@@ -23,6 +23,9 @@ interface Figures {
     limitedGatewayOfBareLimitedRoute?: number;
     gatewayOfFeaturedRoute?: number;
     bareRouteOfFeaturedRoute?: number;
+    loggingGatewayOfGateway?: number;
+    loggingGatewayOfGatewayByCpu?: number;
+    loggingGatewayOfBareRoute?: number;
     gatewayOfBareRouteByCpu?: number;
     limitedGatewayOfBareRouteByCpu?: number;
     bareRouteOfRaw: number;
@@ -152,8 +155,8 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   return `## How each figure is measured
 
 - **Intake**: ${generator}, \`POST /notifications\` with an email + SMS body, against the targets
-  below in rounds on one Redis, flushed between runs. A round runs the targets in a row ((6) below,
-  the gateway with tracing on, the gateway, the bare route, the limited gateway, (5) below, raw
+  below in rounds on one Redis, flushed between runs. A round runs the targets in a row ((6) and
+  (7) below, the gateway with tracing on, the gateway, the bare route, the limited gateway, (5) below, raw
   adds), the next round in the reverse order: the gateway always runs between tracing on and the
   bare route, and which of two neighbours goes first alternates, since this machine's speed drifts
   over tens of seconds ((6), at a fraction of the gateway's rate, needs no such care). Each HTTP target is warmed up for 3 s
@@ -174,7 +177,10 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   contract schema and job. Unlike the gateway, it keeps ioredis' defaults (no command-timeout
   timer, a write per command, as the bare route), checks no media type, reads no
   \`Idempotency-Key\` header, keeps a client's \`X-Request-Id\`, and answers a bad body with a
-  short error. Only 2xx answers count: wrk's
+  short error. Every process the bench starts logs at \`LOG_LEVEL=warn\`, so no target writes a
+  line per request; (7), for reference, is (3) at the production default, \`LOG_LEVEL=info\`: a
+  JSON line per request on stdout, which the bench reads as a platform's log collector would.
+  Only 2xx answers count: wrk's
   "Non-2xx or 3xx responses" are subtracted and listed under References. A ratio is the median of
   the rounds' ratios; the References' rates are each target's median, so their quotient can differ
   when rounds vary (every round is in \`BENCHMARKS.json\`). Beside each rate, the server's CPU time
@@ -324,6 +330,14 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   503 within a second; turned off in alternating runs, no measurable change), and the gateway's own
   modules about 20 in a dozen places (authentication, the request id, the job, the metrics). A
   young generation four times as large (\`--max-semi-space-size=32\` for both) changed nothing.
+  The targets run at \`LOG_LEVEL=warn\`; at the production default, \`info\`, the gateway also
+  writes a JSON line per request ((7) in References: ${intake.loggingGatewayOfGateway ?? "n/a"} of its rate at warn,
+  ${intake.loggingGatewayOfBareRoute ?? "n/a"} of the bare route's; plan capacity on that figure). Measured
+  side by side at a fixed rate (taken separately), that line took about 19 % more CPU a request; two changes cut it
+  to about 10 %: stdout is buffered (\`lib/logger.ts\`: one write for up to 4 KB of lines, at
+  most 100 ms later, instead of a write a line), and the line, whose values are all the
+  gateway's own, skips the redaction and contact-masking pass every other line takes
+  (\`ownValuesLogger\`).
   Those features are what the bare route lacks, and each has its issue (the request id, the
   security headers, the API keys, the metrics, the contract's checks). Added to the bare route the
   libraries' own way ((6) under How each figure is measured), they bring it to

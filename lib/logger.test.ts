@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "./logger.js";
+import { startNodeProcess } from "../test/support/processes.js";
+import { createLogger, ownValuesLogger } from "./logger.js";
 
 function capture() {
   const lines: string[] = [];
@@ -45,5 +46,58 @@ describe("the logger masks contact details at the source", () => {
       "sms 21211: The 'To' number +1********66 is not a valid phone number.",
     );
     expect(entry.nested).toEqual({ list: ["+4*********23", "j***@example.org"] });
+  });
+});
+
+describe("a process's log stream (stdout, buffered)", () => {
+  const lineCount = (lines: string[]) =>
+    lines.filter((line) => line.includes('"msg":"line"')).length;
+
+  it("writes a lone line while the process keeps running, without waiting for more", async () => {
+    const process = startNodeProcess(
+      "log-lines",
+      ["--import", "tsx", "test/support/log-lines.ts"],
+      { LOG_THEN: "wait" },
+    );
+    try {
+      // A line held until 4 KB are pending would never come: the stream writes it within 100 ms.
+      const line = await process.waitForLine(/"msg":"line"/);
+      expect(JSON.parse(line)).toMatchObject({ name: "log-lines", index: 0 });
+      expect(process.child.exitCode).toBeNull();
+    } finally {
+      await process.stop();
+    }
+  });
+
+  it.each([
+    ["exits", "exit"],
+    ["dies of an uncaught error", "throw"],
+  ])("writes every pending line when the process %s", async (_name, then) => {
+    const process = startNodeProcess(
+      "log-lines",
+      ["--import", "tsx", "test/support/log-lines.ts"],
+      { LOG_THEN: then, LOG_COUNT: "5000" },
+    );
+    await process.exited;
+    expect(lineCount(process.lines)).toBe(5000);
+  });
+});
+
+describe("the logger for the service's own values", () => {
+  it("writes on the logger's stream, with its name and level, without the redaction pass", () => {
+    const { logger, lines } = capture();
+    const own = ownValuesLogger(logger);
+    own.info({ requestId: "r-1", route: "/notifications", status: 202 }, "request");
+    own.debug({ requestId: "r-2" }, "below the level");
+    expect(lines.map((line) => JSON.parse(line))).toEqual([
+      expect.objectContaining({
+        name: "test",
+        level: 30,
+        requestId: "r-1",
+        route: "/notifications",
+        status: 202,
+        msg: "request",
+      }),
+    ]);
   });
 });

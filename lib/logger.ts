@@ -105,5 +105,38 @@ export function createLogger(
       ? { transport: { target: "pino-pretty", options: { translateTime: "HH:MM:ss.l" } } }
       : {}),
   };
-  return destination ? pino(settings, destination) : pino(settings);
+  if (destination) return pino(settings, destination);
+  return settings.transport ? pino(settings) : pino(settings, stdoutStream());
+}
+
+/**
+ * Where a process's lines go: stdout, buffered. A line waits until 4 KB are pending or 100 ms
+ * have passed, so a busy gateway makes one write for many lines instead of one each (about 7 % of
+ * its CPU a request at `info`, in alternating runs). pino writes what is pending when the process
+ * exits, after an uncaught error too; a kill it cannot catch (SIGKILL, the out-of-memory killer)
+ * loses at most the last 100 ms of lines.
+ */
+function stdoutStream(): pino.DestinationStream {
+  return pino.destination({ dest: 1, minLength: 4096, periodicFlush: 100 });
+}
+
+/**
+ * A logger on `logger`'s stream, with its name, level and trace ids, for lines whose every value
+ * the service makes itself (the gateway's request line: its id, the method, the route pattern,
+ * the status, the duration). It skips the redaction paths, the masking of contact details and
+ * the hooks, which cost about 3 % of the gateway's CPU a request at `info`; anything a caller, a
+ * provider or an error brings goes through `logger`.
+ */
+export function ownValuesLogger(logger: Logger): Logger {
+  const { name } = logger.bindings();
+  // pino.symbols: pino's documented access to a logger's internals.
+  const internals = logger as unknown as {
+    [pino.symbols.mixinSym]?: pino.LoggerOptions["mixin"];
+    [pino.symbols.streamSym]: pino.DestinationStream;
+  };
+  const mixin = internals[pino.symbols.mixinSym];
+  return pino(
+    { name, level: logger.level, ...(mixin ? { mixin } : {}) },
+    internals[pino.symbols.streamSym],
+  );
 }

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { Counter, Histogram, type Registry } from "prom-client";
-import type { Logger } from "../../lib/logger.js";
+import { type Logger, ownValuesLogger } from "../../lib/logger.js";
 
 /** The label names and buckets of @hono/prometheus, whose series dashboards already query. */
 const LABELS = ["method", "status", "ok", "route"] as const;
@@ -55,6 +55,8 @@ export function requestTelemetry(options: {
     return found;
   }
 
+  // The line's values are the gateway's own: nothing in it to redact or mask.
+  const logger = ownValuesLogger(options.logger);
   return (c, requestId, startedMs) => {
     const seconds = (performance.now() - startedMs) / 1000;
     const { method, routePath } = c.req;
@@ -62,7 +64,7 @@ export function requestTelemetry(options: {
     const observed = seriesOf(method, routePath, status);
     observed.duration.observe(seconds);
     observed.total.inc();
-    options.logger.info(
+    logger.info(
       {
         requestId,
         method,
