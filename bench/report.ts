@@ -330,14 +330,6 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   503 within a second; turned off in alternating runs, no measurable change), and the gateway's own
   modules about 20 in a dozen places (authentication, the request id, the job, the metrics). A
   young generation four times as large (\`--max-semi-space-size=32\` for both) changed nothing.
-  The targets run at \`LOG_LEVEL=warn\`; at the production default, \`info\`, the gateway also
-  writes a JSON line per request ((7) in References: ${intake.loggingGatewayOfGateway ?? "n/a"} of its rate at warn,
-  ${intake.loggingGatewayOfBareRoute ?? "n/a"} of the bare route's; plan capacity on that figure). Measured
-  side by side at a fixed rate (taken separately), that line took about 19 % more CPU a request; two changes cut it
-  to about 10 %: stdout is buffered (\`lib/logger.ts\`: one write for up to 4 KB of lines, at
-  most 100 ms later, instead of a write a line), and the line, whose values are all the
-  gateway's own, skips the redaction and contact-masking pass every other line takes
-  (\`ownValuesLogger\`).
   Those features are what the bare route lacks, and each has its issue (the request id, the
   security headers, the API keys, the metrics, the contract's checks). Added to the bare route the
   libraries' own way ((6) under How each figure is measured), they bring it to
@@ -351,6 +343,14 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   \`c.req.raw\` and headers go through \`c.header()\` (\`gateway/body-size-limit.ts\` reads a
   declared length from Node's headers; \`GatewayResponse\` writes the headers in Node's
   \`writeHead\`).
+  The targets run at \`LOG_LEVEL=warn\`; at the production default, \`info\`, the gateway also
+  writes a JSON line per request ((7) in References: ${intake.loggingGatewayOfGateway ?? "n/a"} of its rate at warn,
+  ${intake.loggingGatewayOfBareRoute ?? "n/a"} of the bare route's; plan capacity on that figure). Measured
+  side by side at a fixed rate (taken separately), that line took about 19 % more CPU a request; two changes cut it
+  to about 10 %: stdout is buffered (\`lib/logger.ts\`: one write for up to 4 KB of lines, at
+  most 100 ms later, instead of a write a line), and the line, whose values are all the
+  gateway's own, skips the redaction and contact-masking pass every other line takes
+  (\`ownValuesLogger\`).
   With the per-key limit on and idempotency keys in use (${limited} req/s), every request adds two
   Redis round trips in series: rate-limiter-flexible's counter and the idempotency claim, each a
   command, a reply and a command-timeout timer more. The claim's confirmation follows the add and
@@ -369,10 +369,12 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   request (References), the bare route's ÷ the gateway's is ${intake.gatewayOfBareRouteByCpu ?? "n/a"}
   with the limit off and ${intake.limitedGatewayOfBareRouteByCpu ?? "n/a"} with it on.
 - **p99 at half rate.** At ${intake.halfRate} req/s the gateway runs at half of its maximum, the bare
-  route at about ${Math.round((100 * intake.halfRate) / bare)} % of its own; waiting in the event loop
-  grows with the share of the CPU in use, so the gateway's per-request work shows again in its
-  tail: ${intake.p99AtHalfRateMs} ms against the bare
-  route's ${intake.bareRouteP99AtHalfRateMs} ms at the same rate, which is this machine's floor.
+  route at about ${Math.round((100 * intake.halfRate) / bare)} % of its own: ${intake.p99AtHalfRateMs} ms against the bare
+  route's ${intake.bareRouteP99AtHalfRateMs} ms at the same rate. ${
+    intake.p99AtHalfRateMs > intake.bareRouteP99AtHalfRateMs
+      ? "The bare route's is this machine's floor; waiting in the event loop grows with the share of the CPU in use, so the gateway's per-request work shows again in its tail."
+      : "At this rate the two tails are within this machine's noise: which one is lower changes from run to run."
+  }
 - **Pickup.** p50 ${pickup.p50Ms} ms: the path with batches off takes ${pickup.batchesOffP50Ms} ms
   (References), and a lone email waits \`EMAIL_BATCH_WINDOW_MS\` for company before it goes alone
   (\`worker/channel-batcher.ts\`): the price of batching, set by that variable, which the issue
