@@ -61,11 +61,28 @@ describe("a process's log stream (stdout, buffered)", () => {
     );
     try {
       // A line held until 4 KB are pending would never come: the stream writes it within 100 ms.
-      const line = await process.waitForLine(/"msg":"line"/);
+      const line = await process.waitForLine(/"msg":"line"/, 10_000);
       expect(JSON.parse(line)).toMatchObject({ name: "log-lines", index: 0 });
       expect(process.child.exitCode).toBeNull();
     } finally {
       await process.stop();
+    }
+  });
+
+  it("writes a warning at once, with the lines before it, while the main thread is busy", async () => {
+    const process = startNodeProcess(
+      "log-lines",
+      ["--import", "tsx", "test/support/log-lines.ts"],
+      { LOG_THEN: "warn-then-busy" },
+    );
+    try {
+      // The periodic flush cannot run while the main thread is busy: the warning is written
+      // because it was sent at once, and the info line before it with it.
+      await process.waitForLine(/"msg":"warned"/, 12_000);
+      expect(lineCount(process.lines)).toBe(1);
+      expect(process.child.exitCode).toBeNull();
+    } finally {
+      await process.stop("SIGKILL");
     }
   });
 
@@ -84,7 +101,7 @@ describe("a process's log stream (stdout, buffered)", () => {
 });
 
 describe("the logger for the service's own values", () => {
-  it("writes on the logger's stream, with its name and level, without the redaction pass", () => {
+  it("writes on the logger's stream, with its name and level", () => {
     const { logger, lines } = capture();
     const own = ownValuesLogger(logger);
     own.info({ requestId: "r-1", route: "/notifications", status: 202 }, "request");
@@ -99,5 +116,17 @@ describe("the logger for the service's own values", () => {
         msg: "request",
       }),
     ]);
+  });
+
+  it("follows the logger's level when it changes", () => {
+    const { logger, lines } = capture();
+    const own = ownValuesLogger(logger);
+    logger.level = "warn";
+    own.info("hidden");
+    logger.child({ part: "x" }).level = "debug";
+    own.info("still hidden");
+    logger.level = "info";
+    own.info("shown");
+    expect(lines.map((line) => JSON.parse(line).msg)).toEqual(["shown"]);
   });
 });

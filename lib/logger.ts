@@ -63,6 +63,7 @@ export function createLogger(
   /** Where lines go (stdout by default); tests pass a stream to read them. */
   destination?: pino.DestinationStream,
 ): Logger {
+  const buffered = destination || options.pretty ? undefined : stdoutStream();
   const settings: pino.LoggerOptions = {
     name: options.name,
     level: options.level,
@@ -79,13 +80,16 @@ export function createLogger(
     ...((options.traceIds ?? tracingEnabled()) ? { mixin: activeTraceFields } : {}),
     hooks: {
       // Messages are ours and static, but a caller's interpolation must not slip past.
-      logMethod(args, method) {
+      logMethod(args, method, level) {
         method.apply(
           this,
           args.map((arg) => (typeof arg === "string" ? redactContacts(arg) : arg)) as Parameters<
             typeof method
           >,
         );
+        // A warning or an error goes out now, with what is pending before it: a process that
+        // then dies where pino cannot write (the V8 heap limit) has written it.
+        if (buffered && level >= WARN_LEVEL) buffered.flush();
       },
     },
     redact: {
@@ -106,17 +110,21 @@ export function createLogger(
       : {}),
   };
   if (destination) return pino(settings, destination);
-  return settings.transport ? pino(settings) : pino(settings, stdoutStream());
+  return buffered ? pino(settings, buffered) : pino(settings);
 }
 
+const WARN_LEVEL = 40;
+
 /**
- * Where a process's lines go: stdout, buffered. A line waits until 4 KB are pending or 100 ms
- * have passed, so a busy gateway makes one write for many lines instead of one each (about 7 % of
- * its CPU a request at `info`, in alternating runs). pino writes what is pending when the process
- * exits, after an uncaught error too; a kill it cannot catch (SIGKILL, the out-of-memory killer)
- * loses at most the last 100 ms of lines.
+ * Where a process's lines go: stdout, buffered. An info line waits until 4 KB are pending or
+ * 100 ms have passed, so a busy gateway makes one write for many lines instead of one each (about
+ * 7 % of its CPU a request at `info`, side by side at a fixed rate); a warning or an error is sent
+ * at once (createLogger's hook). pino writes what is pending when the process exits, after an
+ * uncaught error too (in the main thread; the service logs from no other). An end pino cannot
+ * see (SIGKILL, the kernel's out-of-memory killer, V8's heap limit, a native crash) loses the info
+ * lines still pending: the last 100 ms of them while stdout's reader keeps up, more when it lags.
  */
-function stdoutStream(): pino.DestinationStream {
+function stdoutStream() {
   return pino.destination({ dest: 1, minLength: 4096, periodicFlush: 100 });
 }
 
@@ -129,14 +137,20 @@ function stdoutStream(): pino.DestinationStream {
  */
 export function ownValuesLogger(logger: Logger): Logger {
   const { name } = logger.bindings();
-  // pino.symbols: pino's documented access to a logger's internals.
+  // pino.symbols: what pino exports for code that builds on a logger (its stream, its mixin).
   const internals = logger as unknown as {
     [pino.symbols.mixinSym]?: pino.LoggerOptions["mixin"];
     [pino.symbols.streamSym]: pino.DestinationStream;
   };
   const mixin = internals[pino.symbols.mixinSym];
-  return pino(
+  const own = pino(
     { name, level: logger.level, ...(mixin ? { mixin } : {}) },
     internals[pino.symbols.streamSym],
   );
+  // Its level follows `logger`'s, should anything change it at run time.
+  logger.on("level-change", (level, _value, _previous, _previousValue, changed) => {
+    // A child's change is emitted here too: only `logger`'s own counts.
+    if (changed === logger) own.level = level;
+  });
+  return own;
 }

@@ -1,6 +1,7 @@
 /**
  * A process that logs through the service's own stdout logger (lib/logger.ts), for the tests of
- * its buffered stream: `LOG_THEN=wait` logs one line and stays up until killed; `LOG_THEN=throw`
+ * its buffered stream: `LOG_THEN=wait` logs one line and stays up until killed;
+ * `LOG_THEN=warn-then-busy` also logs a warning and keeps the main thread busy; `LOG_THEN=throw`
  * logs `LOG_COUNT` lines and dies of an uncaught error; `LOG_THEN=exit` logs them and exits.
  */
 import { createLogger } from "../../lib/logger.js";
@@ -13,6 +14,14 @@ switch (process.env.LOG_THEN) {
   case "wait":
     setInterval(() => {}, 60_000);
     break;
+  case "warn-then-busy": {
+    // A warning, then a main thread that runs nothing else for 15 s: no timer, no exit handler.
+    logger.warn("warned");
+    const until = Date.now() + 15_000;
+    while (Date.now() < until) {}
+    process.exit(0);
+    break;
+  }
   case "throw":
     throw new Error("uncaught after logging");
   default:
