@@ -36,9 +36,13 @@ const CONNECTIONS = 32;
 const LIMITED_GATEWAY_PER_MINUTE = 10_000_000;
 
 /** Starts the built gateway and waits until it answers. */
-export async function startGateway(redisUrl: string, env: Record<string, string> = {}) {
+export async function startGateway(
+  redisUrl: string,
+  env: Record<string, string> = {},
+  bundle = GATEWAY_BUNDLE,
+) {
   const port = await freePort();
-  const gateway = startBuilt(GATEWAY_BUNDLE, {
+  const gateway = startBuilt(bundle, {
     REDIS_URL: redisUrl,
     PORT: String(port),
     API_KEYS: BENCH_API_KEY,

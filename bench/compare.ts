@@ -1,0 +1,76 @@
+/**
+ * `npm run bench:compare -- <before.mjs> <after.mjs>`: two gateway bundles under the same load at
+ * the same time, for measuring one change. Each gets its own wrk at a fixed rate (`--rate`, per
+ * gateway, default 1,200 req/s: below what one gateway takes while the other runs) on one Redis;
+ * the result is each one's CPU a 2xx request (user + system, /proc) and after ÷ before per round.
+ * Measured at the same time, both sides share this machine's speed drift, which moves a full
+ * run's figures by tens of per cent: rounds of this comparison agree within about 2 %.
+ *
+ * Make the "before" bundle from another checkout: `git worktree add /tmp/before main`, then
+ * `npm ci && npm run build` there, and pass `/tmp/before/dist/gateway.mjs`.
+ * Options: `--rate N`, `--seconds N` (per round, default 8), `--rounds N` (default 5),
+ * `--env '{"LOG_LEVEL":"info"}'` (both gateways; the bench's own default is warn).
+ */
+import { parseArgs } from "node:util";
+import { Redis } from "ioredis";
+import { BENCH_API_KEY, NOTIFICATION, startGateway } from "./intake.js";
+import { median, round, runProgram, startRedis } from "./support.js";
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    rate: { type: "string", default: "1200" },
+    seconds: { type: "string", default: "8" },
+    rounds: { type: "string", default: "5" },
+    env: { type: "string", default: "{}" },
+  },
+});
+const [before, after] = positionals;
+if (!before || !after) {
+  throw new Error("usage: npm run bench:compare -- <before gateway.mjs> <after gateway.mjs>");
+}
+const seconds = Number(values.seconds);
+const env = { API_RATE_LIMIT_PER_MINUTE: "0", ...JSON.parse(values.env) };
+
+/** wrk at `rate` requests a second for `durationS`; its summary line (bench/wrk-post.lua). */
+async function paced(url: string, durationS: number, runId: string) {
+  const args = ["-t1", "-c16", `-d${durationS}s`, "--timeout", "10s", "-s", "bench/wrk-post.lua"];
+  const script = [BENCH_API_KEY, JSON.stringify(NOTIFICATION), "0", values.rate, "1", runId];
+  const out = await runProgram("wrk", [...args, `${url}/notifications`, "--", ...script], 60_000);
+  const summary = out.split("\n").find((line) => line.startsWith("{"));
+  if (!summary) throw new Error(`wrk printed no summary:\n${out}`);
+  return JSON.parse(summary) as { requests: number; non2xx: number };
+}
+
+const redis = await startRedis();
+const flusher = new Redis(redis.url);
+const sides = [
+  { name: "before", ...(await startGateway(redis.url, env, before)) },
+  { name: "after", ...(await startGateway(redis.url, env, after)) },
+];
+try {
+  // Warm-up: JIT, connections.
+  await Promise.all(sides.map((side) => paced(side.url, 3, `warm-${side.name}`)));
+  const ratios: number[] = [];
+  for (let index = 0; index < Number(values.rounds); index++) {
+    await flusher.flushall();
+    const cpuBefore = sides.map((side) => side.gateway.cpuMs());
+    const results = await Promise.all(
+      sides.map((side) => paced(side.url, seconds, `${index}-${side.name}`)),
+    );
+    const cpuUs = sides.map((side, i) => {
+      const answered = (results[i]?.requests ?? 0) - (results[i]?.non2xx ?? 0);
+      return ((side.gateway.cpuMs() - (cpuBefore[i] ?? 0)) * 1000) / Math.max(answered, 1);
+    });
+    const [beforeUs = 0, afterUs = 0] = cpuUs;
+    ratios.push(afterUs / beforeUs);
+    console.log(
+      `round ${index + 1}: before ${round(beforeUs, 0)} µs, after ${round(afterUs, 0)} µs a request, after ÷ before ${round(afterUs / beforeUs, 3)}; non-2xx ${results.map((result) => result.non2xx).join(" / ")}`,
+    );
+  }
+  console.log(`median after ÷ before, CPU a request: ${round(median(ratios), 3)}`);
+} finally {
+  await Promise.all(sides.map((side) => side.gateway.stop()));
+  flusher.disconnect();
+  await redis.stop();
+}
