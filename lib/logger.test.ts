@@ -50,15 +50,14 @@ describe("the logger masks contact details at the source", () => {
 });
 
 describe("a process's log stream (stdout, buffered)", () => {
+  /** test/support/log-lines.ts, which logs through the service's stdout logger. */
+  const logLines = (env: Record<string, string>) =>
+    startNodeProcess("log-lines", ["--import", "tsx", "test/support/log-lines.ts"], env);
   const lineCount = (lines: string[]) =>
     lines.filter((line) => line.includes('"msg":"line"')).length;
 
   it("writes a lone line while the process keeps running, without waiting for more", async () => {
-    const process = startNodeProcess(
-      "log-lines",
-      ["--import", "tsx", "test/support/log-lines.ts"],
-      { LOG_THEN: "wait" },
-    );
+    const process = logLines({ LOG_THEN: "wait" });
     try {
       // A line held until 4 KB are pending would never come: the stream writes it within 100 ms.
       const line = await process.waitForLine(/"msg":"line"/, 10_000);
@@ -70,11 +69,7 @@ describe("a process's log stream (stdout, buffered)", () => {
   });
 
   it("writes a warning at once, with the lines before it, while the main thread is busy", async () => {
-    const process = startNodeProcess(
-      "log-lines",
-      ["--import", "tsx", "test/support/log-lines.ts"],
-      { LOG_THEN: "warn-then-busy" },
-    );
+    const process = logLines({ LOG_THEN: "warn-then-busy" });
     try {
       // The periodic flush cannot run while the main thread is busy: the warning is written
       // because it was sent at once, and the info line before it with it.
@@ -90,11 +85,7 @@ describe("a process's log stream (stdout, buffered)", () => {
     ["exits", "exit"],
     ["dies of an uncaught error", "throw"],
   ])("writes every pending line when the process %s", async (_name, then) => {
-    const process = startNodeProcess(
-      "log-lines",
-      ["--import", "tsx", "test/support/log-lines.ts"],
-      { LOG_THEN: then, LOG_COUNT: "5000" },
-    );
+    const process = logLines({ LOG_THEN: then, LOG_COUNT: "5000" });
     await process.exited;
     expect(lineCount(process.lines)).toBe(5000);
   });
