@@ -410,7 +410,7 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   (\`/proc\`); in lockstep all of it falls between two calls, and 0.9 needs a cycle of 55.5 ms,
   under 1 ms of CPU per email. Writing the worker connection's commands once per loop turn, as the
   gateway does, was measured and changed nothing (0.75 to 0.81 either way).
-- **Redis commands per email + SMS notification** (${commands.perNotification}; the last full
+- **Redis commands per email + SMS notification** (${commands.perNotification}; an earlier
   report measured 19.8). Per notification now: EVAL ${per("eval")}, EVALSHA ${per("evalsha")},
   BZPOPMIN ${per("bzpopmin")}. The gateway's part is its per-key limit and the add; BullMQ's fetch
   loop takes about 6 (a fetch that finds the job, one or two that find the queue empty, two
