@@ -142,7 +142,14 @@ describe("delivery status and suppression through real gateway and worker proces
       const ids = accepted.map((entry) => entry.webhookId);
       expect(new Set(ids).size).toBe(ids.length);
     });
-    expect(worker.lines.join("\n")).toContain("recipient suppressed: channel not sent");
+    // Log lines reach stdout up to 100 ms late (lib/logger.ts), each process's in order: wait for
+    // the last line each one writes about this test before looking for an address in them.
+    await worker.waitForLine(/recipient suppressed: channel not sent/);
+    await worker.waitForLine(
+      new RegExp(`"notificationId":"${second}".*"msg":"notification delivered"`),
+    );
+    await fetch(`${baseUrl}/healthz`);
+    await gateway.waitForLine(/"route":"\/healthz"/);
     expect(worker.lines.join("\n")).not.toContain(to);
     expect(gateway.lines.join("\n")).not.toContain(to);
   });

@@ -78,6 +78,11 @@ describe("tracing in the gateway and worker processes", () => {
     }
 
     // The POST's request line (readiness probes before it have lines, and traces, of their own).
+    // Lines reach stdout up to 100 ms late (lib/logger.ts): wait for the two this test reads.
+    await gateway.waitForLine(
+      /"route":"\/notifications".*"trace_id"|"trace_id".*"route":"\/notifications"/,
+    );
+    await worker.waitForLine(/"msg":"sent"/);
     const traced = (lines: string[], msg: string, route?: string) =>
       lines
         .map((line) => JSON.parse(line))
