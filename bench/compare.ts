@@ -1,7 +1,8 @@
 /**
  * `npm run bench:compare -- <before.mjs> <after.mjs>`: two gateway bundles under the same load at
- * the same time, for measuring one change. Each gets its own wrk at a fixed rate (`--rate`, per
- * gateway, default 1,200 req/s: below what one gateway takes while the other runs) on one Redis;
+ * the same time, for measuring one change. Each gets its own load, as the intake bench sends it
+ * (bench/intake.ts, wrk when installed), at a fixed rate (`--rate`, per gateway, default 1,200
+ * req/s: below what one gateway takes while the other runs) on one Redis;
  * the result is each one's CPU a 2xx request (user + system, /proc) and after ÷ before per round.
  * Measured at the same time, both sides share this machine's speed drift, which moves a full
  * run's figures by tens of per cent: rounds of this comparison agree within about 2 %.
@@ -13,8 +14,8 @@
  */
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
-import { BENCH_API_KEY, NOTIFICATION, startGateway } from "./intake.js";
-import { median, round, runProgram, startRedis } from "./support.js";
+import { loadTool, postNotifications, startGateway } from "./intake.js";
+import { median, round, startRedis } from "./support.js";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,17 +31,9 @@ if (!before || !after) {
   throw new Error("usage: npm run bench:compare -- <before gateway.mjs> <after gateway.mjs>");
 }
 const seconds = Number(values.seconds);
+const rate = Number(values.rate);
+const tool = loadTool();
 const env = { API_RATE_LIMIT_PER_MINUTE: "0", ...JSON.parse(values.env) };
-
-/** wrk at `rate` requests a second for `durationS`; its summary line (bench/wrk-post.lua). */
-async function paced(url: string, durationS: number, runId: string) {
-  const args = ["-t1", "-c16", `-d${durationS}s`, "--timeout", "10s", "-s", "bench/wrk-post.lua"];
-  const script = [BENCH_API_KEY, JSON.stringify(NOTIFICATION), "0", values.rate, "1", runId];
-  const out = await runProgram("wrk", [...args, `${url}/notifications`, "--", ...script], 60_000);
-  const summary = out.split("\n").find((line) => line.startsWith("{"));
-  if (!summary) throw new Error(`wrk printed no summary:\n${out}`);
-  return JSON.parse(summary) as { requests: number; non2xx: number };
-}
 
 const redis = await startRedis();
 const flusher = new Redis(redis.url);
@@ -50,16 +43,16 @@ const sides = [
 ];
 try {
   // Warm-up: JIT, connections.
-  await Promise.all(sides.map((side) => paced(side.url, 3, `warm-${side.name}`)));
+  await Promise.all(sides.map((side) => postNotifications(tool, side, 3, rate)));
   const ratios: number[] = [];
   for (let index = 0; index < Number(values.rounds); index++) {
     await flusher.flushall();
     const cpuBefore = sides.map((side) => side.gateway.cpuMs());
     const results = await Promise.all(
-      sides.map((side) => paced(side.url, seconds, `${index}-${side.name}`)),
+      sides.map((side) => postNotifications(tool, side, seconds, rate)),
     );
     const cpuUs = sides.map((side, i) => {
-      const answered = (results[i]?.requests ?? 0) - (results[i]?.non2xx ?? 0);
+      const answered = results[i]?.ok ?? 0;
       return ((side.gateway.cpuMs() - (cpuBefore[i] ?? 0)) * 1000) / Math.max(answered, 1);
     });
     const [beforeUs = 0, afterUs = 0] = cpuUs;

@@ -95,7 +95,7 @@ interface Target {
 }
 
 /** `POST /notifications` from 32 connections for `durationS`, as fast as possible or at `rate`. */
-function postNotifications(
+export function postNotifications(
   tool: LoadTool,
   target: Target,
   durationS: number,

@@ -35,18 +35,19 @@ export function createEnqueuer(deps: GatewayDeps) {
     });
   }
 
+  /**
+   * Marks a claimed key's job queued, without waiting: its SET is written before the answer, and
+   * this connection keeps its commands in order, so a repeat through this gateway finds the key
+   * confirmed; a repeat through another replica before the SET lands finds the claim and gets 409
+   * with Retry-After. Should the SET fail, the claim lapses within PENDING_TTL_SECONDS (10 s),
+   * repeats get 409 until then, and the next one re-adds under the same job id, which BullMQ
+   * ignores: the key's first id is answered again.
+   */
+  function confirmUnawaited(scope: string, key: string, fingerprint: string, id: string): void {
+    store.confirm(scope, key, fingerprint, id).catch(() => {});
+  }
+
   return async function enqueue(scope: string, items: EnqueueItem[]): Promise<EnqueueOutcome[]> {
-    /**
-     * Marks a claimed key's job queued, without waiting: its SET is written before the answer, and
-     * this connection keeps its commands in order, so a repeat through this gateway finds the key
-     * confirmed; a repeat through another replica before the SET lands finds the claim and gets 409
-     * with Retry-After. Should the SET fail, the claim lapses within PENDING_TTL_SECONDS (10 s),
-     * repeats get 409 until then, and the next one re-adds under the same job id, which BullMQ
-     * ignores: the key's first id is answered again.
-     */
-    const confirmUnawaited = (key: string, fingerprint: string, id: string) => {
-      store.confirm(scope, key, fingerprint, id).catch(() => {});
-    };
     const outcomes: EnqueueOutcome[] = new Array(items.length);
     const jobs: NotificationJob[] = [];
     const claimed: Array<{ key: string; fingerprint: string; id: string }> = [];
@@ -72,7 +73,7 @@ export function createEnqueuer(deps: GatewayDeps) {
           continue;
         }
         if (earlier) {
-          confirmUnawaited(idempotencyKey, fingerprint, id);
+          confirmUnawaited(scope, idempotencyKey, fingerprint, id);
           outcomes[index] = { id, replayed: true };
           continue;
         }
@@ -101,7 +102,7 @@ export function createEnqueuer(deps: GatewayDeps) {
     }
     // The jobs are queued: the answer need not wait for the confirms, a round trip each caller
     // would feel (Upstash is a network away).
-    for (const { key, fingerprint, id } of claimed) confirmUnawaited(key, fingerprint, id);
+    for (const { key, fingerprint, id } of claimed) confirmUnawaited(scope, key, fingerprint, id);
     return outcomes;
   };
 }

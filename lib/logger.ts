@@ -109,11 +109,12 @@ export function createLogger(
       ? { transport: { target: "pino-pretty", options: { translateTime: "HH:MM:ss.l" } } }
       : {}),
   };
-  if (destination) return pino(settings, destination);
-  return buffered ? pino(settings, buffered) : pino(settings);
+  const stream = destination ?? buffered;
+  return stream ? pino(settings, stream) : pino(settings);
 }
 
-const WARN_LEVEL = 40;
+/** pino's own number for `warn`. */
+const WARN_LEVEL = pino.levels.values.warn ?? 40;
 
 /**
  * Where a process's lines go: stdout, buffered. An info line waits until 4 KB are pending or
