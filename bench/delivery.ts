@@ -9,6 +9,7 @@ import { startFakeTwilio } from "../test/fakes/twilio.js";
 import { BENCH_API_KEY, NOTIFICATION, startGateway, waitUntilReady } from "./intake.js";
 import { startCommandCounter } from "./redis-commands.js";
 import {
+  BARE_ROUTE,
   type BuiltProcess,
   GATEWAY_BUNDLE,
   median,
@@ -319,13 +320,13 @@ export async function measureColdStart(rounds: number) {
   const bareMs: number[] = [];
   const bundledBareMs: number[] = [];
   // The bare route bundled as the gateway is: how much of the gateway's lead is the bundling.
-  await bundleEntry("bench/bare-intake-server.mjs", "dist/bench", "bare-intake-server");
+  await bundleEntry(BARE_ROUTE, "dist/bench", "bare-intake-server");
   try {
     for (let round = 0; round < rounds; round++) {
       gatewayMs.push(await timeToFirst202(redis.url, GATEWAY_BUNDLE));
       helloMs.push(await timeToFirstHello());
       // A bare Hono + zod + BullMQ route: the share of the cold start that is BullMQ, ioredis and the Redis handshake.
-      bareMs.push(await timeToFirst202(redis.url, "bench/bare-intake-server.mjs"));
+      bareMs.push(await timeToFirst202(redis.url, BARE_ROUTE));
       bundledBareMs.push(await timeToFirst202(redis.url, "dist/bench/bare-intake-server.mjs"));
     }
   } finally {

@@ -1,5 +1,7 @@
 /** The intake section's target and reference rows, shared by the full run and `--only intake`. */
+
 import { existsSync, readFileSync } from "node:fs";
+import { FEATURES, type FeatureCosts } from "./feature-costs.js";
 import type { measureIntake } from "./intake.js";
 import type { Target } from "./report.js";
 import { median, round } from "./support.js";
@@ -109,17 +111,22 @@ export function intakeReferences(intake: Intake, previous: PreviousIntake | unde
       value: `${medianRate(intake.featuredRouteRequestsPerSecond)}; ${intake.gatewayOfFeaturedRoute}; ${intake.bareRouteOfFeaturedRoute}`,
     },
     {
+      what: "The bare route with the gateway's own code for each feature, inline in its one handler (no middleware chain, router or error handler; bench/inline-intake-server.ts): 2xx requests/s; ÷ bare route; the gateway (limit off) ÷ it",
+      value: `${medianRate(intake.inlineRouteRequestsPerSecond)}; ${intake.inlineRouteOfBareRoute}; ${intake.gatewayOfInlineRoute}`,
+    },
+    {
       what: "The gateway (limit off) at LOG_LEVEL=info, the production default (a JSON line per request on stdout; the targets run at warn): 2xx requests/s; ÷ the gateway at warn; by CPU a request; ÷ bare route",
       value: `${medianRate(intake.loggingGatewayRequestsPerSecond)}; ${intake.loggingGatewayOfGateway}; ${intake.loggingGatewayOfGatewayByCpu}; ${intake.loggingGatewayOfBareRoute}`,
     },
     {
-      what: "Server CPU per 2xx request (user + system, /proc), median µs: gateway (limit off) / gateway (limit on) / bare route / bare route with the limit's round trips / bare route with the features the libraries' way / gateway at LOG_LEVEL=info",
+      what: "Server CPU per 2xx request (user + system, /proc), median µs: gateway (limit off) / gateway (limit on) / bare route / bare route with the limit's round trips / bare route with the features the libraries' way / the features inline / gateway at LOG_LEVEL=info",
       value: [
         intake.cpuUsPerRequest.gateway,
         intake.cpuUsPerRequest.limitedGateway,
         intake.cpuUsPerRequest.bareRoute,
         intake.cpuUsPerRequest.bareLimitedRoute,
         intake.cpuUsPerRequest.featuredRoute,
+        intake.cpuUsPerRequest.inlineRoute,
         intake.cpuUsPerRequest.loggingGateway,
       ]
         .map((values) => Math.round(median(values ?? [])))
@@ -130,13 +137,14 @@ export function intakeReferences(intake: Intake, previous: PreviousIntake | unde
       value: `${intake.gatewayOfBareRouteByCpu} / ${intake.limitedGatewayOfBareRouteByCpu}`,
     },
     {
-      what: "Answers not counted (non-2xx): gateway (limit off) / gateway (limit on) / bare route / bare route with the limit's round trips / bare route with the features the libraries' way / gateway at LOG_LEVEL=info",
+      what: "Answers not counted (non-2xx): gateway (limit off) / gateway (limit on) / bare route / bare route with the limit's round trips / bare route with the features the libraries' way / the features inline / gateway at LOG_LEVEL=info",
       value: [
         intake.non2xx.gateway,
         intake.non2xx.limitedGateway,
         intake.non2xx.bareRoute,
         intake.non2xx.bareLimitedRoute,
         intake.non2xx.featuredRoute,
+        intake.non2xx.inlineRoute,
         intake.non2xx.loggingGateway,
       ]
         .map((count) => count ?? "n/a")
@@ -162,6 +170,31 @@ export function intakeReferences(intake: Intake, previous: PreviousIntake | unde
       value: previous
         ? `${previous.gatewayRequestsPerSecond}, ${previous.gatewayOfBareRoute} (${previous.date}); this run ${medianRate(intake.gatewayRequestsPerSecond)}, ${round(intake.gatewayOfBareRoute)}`
         : "no previous full report",
+    },
+  ];
+}
+
+/** The gateway's CPU a request by feature (bench/feature-costs.ts), as References rows. */
+export function featureCostReferences(costs: FeatureCosts | undefined) {
+  if (!costs) return [];
+  const cost = ({ us, shareOfBareRoute }: { us: number; shareOfBareRoute: number }) =>
+    `${us} (${Math.round(shareOfBareRoute * 100)} %)`;
+  const at = `side by side at ${costs.rate} req/s each, ${costs.rounds} rounds of ${costs.seconds} s`;
+  return [
+    {
+      what: `Bare route's CPU a request at that rate (${at}), µs; the inline route against itself (noise), µs`,
+      value: `${costs.bareRouteUs}; ${costs.noiseUs}`,
+    },
+    {
+      what: `CPU a request each feature adds to the inline route, µs (share of the bare route's CPU): ${FEATURES.join(" / ")}`,
+      value: FEATURES.map((feature) => {
+        const measured = costs.features[feature];
+        return measured ? cost(measured) : "n/a";
+      }).join(" / "),
+    },
+    {
+      what: "Every feature at once, µs (share); the seven added up, µs; the gateway's structure on top (the gateway against the inline route with every feature), µs (share)",
+      value: `${cost(costs.allFeatures)}; ${costs.allFeatures.summedUs}; ${cost(costs.structure)}`,
     },
   ];
 }

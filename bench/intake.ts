@@ -13,9 +13,12 @@ import { freePort } from "../scripts/redis-server.js";
 import { startOtlpCollector } from "../test/support/otlp-collector.js";
 import { waitForHttpOk } from "../test/support/wait.js";
 import {
+  BARE_ROUTE,
   type BuiltProcess,
+  bundleInlineRoute,
   GATEWAY_BUNDLE,
   hasProgram,
+  INLINE_ROUTE,
   median,
   round,
   runProgram,
@@ -234,13 +237,13 @@ export async function measureIntake(options: {
   const queue = new Queue(NOTIFICATION_QUEUE, { connection: { url: options.redisUrl } });
   // The ceiling of this HTTP stack: a bare Hono + zod + queue.add route, measured alongside.
   const barePort = await freePort();
-  const bare = startBuilt("bench/bare-intake-server.mjs", {
+  const bare = startBuilt(BARE_ROUTE, {
     REDIS_URL: options.redisUrl,
     PORT: String(barePort),
   });
   // The same route making the limited gateway's Redis round trips (limit, claim, add, confirm).
   const bareLimitedPort = await freePort();
-  const bareLimited = startBuilt("bench/bare-intake-server.mjs", {
+  const bareLimited = startBuilt(BARE_ROUTE, {
     REDIS_URL: options.redisUrl,
     PORT: String(bareLimitedPort),
     BARE_LIMIT_PER_MINUTE: String(LIMITED_GATEWAY_PER_MINUTE),
@@ -252,6 +255,14 @@ export async function measureIntake(options: {
   const featured = startBuilt("dist/bench/featured-intake-server.mjs", {
     REDIS_URL: options.redisUrl,
     PORT: String(featuredPort),
+    API_KEYS: BENCH_API_KEY,
+  });
+  // The bare route with the gateway's own code for each feature, inline in its one handler.
+  await bundleInlineRoute();
+  const inlinePort = await freePort();
+  const inline = startBuilt(INLINE_ROUTE, {
+    REDIS_URL: options.redisUrl,
+    PORT: String(inlinePort),
     API_KEYS: BENCH_API_KEY,
   });
   const targets = {
@@ -266,9 +277,11 @@ export async function measureIntake(options: {
       server: bareLimited,
     },
     featuredRoute: { url: `http://127.0.0.1:${featuredPort}`, server: featured },
+    inlineRoute: { url: `http://127.0.0.1:${inlinePort}`, server: inline },
   };
   await waitUntilReady(`${targets.bareRoute.url}/readyz`, bare);
   await waitUntilReady(`${targets.featuredRoute.url}/readyz`, featured);
+  await waitUntilReady(`${targets.inlineRoute.url}/readyz`, inline);
   await waitUntilReady(`${targets.bareLimitedRoute.url}/readyz`, bareLimited);
   /** One value per HTTP target, each made by `make`. */
   const perTarget = <T>(make: () => T) =>
@@ -298,6 +311,7 @@ export async function measureIntake(options: {
       // speed drifts over tens of seconds; neighbours share the drift, so a round's ratio keeps
       // less of it.
       const sequence = [
+        "inlineRoute",
         "featuredRoute",
         "loggingGateway",
         "tracedGateway",
@@ -364,6 +378,7 @@ export async function measureIntake(options: {
       bareRouteRequestsPerSecond: rates.bareRoute.map((rate) => round(rate, 0)),
       bareLimitedRouteRequestsPerSecond: rates.bareLimitedRoute.map((rate) => round(rate, 0)),
       featuredRouteRequestsPerSecond: rates.featuredRoute.map((rate) => round(rate, 0)),
+      inlineRouteRequestsPerSecond: rates.inlineRoute.map((rate) => round(rate, 0)),
       loggingGatewayRequestsPerSecond: rates.loggingGateway.map((rate) => round(rate, 0)),
       rawAddsPerSecond: rawRates.map((rate) => round(rate, 0)),
       non2xx,
@@ -376,6 +391,9 @@ export async function measureIntake(options: {
       /** The gateway ÷ the bare route with its features added the libraries' way, and the bare route ÷ it. */
       gatewayOfFeaturedRoute: ratiosTo(rates.gateway, rates.featuredRoute),
       bareRouteOfFeaturedRoute: ratiosTo(rates.bareRoute, rates.featuredRoute),
+      /** The inline route ÷ the bare route (the features' price), the gateway ÷ it (its structure's). */
+      inlineRouteOfBareRoute: ratiosTo(rates.inlineRoute, rates.bareRoute),
+      gatewayOfInlineRoute: ratiosTo(rates.gateway, rates.inlineRoute),
       /** The gateway at LOG_LEVEL=info ÷ at warn: by rate, and by CPU a request (warn ÷ info). */
       loggingGatewayOfGateway: ratiosTo(rates.loggingGateway, rates.gateway),
       loggingGatewayOfGatewayByCpu: ratiosTo(cpuUs.gateway, cpuUs.loggingGateway),

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { FEATURE_DESCRIPTIONS, type FeatureCosts } from "./feature-costs.js";
 import { median } from "./support.js";
 
 /** One benchmark target and whether this run met it. */
@@ -23,6 +24,8 @@ interface Figures {
     limitedGatewayOfBareLimitedRoute?: number;
     gatewayOfFeaturedRoute?: number;
     bareRouteOfFeaturedRoute?: number;
+    inlineRouteOfBareRoute?: number;
+    gatewayOfInlineRoute?: number;
     loggingGatewayOfGateway?: number;
     loggingGatewayOfGatewayByCpu?: number;
     loggingGatewayOfBareRoute?: number;
@@ -56,6 +59,8 @@ interface Figures {
     killed: DrainRun;
     unlimited: DrainRun;
   };
+  /** Absent from runs before the inline route existed. */
+  featureCosts?: FeatureCosts;
   commands: { perNotification: number; byCommand: Record<string, number> };
   plan: Record<string, number>;
   cold: { ratio: number; gatewayOfBareQueueRoute: number };
@@ -143,7 +148,16 @@ ${notes(run)}
 }
 
 /** What the numbers mean and how they were obtained; edit when the analysis changes. */
-function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures): string {
+function notes({
+  intake,
+  featureCosts,
+  pickup,
+  workers,
+  drain,
+  commands,
+  plan,
+  cold,
+}: Figures): string {
   const generator =
     intake.tool === "wrk"
       ? `\`wrk\` (a C load generator, Debian package \`wrk\`; ${intake.wrkThreads} thread, ${intake.connections} connections, \`bench/wrk-post.lua\`)`
@@ -155,7 +169,7 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   return `## How each figure is measured
 
 - **Intake**: ${generator}, \`POST /notifications\` with an email + SMS body, against the targets
-  below in rounds on one Redis, flushed between runs. A round runs the targets in a row ((6) and
+  below in rounds on one Redis, flushed between runs. A round runs the targets in a row ((8), (6) and
   (7) below, the gateway with tracing on, the gateway, the bare route, the limited gateway, (5) below, raw
   adds), the next round in the reverse order: the gateway always runs between tracing on and the
   bare route, and which of two neighbours goes first alternates, since this machine's speed drifts
@@ -180,6 +194,12 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   short error. Every process the bench starts logs at \`LOG_LEVEL=warn\`, so no target writes a
   line per request; (7), for reference, is (3) at the production default, \`LOG_LEVEL=info\`: a
   JSON line per request on stdout, which the bench reads as a platform's log collector would.
+  (8), for reference, the bare route with the gateway's own code for each per-request feature,
+  called in order from its one handler, without the gateway's middleware chain, router or error
+  handler (\`bench/inline-intake-server.ts\`): the request id and the security headers
+  (\`GatewayResponse\`), the API key (\`keyMatcher\`), the body size, media type and
+  \`Idempotency-Key\` checks, the contract's schema, the gateway's enqueuer and job, the request's
+  metrics and log call, the gateway's Redis connection; it answers a bad request with a short 4xx.
   Only 2xx answers count: wrk's
   "Non-2xx or 3xx responses" are subtracted and listed under References. A ratio is the median of
   the rounds' ratios; the References' rates are each target's median, so their quotient can differ
@@ -189,6 +209,15 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
   from round to round; the bare route's ÷ the gateway's is the ratio its CPU alone predicts for a
   server that uses one core. Every gateway the bench starts has
   \`METRICS_PORT=0\`; all traffic goes to 127.0.0.1.
+- **Feature costs**: after the rounds, on the same Redis, pairs of servers side by side at
+  ${featureCosts ? featureCosts.rate : "a fixed rate of"} req/s each (\`bench/side-by-side.ts\`, the tool behind \`npm run bench:compare\`;
+  ${featureCosts ? `${featureCosts.rounds} rounds of ${featureCosts.seconds} s` : "in rounds"}): each server's CPU a 2xx answer, and in each round the
+  difference between the two, of which the median is kept. (8) with every feature against (8)
+  without one (\`INLINE_WITHOUT\`, which puts the bare route's way in its place; the schema is
+  measured with the bare job on both sides, since the gateway's job needs the contract's fields):
+  that feature's cost; (8) without any against the bare route: its own frame; (8) without any
+  against (8) with all: the features at once; the gateway against (8) with all: its structure;
+  (8) against itself: the noise of one difference.
 - **Tracing**: in the same rounds, next to the gateway above (tracing off: no \`OTEL_*\` variable,
   so no SDK is loaded), the same gateway with tracing on (\`OTEL_EXPORTER_OTLP_ENDPOINT\` at a
   stand-in collector in the bench process, \`test/support/otlp-collector.ts\`, which answers 200 and
@@ -246,7 +275,7 @@ function notes({ intake, pickup, workers, drain, commands, plan, cold }: Figures
 
 ## What limits each figure (misses included), and what the profiles showed
 
-${misses({ intake, pickup, workers, drain, commands, plan, cold })}
+${misses({ intake, featureCosts, pickup, workers, drain, commands, plan, cold })}
 `;
 }
 
@@ -262,10 +291,54 @@ function roundTripsShare(intake: Figures["intake"]): string {
   return `about ${Math.round(share * 100)} %`;
 }
 
+/** The limit-off miss feature by feature (bench/feature-costs.ts); older runs did not measure it. */
+function featureCostsProse(costs: FeatureCosts | undefined, intake: Figures["intake"]): string {
+  if (!costs) return "This run did not measure the features one by one.";
+  const percent = (share: number) => `${Math.round(share * 100)} %`;
+  const list = Object.entries(costs.features)
+    .sort(([, a], [, b]) => b.us - a.us)
+    .map(
+      ([name, cost]) =>
+        `${FEATURE_DESCRIPTIONS[name] ?? name} ${cost.us} µs (${percent(cost.shareOfBareRoute)})`,
+    )
+    .join(", ");
+  const all = costs.allFeatures;
+  const structure = `${costs.structure.us} µs (${percent(costs.structure.shareOfBareRoute)})`;
+  const verdict =
+    all.shareOfBareRoute > 1 / 0.9 - 1
+      ? `: more than the 11 % by themselves. At full load, in the rounds, that route reaches
+  ${intake.inlineRouteOfBareRoute ?? "n/a"} of the bare route's rate. The gateway's own structure (its middleware chain,
+  router and error handler) adds ${structure} on top; in the rounds the gateway reaches
+  ${intake.gatewayOfInlineRoute ?? "n/a"} of the inline route. So 0.9 is out of reach while every feature stays: the
+  miss is the price of the features the other issues require (the contract's checks, the
+  request's metrics, the security headers and the request id, the API keys), at the gateway's own
+  implementation of each, which costs less than the libraries' (below).`
+      : `: within the 11 %, so the rest of the miss is the gateway's structure (its middleware
+  chain, router and error handler), ${structure}; in the rounds the gateway reaches
+  ${intake.gatewayOfInlineRoute ?? "n/a"} of the inline route.`;
+  return `Where the gateway's extra CPU goes, measured in this run feature by feature (References,
+  \`bench/feature-costs.ts\`): the bare route with the gateway's own code for each feature, called
+  in order from its one handler ((8) under How each figure is measured), side by side at
+  ${costs.rate} req/s with the same route without one feature (where a request costs more CPU
+  than at full load, when more requests share each turn of the event loop). In µs a request, and
+  as a share of the bare route's ${costs.bareRouteUs} µs at that rate: ${list}. All of them at once
+  add ${all.us} µs, ${percent(all.shareOfBareRoute)} (added up one by one, ${all.summedUs} µs: they
+  share caches, collections and loop turns, and each difference carries this run's noise,
+  ${costs.noiseUs} µs between two copies of one route)${verdict}`;
+}
+
 /** Where each miss comes from, with the figures of this run. */
-function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figures): string {
+function misses({
+  intake,
+  featureCosts,
+  pickup,
+  workers,
+  drain,
+  commands,
+  plan,
+  cold,
+}: Figures): string {
   const rate = (values: number[]) => Math.round(median(values));
-  const gateway = rate(intake.gatewayRequestsPerSecond);
   const limited = rate(intake.limitedGatewayRequestsPerSecond);
   const bare = rate(intake.bareRouteRequestsPerSecond);
   const per = (name: string) =>
@@ -286,63 +359,27 @@ function misses({ intake, pickup, workers, drain, commands, plan, cold }: Figure
   ${intake.limitedGatewayOfBareRoute} with it on and a key on each request). The bare route itself
   reaches only ${intake.bareRouteOfRaw} of raw \`queue.add\` (References): on this 2-core machine Node's
   HTTP server, the load generator and Redis share the cores, a ceiling outside the project's code,
-  which the target takes as its base. The distance from the bare route (${bare} req/s) to the gateway
-  (${gateway} req/s) is the gateway's own work, inside the code. Profiles of the built gateway and
-  of the bare route under the same wrk load (\`node --cpu-prof\`, 10 s, 32 connections, per-key
-  limit off, both with the production V8 options; taken separately, on this machine and this
-  build, with auto-pipelining still on), in microseconds of samples per request, gateway against
-  bare route: about 320 against 220 of work (idle excluded). The gateway's extra was spread thin:
-  garbage collection 37 against 6, ioredis and BullMQ 52 against 38 (the same single EVALSHA per
-  request, but a job that carries the contract's fields, its retries and its submitter, and
-  ioredis' command-timeout timer, which turns a hung Redis into a 503 within a second), zod 13
-  against 3 (the contract's schema: decimals, printable ids, the recipient and schedule checks,
-  against six plain fields), hono and @hono/node-server 26 against 12, Node's outgoing headers 6
-  against 2 (the 12 security headers and the request id on every response), the gateway's own
-  modules about 15 (authentication, the request id, the job, the metrics). The collection came from
-  ioredis' auto-pipelining: it sends a batch only once the previous one is answered and builds a
-  Pipeline per batch that copies every script BullMQ defines on the connection, so requests lived
-  long enough to be promoted to the old generation. Turned off, collection fell to 12 µs, but each
-  command became its own socket write (+50 µs a request, what the bare route pays) and Redis' own
-  CPU per request rose from about 70 to 120 µs (a full run then measured 0.64: no gain). In its
-  place the connection now writes a loop turn's commands at once (\`lib/redis.ts\`,
-  \`writeOncePerLoopTurn\`): in runs alternating the two builds, about 10 % less gateway CPU per
-  request than auto-pipelining, the same Redis CPU. Also removed in the reports before: the
-  retention options in every job (the worker's own apply: a smaller job to pack and store), hono's
-  router walking its tree on every request (a fixed path's match is kept:
-  \`gateway/static-path-router.ts\`), one middleware layer (the request id, the headers and the
-  telemetry are one: \`gateway/middleware/every-request.ts\`). Removed before: undici
-  \`Headers\` objects, @hono/zod-openapi's generated validators for the hot route, the SHA-256 of a
-  known key, prom-client's label hashing, a log line's deep copy for redaction, an ICU formatter
-  per request naming a time zone, and for idempotency keys one Redis round trip. Profiled again
-  after the per-turn writes (CPU from \`/proc\` across wrk runs, and samples): about 260 to 300 µs
-  of CPU a request against the bare route's 200 to 230. A sampling allocation profile (collected
-  objects included) put the gateway's allocations at about 1.4 times the bare route's per request
-  and its young-generation collections at twice as long; about a tenth of its allocations were the
-  security headers and the request id, 13 \`setHeader\` calls a response (each validated,
-  lower-cased and stored), which also sent Node down its slow path for the handler's own headers.
-  They are now written in the handler's one \`writeHead\` (\`GatewayResponse\`, the server's Node
-  response class, \`gateway/middleware/response-headers.ts\`): in alternating runs the gateway's
-  CPU a request fell from about 1.33 to 1.25 times the bare route's. By CPU a request in this run
-  (References), the bare route's ÷ the gateway's is ${intake.gatewayOfBareRouteByCpu ?? "n/a"}.
-  What is left is spread thin: garbage collection about 15 µs, zod 5 to 9 (the contract's
-  decimals, printable ids, recipient and schedule checks against six plain fields), the promises
-  of the middleware chain about 7, hono 4, ioredis' command-timeout timer (a hung Redis becomes a
-  503 within a second; turned off in alternating runs, no measurable change), and the gateway's own
-  modules about 20 in a dozen places (authentication, the request id, the job, the metrics). A
-  young generation four times as large (\`--max-semi-space-size=32\` for both) changed nothing.
-  Those features are what the bare route lacks, and each has its issue (the request id, the
-  security headers, the API keys, the metrics, the contract's checks). Added to the bare route the
-  libraries' own way ((6) under How each figure is measured), they bring it to
+  which the target takes as its base. A server that uses one core reaches 0.9 of the bare route's
+  rate only with at most 1 ÷ 0.9 − 1 = 11 % more CPU a request. ${featureCostsProse(featureCosts, intake)}
+  Removed from the gateway's hot path over the reports before, each measured: undici \`Headers\`
+  objects and full \`Response\`s (headers go out in Node's one \`writeHead\`, \`GatewayResponse\`),
+  @hono/zod-openapi's generated validators for this route, the SHA-256 of a known key,
+  prom-client's label hashing, a log line's deep copy for redaction, an ICU formatter per request
+  naming a time zone, the retention options in every job, hono's router walking its tree (a fixed
+  path's match is kept, \`gateway/static-path-router.ts\`), one middleware layer (the request id,
+  the headers and the telemetry are one, \`gateway/middleware/every-request.ts\`), and ioredis'
+  auto-pipelining, which copied every BullMQ script into a Pipeline per batch (the connection
+  now writes a loop turn's commands at once, \`lib/redis.ts\`). A young generation four times as
+  large (\`--max-semi-space-size=32\`) and turning ioredis' command-timeout timer off (a hung
+  Redis becomes a 503 within a second) changed nothing measurable. Added to the bare route the
+  libraries' own way instead ((6) under How each figure is measured), the same features bring it to
   ${intake.bareRouteOfFeaturedRoute === undefined ? "n/a" : (1 / intake.bareRouteOfFeaturedRoute).toFixed(2)} of the bare route in this run; the gateway does the same work at
   ${intake.gatewayOfFeaturedRoute ?? "n/a"} times that route's rate. A profile of that route under the same wrk load (taken
   separately, 12 s) puts about a third of its CPU in what the gateway's code avoids: hono's
   \`bearerAuth\` hashes the presented and the expected key with Web Crypto on every request (12 %
-  of the samples; \`gateway/api-keys.ts\` verifies a key once, a SHA-256 compared in constant
-  time, and remembers the keys that matched), and undici's WHATWG \`Request\`, \`Headers\` and \`Response\`
-  (12 %) with web streams (5 %), which @hono/node-server builds once \`bodyLimit\` reads
-  \`c.req.raw\` and headers go through \`c.header()\` (\`gateway/body-size-limit.ts\` reads a
-  declared length from Node's headers; \`GatewayResponse\` writes the headers in Node's
-  \`writeHead\`).
+  of the samples), and undici's WHATWG \`Request\`, \`Headers\` and \`Response\` (12 %) with web
+  streams (5 %), which @hono/node-server builds once \`bodyLimit\` reads \`c.req.raw\` and headers
+  go through \`c.header()\`.
   The targets run at \`LOG_LEVEL=warn\`; at the production default, \`info\`, the gateway also
   writes a JSON line per request ((7) in References: ${intake.loggingGatewayOfGateway ?? "n/a"} of its rate at warn,
   ${intake.loggingGatewayOfBareRoute ?? "n/a"} of the bare route's; plan capacity on that figure). Measured

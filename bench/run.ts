@@ -17,8 +17,10 @@ import {
   measureWorkers,
 } from "./delivery.js";
 import { measureDrain } from "./drain.js";
+import { FEATURE_COSTS_RATE, measureFeatureCosts } from "./feature-costs.js";
 import { measureIntake } from "./intake.js";
 import {
+  featureCostReferences,
   gatewayRssTarget,
   intakeReferences,
   intakeTargets,
@@ -43,6 +45,8 @@ const plan = quick
   ? {
       intakeSeconds: 2,
       rounds: 1,
+      featureSeconds: 2,
+      featureRounds: 1,
       pickups: 40,
       jobsPerWorker: 100,
       workerRounds: 1,
@@ -55,6 +59,8 @@ const plan = quick
   : {
       intakeSeconds: 8,
       rounds: 5,
+      featureSeconds: 6,
+      featureRounds: 5,
       pickups: 150,
       jobsPerWorker: 400,
       workerRounds: 3,
@@ -134,9 +140,12 @@ function writePartialRun(
     date: startedAt.toISOString(),
     mode: `${quick ? "quick" : "full"}, ${section} only`,
     plan: Object.fromEntries(
-      // The intake's rounds are `rounds`; every other setting is named for its section.
+      // The intake's rounds are `rounds`, its feature costs' `feature…`; every other setting is
+      // named for its section.
       Object.entries(plan).filter(
-        ([key]) => key.startsWith(section) || (section === "intake" && key === "rounds"),
+        ([key]) =>
+          key.startsWith(section) ||
+          (section === "intake" && (key === "rounds" || key.startsWith("feature"))),
       ),
     ),
     machine: machine(),
@@ -168,17 +177,26 @@ const intake = await measureIntake({
   redisUrl: redis.url,
   durationS: plan.intakeSeconds,
   rounds: plan.rounds,
-}).finally(() => redis.stop());
+});
 log(
   `intake load generator: ${intake.tool}${intake.tool === "wrk" ? "" : " (wrk is not installed)"}`,
 );
 log(JSON.stringify(intake));
+log("the gateway's CPU a request, feature by feature, side by side at a fixed rate");
+const featureCosts = await measureFeatureCosts({
+  redisUrl: redis.url,
+  tool: intake.tool,
+  rate: FEATURE_COSTS_RATE,
+  seconds: plan.featureSeconds,
+  rounds: plan.featureRounds,
+}).finally(() => redis.stop());
+log(JSON.stringify(featureCosts));
 if (only === "intake") {
   writePartialRun(
     "intake",
-    { intake },
+    { intake, featureCosts },
     [...intakeTargets(intake, previousIntake), gatewayRssTarget(intake)],
-    intakeReferences(intake, previousIntake),
+    [...intakeReferences(intake, previousIntake), ...featureCostReferences(featureCosts)],
   );
 }
 
@@ -289,6 +307,7 @@ const targets: Target[] = [
 /** Figures measured beside the targets, that show where a miss comes from. */
 const references = [
   ...intakeReferences(intake, previousIntake),
+  ...featureCostReferences(featureCosts),
   {
     what: `One email per request (EMAIL_BATCH_SIZE=1), ${drain.unbatched.seconds} s: emails/s`,
     value: drain.unbatched.emailsPerSecond,
@@ -349,6 +368,7 @@ const raw = {
   plan,
   machine: machine(),
   intake,
+  featureCosts,
   pickup,
   workers,
   drain,

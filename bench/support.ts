@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawnSync } from "node:child_process";
+import { bundleEntry } from "../scripts/bundle.js";
 import { type RedisServer, startRedisServer } from "../scripts/redis-server.js";
 import {
   PRODUCTION_NODE_OPTIONS,
@@ -8,7 +9,16 @@ import {
 
 /** The production build: one bundled file per process (scripts/bundle.ts, `npm run build`). */
 export const GATEWAY_BUNDLE = "dist/gateway.mjs";
+/** The bare Hono + zod + queue.add route the gateway is measured against. */
+export const BARE_ROUTE = "bench/bare-intake-server.mjs";
 export const WORKER_BUNDLE = "dist/worker.mjs";
+/** The bare route with the gateway's code for each feature inline (inline-intake-server.ts). */
+export const INLINE_ROUTE = "dist/bench/inline-intake-server.mjs";
+
+/** Builds the inline route: it imports the gateway's modules, so it runs bundled, as the gateway. */
+export function bundleInlineRoute(): Promise<void> {
+  return bundleEntry("bench/inline-intake-server.ts", "dist/bench", "inline-intake-server");
+}
 
 /** A process started for a measurement: the harness's one spawner, with production defaults. */
 export type BuiltProcess = ServiceProcess;
