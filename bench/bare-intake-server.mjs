@@ -8,16 +8,8 @@ import { Queue } from "bullmq";
 import { Hono } from "hono";
 import { Redis } from "ioredis";
 import { RateLimiterRedis } from "rate-limiter-flexible";
-import { z } from "zod";
+import { bareSchema as schema } from "./bare-schema.mjs";
 
-const schema = z.object({
-  to: z.email(),
-  phone: z.string().optional(),
-  asset: z.string(),
-  amount: z.number().positive(),
-  quantity: z.number().positive(),
-  order: z.string(),
-});
 // One connection for the queue and the limit's commands, as the gateway has.
 const redis = new Redis(process.env.REDIS_URL ?? "", { maxRetriesPerRequest: null });
 const queue = new Queue("notifications", { connection: redis });

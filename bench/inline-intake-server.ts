@@ -31,6 +31,8 @@ import { readHeaders, readJsonBody } from "../gateway/request-input.js";
 import { DEFAULT_JOB_SETTINGS } from "../lib/env.js";
 import { createLogger } from "../lib/logger.js";
 import { createProducerConnection } from "../lib/redis.js";
+// The bare route's schema, for INLINE_WITHOUT=schema.
+import { bareSchema } from "./bare-schema.mjs";
 
 const without = new Set((process.env.INLINE_WITHOUT ?? "").split(",").filter(Boolean));
 const has = (feature: string) => !without.has(feature);
@@ -64,15 +66,6 @@ const Headers = z.object({
     .string()
     .regex(/^[\x21-\x7e]{1,255}$/)
     .optional(),
-});
-/** The bare route's schema, for INLINE_WITHOUT=schema. */
-const bareSchema = z.object({
-  to: z.email(),
-  phone: z.string().optional(),
-  asset: z.string(),
-  amount: z.number().positive(),
-  quantity: z.number().positive(),
-  order: z.string(),
 });
 
 const app = new Hono<{ Bindings: HttpBindings }>();

@@ -148,16 +148,8 @@ ${notes(run)}
 }
 
 /** What the numbers mean and how they were obtained; edit when the analysis changes. */
-function notes({
-  intake,
-  featureCosts,
-  pickup,
-  workers,
-  drain,
-  commands,
-  plan,
-  cold,
-}: Figures): string {
+function notes(figures: Figures): string {
+  const { intake, featureCosts, drain } = figures;
   const generator =
     intake.tool === "wrk"
       ? `\`wrk\` (a C load generator, Debian package \`wrk\`; ${intake.wrkThreads} thread, ${intake.connections} connections, \`bench/wrk-post.lua\`)`
@@ -275,7 +267,7 @@ function notes({
 
 ## What limits each figure (misses included), and what the profiles showed
 
-${misses({ intake, featureCosts, pickup, workers, drain, commands, plan, cold })}
+${misses(figures)}
 `;
 }
 
@@ -328,16 +320,8 @@ function featureCostsProse(costs: FeatureCosts | undefined, intake: Figures["int
 }
 
 /** Where each miss comes from, with the figures of this run. */
-function misses({
-  intake,
-  featureCosts,
-  pickup,
-  workers,
-  drain,
-  commands,
-  plan,
-  cold,
-}: Figures): string {
+function misses(figures: Figures): string {
+  const { intake, featureCosts, pickup, workers, drain, commands, plan, cold } = figures;
   const rate = (values: number[]) => Math.round(median(values));
   const limited = rate(intake.limitedGatewayRequestsPerSecond);
   const bare = rate(intake.bareRouteRequestsPerSecond);
