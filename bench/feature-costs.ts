@@ -47,6 +47,13 @@ export const FEATURE_COSTS_RATE = 1200;
 
 export type FeatureCosts = Awaited<ReturnType<typeof measureFeatureCosts>>;
 
+/** One difference: µs a request, its share of the bare route's CPU, the rounds' lowest and highest. */
+export interface FeatureCost {
+  us: number;
+  shareOfBareRoute: number;
+  rangeUs: number[];
+}
+
 export async function measureFeatureCosts(options: {
   redisUrl: string;
   tool: LoadTool;
@@ -58,11 +65,14 @@ export async function measureFeatureCosts(options: {
   /** Median CPU µs a request of each side over the rounds of one side-by-side run. */
   const pair = async (before: Side, after: Side) => {
     const rounds = await measureSideBySide({ ...options, before, after });
+    // Each round's difference, so that the drift both sides share cancels.
+    const differences = rounds.map((r) => r.afterUs - r.beforeUs);
     return {
       beforeUs: median(rounds.map((r) => r.beforeUs)),
       afterUs: median(rounds.map((r) => r.afterUs)),
-      // Each round's difference, so that the drift both sides share cancels.
-      differenceUs: median(rounds.map((r) => r.afterUs - r.beforeUs)),
+      differenceUs: median(differences),
+      /** The lowest and the highest round: how far one difference can be trusted. */
+      rangeUs: [Math.min(...differences), Math.max(...differences)] as const,
     };
   };
   const inline = (without: string[] = []): Side => ({
@@ -75,13 +85,15 @@ export async function measureFeatureCosts(options: {
   // loop turns), and one difference has one run's noise where a sum has seven.
   const whole = await pair(inline(FEATURES), inline());
   const share = (us: number) => round(us / bareUs, 3);
-  const features: Record<string, { us: number; shareOfBareRoute: number }> = {};
+  /** A difference as µs, share of the bare route's CPU, and the rounds' range in µs. */
+  const cost = (measured: Awaited<ReturnType<typeof pair>>): FeatureCost => ({
+    us: round(measured.differenceUs, 0),
+    shareOfBareRoute: share(measured.differenceUs),
+    rangeUs: measured.rangeUs.map((us) => round(us, 0)),
+  });
+  const features: Record<string, FeatureCost> = {};
   for (const measured of PAIRS) {
-    const { differenceUs } = await pair(inline(measured.without), inline(measured.with));
-    features[measured.feature] = {
-      us: round(differenceUs, 0),
-      shareOfBareRoute: share(differenceUs),
-    };
+    features[measured.feature] = cost(await pair(inline(measured.without), inline(measured.with)));
   }
   // The same route on both sides: how far apart two sides read when nothing differs.
   const same = await pair(inline(), inline());
@@ -95,22 +107,15 @@ export async function measureFeatureCosts(options: {
     seconds: options.seconds,
     rounds: options.rounds,
     bareRouteUs: round(bareUs, 0),
-    /** The inline route against itself: this run's noise on a difference, µs. */
-    noiseUs: round(same.differenceUs, 0),
-    /** The inline route without any feature ÷ the bare route: its own frame. */
-    frame: { us: round(frame.differenceUs, 0), shareOfBareRoute: share(frame.differenceUs) },
+    /** The inline route against itself: a difference where there is none. */
+    noise: cost(same),
+    /** The inline route without any feature against the bare route: its own frame. */
+    frame: cost(frame),
     features,
     /** Every feature at once (the inline route without any, and with all), and the sum of each one's. */
-    allFeatures: {
-      us: round(whole.differenceUs, 0),
-      shareOfBareRoute: share(whole.differenceUs),
-      summedUs: round(summedUs, 0),
-    },
-    /** The gateway ÷ the inline route with every feature: its structure. */
-    structure: {
-      us: round(structure.differenceUs, 0),
-      shareOfBareRoute: share(structure.differenceUs),
-    },
+    allFeatures: { ...cost(whole), summedUs: round(summedUs, 0) },
+    /** The gateway against the inline route with every feature: its structure. */
+    structure: cost(structure),
     /** The inline route with every feature and the gateway, CPU µs a request. */
     inlineRouteUs: round(structure.beforeUs, 0),
     gatewayUs: round(structure.afterUs, 0),

@@ -1,7 +1,7 @@
 /** The intake section's target and reference rows, shared by the full run and `--only intake`. */
 
 import { existsSync, readFileSync } from "node:fs";
-import { FEATURES, type FeatureCosts } from "./feature-costs.js";
+import { FEATURES, type FeatureCost, type FeatureCosts } from "./feature-costs.js";
 import type { measureIntake } from "./intake.js";
 import type { Target } from "./report.js";
 import { median, round } from "./support.js";
@@ -177,23 +177,23 @@ export function intakeReferences(intake: Intake, previous: PreviousIntake | unde
 /** The gateway's CPU a request by feature (bench/feature-costs.ts), as References rows. */
 export function featureCostReferences(costs: FeatureCosts | undefined) {
   if (!costs) return [];
-  const cost = ({ us, shareOfBareRoute }: { us: number; shareOfBareRoute: number }) =>
-    `${us} (${Math.round(shareOfBareRoute * 100)} %)`;
+  const cost = ({ us, shareOfBareRoute, rangeUs }: FeatureCost) =>
+    `${us} (${Math.round(shareOfBareRoute * 100)} %; ${rangeUs.join(" to ")})`;
   const at = `side by side at ${costs.rate} req/s each, ${costs.rounds} rounds of ${costs.seconds} s`;
   return [
     {
-      what: `Bare route's CPU a request at that rate (${at}), µs; the inline route against itself (noise), µs`,
-      value: `${costs.bareRouteUs}; ${costs.noiseUs}`,
+      what: `Bare route's CPU a request at that rate (${at}), µs; the inline route against itself (noise), µs (share; rounds' range)`,
+      value: `${costs.bareRouteUs}; ${cost(costs.noise)}`,
     },
     {
-      what: `CPU a request each feature adds to the inline route, µs (share of the bare route's CPU): ${FEATURES.join(" / ")}`,
+      what: `CPU a request each feature adds to the inline route, µs (share of the bare route's CPU; rounds' range): ${FEATURES.join(" / ")}`,
       value: FEATURES.map((feature) => {
         const measured = costs.features[feature];
         return measured ? cost(measured) : "n/a";
       }).join(" / "),
     },
     {
-      what: "Every feature at once, µs (share); the seven added up, µs; the gateway's structure on top (the gateway against the inline route with every feature), µs (share)",
+      what: "Every feature at once, µs (share; rounds' range); the seven added up, µs; the gateway's structure on top (the gateway against the inline route with every feature), µs (share; rounds' range)",
       value: `${cost(costs.allFeatures)}; ${costs.allFeatures.summedUs}; ${cost(costs.structure)}`,
     },
   ];

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { FEATURE_DESCRIPTIONS, type FeatureCosts } from "./feature-costs.js";
+import { FEATURE_DESCRIPTIONS, type FeatureCost, type FeatureCosts } from "./feature-costs.js";
 import { median } from "./support.js";
 
 /** One benchmark target and whether this run met it. */
@@ -287,36 +287,36 @@ function roundTripsShare(intake: Figures["intake"]): string {
 function featureCostsProse(costs: FeatureCosts | undefined, intake: Figures["intake"]): string {
   if (!costs) return "This run did not measure the features one by one.";
   const percent = (share: number) => `${Math.round(share * 100)} %`;
+  const range = (cost: FeatureCost) => `${cost.rangeUs.join(" to ")} µs`;
   const list = Object.entries(costs.features)
     .sort(([, a], [, b]) => b.us - a.us)
-    .map(
-      ([name, cost]) =>
-        `${FEATURE_DESCRIPTIONS[name] ?? name} ${cost.us} µs (${percent(cost.shareOfBareRoute)})`,
-    )
+    .map(([name, cost]) => `${FEATURE_DESCRIPTIONS[name] ?? name} ${cost.us} (${range(cost)})`)
     .join(", ");
   const all = costs.allFeatures;
-  const structure = `${costs.structure.us} µs (${percent(costs.structure.shareOfBareRoute)})`;
+  const structure = `${costs.structure.us} µs (${percent(costs.structure.shareOfBareRoute)}; rounds ${range(costs.structure)})`;
   const verdict =
     all.shareOfBareRoute > 1 / 0.9 - 1
-      ? `: more than the 11 % by themselves. At full load, in the rounds, that route reaches
+      ? `more than the 11 % by themselves. At full load, in the rounds, that route reaches
   ${intake.inlineRouteOfBareRoute ?? "n/a"} of the bare route's rate. The gateway's own structure (its middleware chain,
   router and error handler) adds ${structure} on top; in the rounds the gateway reaches
   ${intake.gatewayOfInlineRoute ?? "n/a"} of the inline route. So 0.9 is out of reach while every feature stays: the
   miss is the price of the features the other issues require (the contract's checks, the
   request's metrics, the security headers and the request id, the API keys), at the gateway's own
   implementation of each, which costs less than the libraries' (below).`
-      : `: within the 11 %, so the rest of the miss is the gateway's structure (its middleware
+      : `within the 11 %, so the rest of the miss is the gateway's structure (its middleware
   chain, router and error handler), ${structure}; in the rounds the gateway reaches
   ${intake.gatewayOfInlineRoute ?? "n/a"} of the inline route.`;
-  return `Where the gateway's extra CPU goes, measured in this run feature by feature (References,
+  return `Where the gateway's extra CPU goes, measured in this run (References,
   \`bench/feature-costs.ts\`): the bare route with the gateway's own code for each feature, called
   in order from its one handler ((8) under How each figure is measured), side by side at
-  ${costs.rate} req/s with the same route without one feature (where a request costs more CPU
-  than at full load, when more requests share each turn of the event loop). In µs a request, and
-  as a share of the bare route's ${costs.bareRouteUs} µs at that rate: ${list}. All of them at once
-  add ${all.us} µs, ${percent(all.shareOfBareRoute)} (added up one by one, ${all.summedUs} µs: they
-  share caches, collections and loop turns, and each difference carries this run's noise,
-  ${costs.noiseUs} µs between two copies of one route)${verdict}`;
+  ${costs.rate} req/s with the same route without the features, where a request costs the bare route
+  ${costs.bareRouteUs} µs of CPU (more than at full load, when more requests share each turn of the event
+  loop). Every feature at once adds ${all.us} µs a request, ${percent(all.shareOfBareRoute)} of the bare route's (rounds
+  ${range(all)}): ${verdict} One feature at a time, in µs a request with the rounds' range: ${list};
+  added up, ${all.summedUs} µs. These single differences are small against this machine's noise (two
+  copies of one route read ${costs.noise.us} µs apart, rounds ${range(costs.noise)}), so only the larger
+  ones stand out; the features also share caches, collections and loop turns, so they need not add
+  up to the whole.`;
 }
 
 /** Where each miss comes from, with the figures of this run. */
