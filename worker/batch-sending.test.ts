@@ -129,6 +129,24 @@ describe("batch sending", () => {
     expect((harness.resend.calls[0]?.at ?? 0) - added).toBeLessThan(1000);
   });
 
+  it("sends a lone email at once when the worker's queue holds nothing more, without waiting out the window", async () => {
+    harness = await startWorkerHarness({
+      concurrency: 5,
+      emailBatch: { maxSize: 100, windowMs: 3000 },
+    });
+    const id = randomUUID();
+    const added = Date.now();
+    await harness.queue.add(TRADE_EXECUTED_JOB, EMAIL_ONLY, {
+      ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }),
+      jobId: id,
+    });
+    const job = await waitForFinished(harness.queue, id);
+    expect(await job.getState()).toBe("completed");
+    expect(harness.resend.calls.map((call) => call.endpoint)).toEqual(["/emails"]);
+    // The worker's next fetch found the queue empty: no company can come, so no 3 s wait.
+    expect((harness.resend.calls[0]?.at ?? Number.POSITIVE_INFINITY) - added).toBeLessThan(1500);
+  });
+
   it("sends the emails of every job the worker holds in one call as soon as the last joins, without waiting out the window", async () => {
     harness = await startWorkerHarness({
       concurrency: 5,

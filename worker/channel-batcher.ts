@@ -83,6 +83,8 @@ export function createChannelBatcher(options: {
   windowMs: number;
   /** How many jobs the worker runs at once; unset: unknown, a batch always waits out its window. */
   concurrency?: number;
+  /** What the worker is doing now; unset: a batch leaves early only when the worker is full. */
+  activity?: WorkerActivity;
   gate: ProviderGate;
   redis: RedisConnection;
   keyPrefix: string;
@@ -120,9 +122,15 @@ export function createChannelBatcher(options: {
     if (noOneCanJoin(open)) open.stopCollecting?.();
   }
 
-  /** No company can come: the batch is full, or every job the worker runs waits in here. */
+  /**
+   * No company can come: the batch is full, or every job the worker can run waits in here, or
+   * every job it runs does and its last fetch found the queue empty (a lone email leaves at once,
+   * where it used to wait out the window; at the start of a burst the next fetch finds a job).
+   */
   function noOneCanJoin(batch: Collecting): boolean {
-    return batch.members.length >= options.maxSize || held >= concurrency;
+    if (batch.members.length >= options.maxSize || held >= concurrency) return true;
+    const activity = options.activity;
+    return activity !== undefined && activity.queueDrained() && held >= activity.jobsRunning();
   }
 
   function markAlone(member: Pending): Promise<ChannelError | undefined> {
@@ -275,6 +283,10 @@ export function createChannelBatcher(options: {
         held -= 1;
       }
     },
+    /** The worker's activity changed (its queue found empty): the open batch may leave now. */
+    recheck(): void {
+      if (open && noOneCanJoin(open)) open.stopCollecting?.();
+    },
   };
 
   /** A member's path: alone again, a replay of its recorded batch, or a fresh batch. */
@@ -325,3 +337,11 @@ function missing(): ChannelError {
 }
 
 export type ChannelBatcher = ReturnType<typeof createChannelBatcher>;
+
+/** The worker's state a batcher reads to know whether company can still come. */
+export interface WorkerActivity {
+  /** Jobs the worker's processor runs now. */
+  jobsRunning(): number;
+  /** True when the worker's last fetch found no job waiting, and no job started since. */
+  queueDrained(): boolean;
+}

@@ -138,6 +138,14 @@ export async function createNotificationWorker(
     onSlotWait: (provider) => options.metrics.recordLocalRateLimitWait(provider),
     onWait: (provider, wait) => options.metrics.recordProviderWait(provider, wait),
   });
+  // What the batchers read to send a lone email at once: jobs in the processor, and whether the
+  // worker's last fetch found the queue empty (BullMQ's "drained"). BullMQ fetches first and
+  // starts the jobs it fetched after, so only a job fetched after the drain undoes it: its
+  // processedOn, the time its fetch was sent, comes after the event.
+  let jobsRunning = 0;
+  let queueDrained = false;
+  let drainedAt = Number.POSITIVE_INFINITY;
+  const activity = { jobsRunning: () => jobsRunning, queueDrained: () => queueDrained };
   const batchers: Partial<Record<Channel, ChannelBatcher>> = {};
   for (const [channel, settings] of Object.entries(options.registry.batching ?? {})) {
     const adapter = options.registry.adapters[channel as Channel];
@@ -146,6 +154,7 @@ export async function createNotificationWorker(
       adapter: { ...adapter, sendBatch: adapter.sendBatch },
       ...settings,
       concurrency: options.concurrency,
+      activity,
       gate,
       redis: connection,
       keyPrefix,
@@ -253,7 +262,15 @@ export async function createNotificationWorker(
     metrics: options.metrics,
     render: options.render ?? (await defaultRenderer()),
   };
-  const processJob = (job: Job, token: string | undefined) => processNotification(job, token, deps);
+  const processJob = async (job: Job, token: string | undefined) => {
+    jobsRunning += 1;
+    if ((job.processedOn ?? Number.POSITIVE_INFINITY) > drainedAt) queueDrained = false;
+    try {
+      return await processNotification(job, token, deps);
+    } finally {
+      jobsRunning -= 1;
+    }
+  };
   const worker: Worker = new Worker(
     queueName,
     options.events ? withNotificationEvents(processJob, options.events, logger) : processJob,
@@ -274,6 +291,11 @@ export async function createNotificationWorker(
     },
   );
 
+  worker.on("drained", () => {
+    queueDrained = true;
+    drainedAt = Date.now();
+    for (const batcher of Object.values(batchers)) batcher.recheck();
+  });
   worker.on("completed", (job) => {
     options.metrics.recordJob("completed");
     logger.info({ notificationId: job.id, attempt: job.attemptsMade }, "notification delivered");
