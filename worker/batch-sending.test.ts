@@ -147,6 +147,30 @@ describe("batch sending", () => {
     expect((harness.resend.calls[0]?.at ?? Number.POSITIVE_INFINITY) - added).toBeLessThan(1500);
   });
 
+  it("keeps a full 1000 ÷ limit ms between calls when lone emails leave before their slots", async () => {
+    // At 20 calls a second the gate spaces slots 55 ms apart, a 5 ms guard. A lone email books
+    // its slot no sooner than its 50 ms window's end and leaves as soon as no one can join: up
+    // to 50 ms before that slot, so within 50 ms of the call before it, unless held to the guard.
+    harness = await startWorkerHarness({
+      concurrency: 5,
+      emailPerSecond: 20,
+      emailBatch: { maxSize: 100, windowMs: 50 },
+    });
+    for (const to of ["first@example.com", "second@example.com", "third@example.com"]) {
+      const id = randomUUID();
+      await harness.queue.add(
+        TRADE_EXECUTED_JOB,
+        { ...EMAIL_ONLY, to },
+        { ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }), jobId: id },
+      );
+      await waitForFinished(harness.queue, id);
+    }
+    const arrivals = harness.resend.calls.map((call) => call.at);
+    expect(arrivals).toHaveLength(3);
+    const gaps = arrivals.slice(1).map((at, index) => at - (arrivals[index] ?? 0));
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1000 / 20);
+  });
+
   it("sends the emails of every job the worker holds in one call as soon as the last joins, without waiting out the window", async () => {
     harness = await startWorkerHarness({
       concurrency: 5,

@@ -155,6 +155,7 @@ export function createChannelBatcher(options: {
       // The slot is booked when the first member arrives, no sooner than the window's end, and
       // the batch leaves then: the provider sees calls spaced as booked.
       const booked = await batch.booking;
+      const bookedAt = Date.now();
       if ("wait" in booked) {
         if (open === batch) open = undefined;
         // Not sent, and no pointer written: the first member may join a batch on its next try.
@@ -163,18 +164,24 @@ export function createChannelBatcher(options: {
       if (booked.delayMs > options.windowMs) {
         // A backlog: the batch collects until its slot comes.
         await new Promise((resolve) => setTimeout(resolve, booked.delayMs));
-      } else if (!noOneCanJoin(batch)) {
+      } else {
         // The slot was free at once: the batch collects for the window, and leaves as soon as no
-        // one else can join. It may then leave up to the window before its slot: at the default
-        // 5 ms, inside the gate's 10 % guard for limits up to 20 calls a second (Resend's is 2).
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, booked.delayMs);
-          batch.stopCollecting = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        batch.stopCollecting = undefined;
+        // one else can join, but never sooner than the gate's guard before its slot, so that the
+        // call before it still had its full 1000 ÷ limit ms (at the default 5 ms window the guard
+        // is longer for limits up to 20 calls a second: Resend's is 2).
+        if (!noOneCanJoin(batch)) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, booked.delayMs);
+            batch.stopCollecting = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
+          batch.stopCollecting = undefined;
+        }
+        const early = bookedAt + booked.delayMs - options.gate.earlinessMs(adapter.provider);
+        if (early > Date.now())
+          await new Promise((resolve) => setTimeout(resolve, early - Date.now()));
       }
       if (open === batch) open = undefined;
       await sendFresh(batch);

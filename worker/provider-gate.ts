@@ -111,6 +111,16 @@ export function createProviderGate(options: {
       return { keys: [scheduleKey(provider), waitKey(provider)], args: [spacing, notBeforeMs] };
     },
 
+    /**
+     * How long before its slot a call may go and still keep a full 1000 ÷ limit ms from the
+     * call before it: the spacing's guard (50 ms at 2 a second). Infinite without a limit.
+     */
+    earlinessMs(provider: string): number {
+      const limit = options.perSecond[provider] ?? 0;
+      if (limit <= 0) return Number.POSITIVE_INFINITY;
+      return Math.ceil((1000 * SPACING_GUARD) / limit) - 1000 / limit;
+    },
+
     /** What `reserveSlot` answered for the provider: the delay until its slot, or its wait. */
     answerOf(provider: string, answer: unknown): Booking {
       const [delayMs, record, ttl] = answer as [number, string?, number?];
