@@ -299,10 +299,14 @@ function featureCostsProse(costs: FeatureCosts | undefined, intake: Figures["int
       ? `more than the 11 % by themselves. At full load, in the rounds, that route reaches
   ${intake.inlineRouteOfBareRoute ?? "n/a"} of the bare route's rate. The gateway's own structure (its middleware chain,
   router and error handler) adds ${structure} on top; in the rounds the gateway reaches
-  ${intake.gatewayOfInlineRoute ?? "n/a"} of the inline route. So 0.9 is out of reach while every feature stays: the
-  miss is the price of the features the other issues require (the contract's checks, the
-  request's metrics, the security headers and the request id, the API keys), at the gateway's own
-  implementation of each, which costs less than the libraries' (below).`
+  ${intake.gatewayOfInlineRoute ?? "n/a"} of the inline route: at full load more requests are in flight, each holding the
+  chain's promises and context across its awaits, so the structure can cost more there than at
+  a fixed rate, and the rounds' drift blurs it (CPU a request in References). That part is the
+  gateway's own and could still shrink; the target stays out of reach without it. So 0.9 is out
+  of reach while every feature stays: the features the other issues require (the contract's
+  checks, the request's metrics, the security headers and the request id, the API keys) cost
+  more than the target allows, at the gateway's own implementation of each, which costs less
+  than the libraries' (below).`
       : `within the 11 %, so the rest of the miss is the gateway's structure (its middleware
   chain, router and error handler), ${structure}; in the rounds the gateway reaches
   ${intake.gatewayOfInlineRoute ?? "n/a"} of the inline route.`;
