@@ -65,6 +65,20 @@ async function addEmails(
   return toById;
 }
 
+/** Adds one email while the worker runs and waits until its job finished; its id and when. */
+async function sendLoneEmail(h: WorkerHarness, to = EMAIL_ONLY.to) {
+  const id = randomUUID();
+  const added = Date.now();
+  await h.queue.add(
+    TRADE_EXECUTED_JOB,
+    { ...EMAIL_ONLY, to },
+    { ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }), jobId: id },
+  );
+  const job = await waitForFinished(h.queue, id);
+  expect(await job.getState()).toBe("completed");
+  return { id, added };
+}
+
 /** Every job completed, and each one's email id is the one Resend gave its own recipient. */
 async function expectEachDeliveredOnce(h: WorkerHarness, toById: Map<string, string>) {
   const jobs = new Map<string, Awaited<ReturnType<typeof waitForFinished>>>();
@@ -116,14 +130,7 @@ describe("batch sending", () => {
 
   it("sends a lone email alone, under its own key, after at most the window", async () => {
     harness = await batchingHarness();
-    const id = randomUUID();
-    const added = Date.now();
-    await harness.queue.add(TRADE_EXECUTED_JOB, EMAIL_ONLY, {
-      ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }),
-      jobId: id,
-    });
-    const job = await waitForFinished(harness.queue, id);
-    expect(await job.getState()).toBe("completed");
+    const { id, added } = await sendLoneEmail(harness);
     expect(harness.resend.calls.map((call) => call.endpoint)).toEqual(["/emails"]);
     expect(harness.resend.calls[0]?.idempotencyKey).toMatch(new RegExp(`/${id}/\\d+/email$`));
     expect((harness.resend.calls[0]?.at ?? 0) - added).toBeLessThan(1000);
@@ -134,14 +141,7 @@ describe("batch sending", () => {
       concurrency: 5,
       emailBatch: { maxSize: 100, windowMs: 3000 },
     });
-    const id = randomUUID();
-    const added = Date.now();
-    await harness.queue.add(TRADE_EXECUTED_JOB, EMAIL_ONLY, {
-      ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }),
-      jobId: id,
-    });
-    const job = await waitForFinished(harness.queue, id);
-    expect(await job.getState()).toBe("completed");
+    const { added } = await sendLoneEmail(harness);
     expect(harness.resend.calls.map((call) => call.endpoint)).toEqual(["/emails"]);
     // The worker's next fetch found the queue empty: no company can come, so no 3 s wait.
     expect((harness.resend.calls[0]?.at ?? Number.POSITIVE_INFINITY) - added).toBeLessThan(1500);
@@ -157,13 +157,7 @@ describe("batch sending", () => {
       emailBatch: { maxSize: 100, windowMs: 50 },
     });
     for (const to of ["first@example.com", "second@example.com", "third@example.com"]) {
-      const id = randomUUID();
-      await harness.queue.add(
-        TRADE_EXECUTED_JOB,
-        { ...EMAIL_ONLY, to },
-        { ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }), jobId: id },
-      );
-      await waitForFinished(harness.queue, id);
+      await sendLoneEmail(harness, to);
     }
     const arrivals = harness.resend.calls.map((call) => call.at);
     expect(arrivals).toHaveLength(3);
