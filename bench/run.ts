@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (`-- --quick` for a run of about two minutes; `-- --only intake` for the HTTP
+ * `npm run bench` (`-- --quick` for a run of a few minutes; `-- --only intake` for the HTTP
  * intake alone, written to BENCHMARKS.intake.md/.json): measures the production build against
  * raw BullMQ on a private Redis with fake providers, and writes BENCHMARKS.md and BENCHMARKS.json.
  * Every target is a ratio measured side by side in one run, or a count that does not depend on speed.
