@@ -43,7 +43,10 @@ describe("tracing in the gateway and worker processes", () => {
     await waitForGatewayReady(gateway, port);
     await worker.waitForLine(/worker ready/);
     baseUrl = `http://127.0.0.1:${port}`;
-  });
+    // Both processes load the tracing SDK from source (tsx): in the full suite, with the other
+    // files' processes starting too, that took over the 30 s default once (a fresh-clone CI run).
+    // Longer than the waits above, so that theirs is the error that names what did not come.
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all([gateway?.stop("SIGKILL"), worker?.stop("SIGKILL")]);
