@@ -21,13 +21,13 @@ import { Queue } from "bullmq";
 import { type Context, Hono } from "hono";
 import { Redis } from "ioredis";
 import { Registry } from "prom-client";
-import { z } from "zod";
 import { NOTIFICATION_QUEUE, notificationRequestSchema } from "../contract/notification-job.js";
 import { acceptedKeys, keyMatcher } from "../gateway/api-keys.js";
 import { createEnqueuer } from "../gateway/enqueue.js";
 import { requestTelemetry } from "../gateway/middleware/request-telemetry.js";
 import { GatewayResponse, setOnNodeResponse } from "../gateway/middleware/response-headers.js";
 import { readHeaders, readJsonBody } from "../gateway/request-input.js";
+import { MAX_BODY_BYTES, NOTIFICATION_HEADERS } from "../gateway/routes/notifications-create.js";
 import { DEFAULT_JOB_SETTINGS } from "../lib/env.js";
 import { createLogger } from "../lib/logger.js";
 import { createProducerConnection } from "../lib/redis.js";
@@ -59,15 +59,6 @@ const recordRequest = requestTelemetry({
   logger,
   registry: new Registry(),
 });
-/** gateway/routes/notifications-create.ts' limit and header schema. */
-const MAX_BODY_BYTES = 16 * 1024;
-const Headers = z.object({
-  "idempotency-key": z
-    .string()
-    .regex(/^[\x21-\x7e]{1,255}$/)
-    .optional(),
-});
-
 const app = new Hono<{ Bindings: HttpBindings }>();
 app.post("/notifications", async (c) => {
   const started = performance.now();
@@ -83,7 +74,9 @@ app.post("/notifications", async (c) => {
   let id: string;
   try {
     if (has("schema") && has("job")) {
-      const idempotencyKey = has("checks") ? readHeaders(c, Headers)["idempotency-key"] : undefined;
+      const idempotencyKey = has("checks")
+        ? readHeaders(c, NOTIFICATION_HEADERS)["idempotency-key"]
+        : undefined;
       if (has("checks") && Number(c.req.header("content-length")) > MAX_BODY_BYTES) {
         return c.json({ error: "too large" }, 413);
       }

@@ -15,6 +15,7 @@ import {
   type ProviderWait,
   RESERVE_SLOT_FUNCTION,
 } from "./provider-gate.js";
+import type { WorkerActivity } from "./worker-activity.js";
 
 /** What one member of a batch gets back: its own result, its own error, or the provider's wait. */
 export type BatchOutcome = SendResult | ChannelError | { wait: ProviderWait };
@@ -130,7 +131,8 @@ export function createChannelBatcher(options: {
   function noOneCanJoin(batch: Collecting): boolean {
     if (batch.members.length >= options.maxSize || held >= concurrency) return true;
     const activity = options.activity;
-    return activity !== undefined && activity.queueDrained() && held >= activity.jobsRunning();
+    if (!activity) return false;
+    return activity.queueDrained() && held >= activity.jobsRunning();
   }
 
   function markAlone(member: Pending): Promise<ChannelError | undefined> {
@@ -344,11 +346,3 @@ function missing(): ChannelError {
 }
 
 export type ChannelBatcher = ReturnType<typeof createChannelBatcher>;
-
-/** The worker's state a batcher reads to know whether company can still come. */
-export interface WorkerActivity {
-  /** Jobs the worker's processor runs now. */
-  jobsRunning(): number;
-  /** True when the worker's last fetch found no job waiting, and no job started since. */
-  queueDrained(): boolean;
-}

@@ -24,6 +24,7 @@ import { type InFlightLookAlikes, processNotification } from "./processor.js";
 import { createProviderGate, type ProviderTrouble } from "./provider-gate.js";
 import { type NotificationRenderer, rendererFromEnv } from "./templates/index.js";
 import { createTryOpener } from "./try-opening.js";
+import { createWorkerActivity } from "./worker-activity.js";
 
 /** Settings of a notification worker; `index.ts` reads them from the environment. */
 export interface NotificationWorkerOptions {
@@ -138,14 +139,8 @@ export async function createNotificationWorker(
     onSlotWait: (provider) => options.metrics.recordLocalRateLimitWait(provider),
     onWait: (provider, wait) => options.metrics.recordProviderWait(provider, wait),
   });
-  // What the batchers read to send a lone email at once: jobs in the processor, and whether the
-  // worker's last fetch found the queue empty (BullMQ's "drained"). BullMQ fetches first and
-  // starts the jobs it fetched after, so only a job fetched after the drain undoes it: its
-  // processedOn, the time its fetch was sent, comes after the event.
-  let jobsRunning = 0;
-  let queueDrained = false;
-  let drainedAt = Number.POSITIVE_INFINITY;
-  const activity = { jobsRunning: () => jobsRunning, queueDrained: () => queueDrained };
+  // What the batchers read to send a lone email at once (worker/worker-activity.ts).
+  const activity = createWorkerActivity();
   const batchers: Partial<Record<Channel, ChannelBatcher>> = {};
   for (const [channel, settings] of Object.entries(options.registry.batching ?? {})) {
     const adapter = options.registry.adapters[channel as Channel];
@@ -262,15 +257,8 @@ export async function createNotificationWorker(
     metrics: options.metrics,
     render: options.render ?? (await defaultRenderer()),
   };
-  const processJob = async (job: Job, token: string | undefined) => {
-    jobsRunning += 1;
-    if ((job.processedOn ?? Number.POSITIVE_INFINITY) > drainedAt) queueDrained = false;
-    try {
-      return await processNotification(job, token, deps);
-    } finally {
-      jobsRunning -= 1;
-    }
-  };
+  const processJob = (job: Job, token: string | undefined) =>
+    activity.run(job, () => processNotification(job, token, deps));
   const worker: Worker = new Worker(
     queueName,
     options.events ? withNotificationEvents(processJob, options.events, logger) : processJob,
@@ -292,8 +280,7 @@ export async function createNotificationWorker(
   );
 
   worker.on("drained", () => {
-    queueDrained = true;
-    drainedAt = Date.now();
+    activity.drained();
     for (const batcher of Object.values(batchers)) batcher.recheck();
   });
   worker.on("completed", (job) => {

@@ -78,6 +78,11 @@ export function createProviderGate(options: {
 }) {
   const scheduleKey = (provider: string) => `${options.keyPrefix}:provider:${provider}:schedule`;
   const waitKey = (provider: string) => `${options.keyPrefix}:provider:${provider}:wait`;
+  /** Milliseconds between two calls' slots: the limit's, 10 % wider; 0 without a limit. */
+  const spacingOf = (provider: string) => {
+    const limit = options.perSecond[provider] ?? 0;
+    return limit > 0 ? Math.ceil((1000 * SPACING_GUARD) / limit) : 0;
+  };
 
   const gate = {
     /** Waits for the provider's next slot, or answers the wait it is in. */
@@ -106,9 +111,10 @@ export function createProviderGate(options: {
       provider: string,
       notBeforeMs = 0,
     ): { keys: [string, string]; args: [number, number] } {
-      const limit = options.perSecond[provider] ?? 0;
-      const spacing = limit > 0 ? Math.ceil((1000 * SPACING_GUARD) / limit) : 0;
-      return { keys: [scheduleKey(provider), waitKey(provider)], args: [spacing, notBeforeMs] };
+      return {
+        keys: [scheduleKey(provider), waitKey(provider)],
+        args: [spacingOf(provider), notBeforeMs],
+      };
     },
 
     /**
@@ -117,8 +123,7 @@ export function createProviderGate(options: {
      */
     earlinessMs(provider: string): number {
       const limit = options.perSecond[provider] ?? 0;
-      if (limit <= 0) return Number.POSITIVE_INFINITY;
-      return Math.ceil((1000 * SPACING_GUARD) / limit) - 1000 / limit;
+      return limit > 0 ? spacingOf(provider) - 1000 / limit : Number.POSITIVE_INFINITY;
     },
 
     /** What `reserveSlot` answered for the provider: the delay until its slot, or its wait. */

@@ -26,7 +26,8 @@ const IdempotencyKey = z
     example: "trade-8812-fill-1",
   });
 
-const Headers = z.object({ "idempotency-key": IdempotencyKey });
+/** The request headers the route reads (bench/inline-intake-server.ts reads them the same way). */
+export const NOTIFICATION_HEADERS = z.object({ "idempotency-key": IdempotencyKey });
 
 const route = createRoute({
   method: "post",
@@ -35,7 +36,7 @@ const route = createRoute({
   security: [{ bearerAuth: [] }],
   middleware: [bodySizeLimit(MAX_BODY_BYTES)] as const,
   request: {
-    headers: Headers,
+    headers: NOTIFICATION_HEADERS,
     body: {
       required: true,
       content: {
@@ -77,7 +78,7 @@ export function registerCreateNotification(app: GatewayApp, deps: GatewayDeps): 
 
   app.openAPIRegistry.registerPath(documented);
   app.post(route.path, ...middleware, async (c) => {
-    const idempotencyKey = readHeaders(c, Headers)["idempotency-key"];
+    const idempotencyKey = readHeaders(c, NOTIFICATION_HEADERS)["idempotency-key"];
     const request = await readJsonBody(c, notificationRequestSchema);
     const [outcome] = await enqueue(c.get("apiKeyId"), [{ request, idempotencyKey }]);
     if (!outcome || "error" in outcome) throw outcome?.error ?? queueUnavailable();
