@@ -229,6 +229,11 @@ function asState(value: string | undefined): DeliveryState | undefined {
   return value && value in DELIVERY_STATE_RANK ? (value as DeliveryState) : undefined;
 }
 
+/** The provider-id index's key: the provider's message id → the notification that sent it. */
+export function providerIdKey(keyPrefix: string, provider: string, providerId: string): string {
+  return `${keyPrefix}:provider-id:${provider}:${providerId}`;
+}
+
 /** The delivery status store of one queue; builds no connection and sends nothing until used. */
 export function createDeliveryStore(options: {
   redis: RedisConnection;
@@ -242,7 +247,7 @@ export function createDeliveryStore(options: {
   const recordKey = (id: string) => `${recordPrefix}${id}`;
   const timelineKey = (id: string) => `${recordPrefix}${id}:timeline`;
   const indexKey = (provider: string, providerId: string) =>
-    `${keyPrefix}:provider-id:${provider}:${providerId}`;
+    providerIdKey(keyPrefix, provider, providerId);
   const pendingKey = (provider: string, providerId: string) =>
     `${keyPrefix}:delivery-pending:${provider}:${providerId}`;
 

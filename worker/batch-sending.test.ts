@@ -26,13 +26,13 @@ afterEach(async () => {
 
 const { phone: _phone, ...EMAIL_ONLY } = VALID_NOTIFICATION;
 
-/** A harness whose worker runs many jobs at once, as a backlog drain would, batching emails. */
+/** A harness whose worker runs the default 200 jobs at once, batching emails at Resend's 2/s. */
 function batchingHarness(extra: Parameters<typeof startWorkerHarness>[0] = {}) {
   return startWorkerHarness({
-    concurrency: 100,
+    concurrency: 200,
     emailPerSecond: 2,
     resend: { requestsPerSecond: 2 },
-    emailBatch: { maxSize: 100, windowMs: 50 },
+    emailBatch: { maxSize: 100 },
     ...extra,
   });
 }
@@ -128,95 +128,35 @@ describe("batch sending", () => {
     expect(stored).toBeLessThan(rendered / 10);
   });
 
-  it("sends a lone email alone, under its own key, after at most the window", async () => {
+  it("sends a lone email at once, in a batch of one", async () => {
     harness = await batchingHarness();
     const { id, added } = await sendLoneEmail(harness);
-    expect(harness.resend.calls.map((call) => call.endpoint)).toEqual(["/emails"]);
-    expect(harness.resend.calls[0]?.idempotencyKey).toMatch(new RegExp(`/${id}/\\d+/email$`));
-    expect((harness.resend.calls[0]?.at ?? 0) - added).toBeLessThan(1000);
+    const [call] = harness.resend.calls;
+    expect(harness.resend.calls.map((c) => [c.endpoint, c.batchSize])).toEqual([
+      ["/emails/batch", 1],
+    ]);
+    expect((call?.at ?? Number.POSITIVE_INFINITY) - added).toBeLessThan(500);
+    const job = await waitForFinished(harness.queue, id);
+    expect((job.returnvalue as DeliveryReport).email.providerId).toBe(harness.resend.emails[0]?.id);
   });
 
-  it("sends a lone email at once when the worker's queue holds nothing more, without waiting out the window", async () => {
+  it("never lets more than the limit into any second when lone emails follow each other", async () => {
     harness = await startWorkerHarness({
-      concurrency: 5,
-      emailBatch: { maxSize: 100, windowMs: 3000 },
-    });
-    const { added } = await sendLoneEmail(harness);
-    expect(harness.resend.calls.map((call) => call.endpoint)).toEqual(["/emails"]);
-    // The worker's next fetch found the queue empty: no company can come, so no 3 s wait.
-    expect((harness.resend.calls[0]?.at ?? Number.POSITIVE_INFINITY) - added).toBeLessThan(1500);
-  });
-
-  it("keeps a full 1000 ÷ limit ms between calls when lone emails leave before their slots", async () => {
-    // At 20 calls a second the gate spaces slots 55 ms apart, a 5 ms guard. A lone email books
-    // its slot no sooner than its 50 ms window's end and leaves as soon as no one can join: up
-    // to 50 ms before that slot, so within 50 ms of the call before it, unless held to the guard.
-    harness = await startWorkerHarness({
-      concurrency: 5,
       emailPerSecond: 20,
-      emailBatch: { maxSize: 100, windowMs: 50 },
+      resend: { requestsPerSecond: 20 },
+      emailBatch: { maxSize: 100 },
     });
-    for (const to of ["first@example.com", "second@example.com", "third@example.com"]) {
-      await sendLoneEmail(harness, to);
+    for (let index = 0; index < 30; index++) {
+      await sendLoneEmail(harness, `lone${index}@example.com`);
     }
     const arrivals = harness.resend.calls.map((call) => call.at);
-    expect(arrivals).toHaveLength(3);
-    const gaps = arrivals.slice(1).map((at, index) => at - (arrivals[index] ?? 0));
-    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(1000 / 20);
-  });
-
-  it("sends the emails of every job the worker holds in one call as soon as the last joins, without waiting out the window", async () => {
-    harness = await startWorkerHarness({
-      concurrency: 5,
-      emailBatch: { maxSize: 100, windowMs: 3000 },
-    });
-    const toById = await addEmails(harness, 5);
-    const resumed = Date.now();
-    await expectEachDeliveredOnce(harness, toById);
-    const calls = harness.resend.calls;
-    expect(calls.map((call) => [call.endpoint, call.batchSize])).toEqual([["/emails/batch", 5]]);
-    // No sixth job can join until one of the five finishes: the batch used to wait 3 s anyway.
-    expect((calls[0]?.at ?? Number.POSITIVE_INFINITY) - resumed).toBeLessThan(1500);
-  });
-
-  it("sends a batch at once when the worker's other jobs wait for a batch in flight", async () => {
-    // Every call is answered 3 s after it arrives: the first batch is in flight meanwhile.
-    harness = await startWorkerHarness({
-      concurrency: 5,
-      emailBatch: { maxSize: 100, windowMs: 2000 },
-      resend: { latencyMs: 3000 },
-    });
-    const h = harness;
-    const first = await addEmails(h, 3);
-    await eventually(
-      async () => {
-        if (h.resend.calls.length !== 1) throw new Error("the first batch has not left yet");
-      },
-      { timeout: 5000, interval: 10 },
-    );
-    // Added while the worker runs: pausing it would wait for the first batch's answer.
-    const second = new Map(
-      ["late0@example.com", "late1@example.com"].map((to) => [randomUUID(), to]),
-    );
-    await h.queue.addBulk(
-      [...second].map(([id, to]) => ({
-        name: TRADE_EXECUTED_JOB,
-        data: { ...EMAIL_ONLY, to },
-        opts: { ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }), jobId: id },
-      })),
-    );
-    const added = Date.now();
-    await eventually(
-      async () => {
-        if (h.resend.calls.length !== 2) throw new Error("the second batch has not left yet");
-      },
-      { timeout: 5000, interval: 10 },
-    );
-    expect(h.resend.calls.map((call) => call.batchSize)).toEqual([3, 2]);
-    // Three jobs wait for the first batch's answer and two are here: no other can come, so the
-    // second batch does not wait out its 2 s window.
-    expect((h.resend.calls[1]?.at ?? Number.POSITIVE_INFINITY) - added).toBeLessThan(1000);
-    await expectEachDeliveredOnce(h, new Map([...first, ...second]));
+    expect(arrivals).toHaveLength(30);
+    expect(harness.resend.calls.filter((call) => call.status === 429)).toHaveLength(0);
+    for (const at of arrivals) {
+      expect(
+        arrivals.filter((other) => other >= at && other < at + 1000).length,
+      ).toBeLessThanOrEqual(20);
+    }
   });
 
   it("re-sends the same batch under the same key after an answer lost to a timeout: no email twice", async () => {
@@ -225,16 +165,13 @@ describe("batch sending", () => {
     harness.resend.script.failNext({ status: 200, body: {}, deliver: true, delayMs: 800 });
     const toById = await addEmails(harness, 30);
     await expectEachDeliveredOnce(harness, toById);
-    const batchKeys = harness.resend.calls.map((call) => call.idempotencyKey);
-    // Every call after the first re-sent the recorded batch under its key.
-    expect(new Set(batchKeys).size).toBe(1);
-    expect(batchKeys[0]).toMatch(/^batch\//);
+    const [lost, ...later] = harness.resend.calls;
+    expect(lost?.idempotencyKey).toMatch(/^batch\//);
+    // The batch whose answer was lost went again under its key: Resend answered it from its
+    // record, without sending again (each email once, above).
+    expect(later.some((call) => call.idempotencyKey === lost?.idempotencyKey)).toBe(true);
   });
 
-  // A lone email goes out under its own key. When Resend accepted it but the answer was a 500
-  // (or came after our timeout), its retry must go under that key again: in a new batch it
-  // would go under the batch's key, and Resend, which dedups by key only, would send it twice.
-  // Before the batcher recorded lone sends, the retry joined whatever batch was collecting.
   it.each<[string, ScriptedResponse]>([
     ["accepted, then answered 500", resendError("internal_server_error", { deliver: true })],
     [
@@ -242,7 +179,7 @@ describe("batch sending", () => {
       { status: 200, body: {}, deliver: true, delayMs: 800 },
     ],
   ])(
-    "re-sends a lone email alone under its own key when its retry meets a collecting batch (%s): no email twice",
+    "re-sends a lone email's batch under its key when its retry meets a collecting batch (%s): no email twice",
     async (_, failure) => {
       harness = await batchingHarness({ timeoutMs: 300 });
       const h = harness;
@@ -260,6 +197,7 @@ describe("batch sending", () => {
         { timeout: 5000, interval: 20 },
       );
       expect(h.resend.emails.map((email) => email.to)).toEqual(["lone@example.com"]);
+      const loneKey = h.resend.calls[0]?.idempotencyKey;
       // Others wait while its backoff (and a late answer) runs out; the worker takes them together.
       const toById = await addEmails(
         h,
@@ -268,9 +206,9 @@ describe("batch sending", () => {
       );
       toById.set(loneId, "lone@example.com");
       await expectEachDeliveredOnce(h, toById);
-      const loneCalls = h.resend.calls.filter((call) => call.idempotencyKey?.includes(loneId));
+      const loneCalls = h.resend.calls.filter((call) => call.idempotencyKey === loneKey);
       expect(loneCalls.length).toBeGreaterThanOrEqual(2);
-      expect(loneCalls.every((call) => call.endpoint === "/emails")).toBe(true);
+      expect(loneCalls.every((call) => call.batchSize === 1)).toBe(true);
     },
   );
 });

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { RedisConnection } from "../lib/redis.js";
-import { redisScript } from "../lib/redis-script.js";
 import { decodeBatchRecord, encodeBatchRecord } from "./batch-record.js";
 import type {
   BatchItem,
@@ -9,323 +8,208 @@ import type {
   SendResult,
 } from "./channels/channel-adapter.js";
 import { ChannelError } from "./channels/channel-error.js";
-import {
-  type Booking,
-  type ProviderGate,
-  type ProviderWait,
-  RESERVE_SLOT_FUNCTION,
-} from "./provider-gate.js";
-import type { WorkerActivity } from "./worker-activity.js";
+import type { Booking, ProviderGate, ProviderWait } from "./provider-gate.js";
 
-/** What one member of a batch gets back: its own result, its own error, or the provider's wait. */
-export type BatchOutcome = SendResult | ChannelError | { wait: ProviderWait };
+/**
+ * What one member of a batch gets back: its own result, its own error, the provider's wait, or
+ * `suppressed` when its recipient was suppressed before the batch left.
+ */
+export type BatchOutcome =
+  | SendResult
+  | ChannelError
+  | { wait: ProviderWait }
+  | { suppressed: true };
 
 /** How long a batch's composition is kept: as long as the provider keeps its idempotency key. */
 const BATCH_RECORD_TTL_SECONDS = 24 * 60 * 60;
-/**
- * A member's pointer when it was sent alone, under its own key: it must be sent alone again,
- * under that key. A batch id is a UUID, so the two never meet.
- */
-const SENT_ALONE = "alone";
 
-interface Pending {
+interface Member {
   request: SendRequest;
   resolve(outcome: BatchOutcome): void;
 }
 
-/** A fresh batch while it collects members, and until it leaves. */
-interface Collecting {
-  members: Pending[];
-  /** Ends the collecting window early: set while the window runs. */
-  stopCollecting?: () => void;
-  /**
-   * The booking of the batch's slot, which writes the first member's pointer "sent alone" in the
-   * same command (BOOK_MARKING_ALONE), so that a batch that stays alone leaves at its slot with
-   * nothing left to write; a larger batch's pointers overwrite it before the call.
-   */
+/** A batch that collects members until its provider slot comes. */
+interface Departure {
+  members: Member[];
   booking: Promise<Booking>;
-  /** The booking's error as the first member's, if it failed. */
-  firstMarkedAlone: Promise<ChannelError | undefined>;
 }
 
 /**
- * Books the provider's slot and, unless the provider is in a wait, writes the first member's
- * pointer "sent alone": one command where a SET beside the booking made two (Upstash bills each).
- * Written ahead, the pointer is never wrong: until the call, the member has been sent by no one,
- * and a member tried again after it is sent alone under its own key, which is safe either way.
- */
-const BOOK_MARKING_ALONE = redisScript(`${RESERVE_SLOT_FUNCTION}
-local booked = reserveSlot(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))
-if booked[1] >= 0 then redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[4]) end
-return booked`);
-
-/**
- * Collects one channel's sends from the jobs a worker runs at once and sends them in batches
- * (Resend: up to 100 emails a request), so a backlog drains at the provider's request limit
- * times the batch size: a batch books the provider's next slot when its first member arrives
- * and collects members until the slot comes. When the slot is free at once, it collects for
- * `windowMs` only, and a lone send then goes out alone, under its own key; it stops collecting
- * sooner when no one else can join: it is full, or the batcher already holds every send the
- * worker can run at once (its `concurrency`: a job sends one email at a time), so the other
- * jobs wait for this batch or one in flight.
+ * Sends one channel's messages in batches (Resend: up to 100 emails a request). A batch books
+ * the provider's next slot when its first member arrives and collects members until the slot
+ * comes: a lone message whose slot is free leaves at once, and under a backlog each request
+ * carries up to `maxSize`, so a backlog drains at the provider's request limit times the batch
+ * size.
  *
- * Exactly once: before a batch is sent, its composition and its idempotency key are written to
- * Redis (one pipeline: the batch, deflated (batch-record.ts), and a pointer from each member's
- * notification key to it). A member that is tried again (a crash, a timeout, an unanswered call)
- * finds the pointer and re-sends the same batch under the same key, which the provider answers
- * with the first call's ids; members of one batch tried again together share that one call. A
- * member sent alone goes under its own key, so its pointer says so first: tried again, it is sent
- * alone under that key, never in a new batch (whose key the provider has not seen: it would send
- * the email twice).
+ * Exactly once, with the provider's idempotency key as the only dedup:
+ * - Before a batch is sent, its composition and a pointer from each member to it are written to
+ *   Redis. A member tried again while its pointer stands (its call's answer was lost: a timeout,
+ *   a 5xx, a crash) re-sends the same batch under the same key, which the provider answers with
+ *   the first call's result without sending again. Members tried again together share one call.
+ * - A pointer stands only while the call may have sent. An answer that says for sure what was not
+ *   sent (a refused request, an email listed among a batch's errors) removes it, so that email
+ *   goes next time in a new batch, under a new key: a replay would only get the refusal back.
+ * - Recipients suppressed since their try opened are left out when the batch leaves.
  */
 export function createChannelBatcher(options: {
   adapter: ChannelAdapter & { sendBatch: NonNullable<ChannelAdapter["sendBatch"]> };
   maxSize: number;
-  windowMs: number;
-  /** How many jobs the worker runs at once; unset: unknown, a batch always waits out its window. */
-  concurrency?: number;
-  /** What the worker is doing now; unset: a batch leaves early only when the worker is full. */
-  activity?: WorkerActivity;
   gate: ProviderGate;
   redis: RedisConnection;
   keyPrefix: string;
+  /** Which of these recipients are suppressed now, in order. */
+  suppressed(recipients: string[]): Promise<boolean[]>;
 }) {
-  const { adapter } = options;
-  const concurrency = options.concurrency ?? Number.POSITIVE_INFINITY;
+  const { adapter, gate, redis } = options;
   const recordKey = (batchId: string) => `${options.keyPrefix}:batch:${batchId}`;
-  const memberKey = (notificationKey: string) =>
-    `${options.keyPrefix}:batch-member:${adapter.channel}:${notificationKey}`;
+  const pointerKey = (request: SendRequest) =>
+    `${options.keyPrefix}:batch-member:${adapter.channel}:${request.notificationKey}`;
 
-  /**
-   * The batch being collected: members join from its first member's arrival until it leaves
-   * (its window, then, under a backlog, the wait for its slot), up to `maxSize`.
-   */
-  let open: Collecting | undefined;
-  /** Sends in the batcher now, from `send` to their outcome, whatever their path. */
-  let held = 0;
-  let replayTimer: NodeJS.Timeout | undefined;
-  /** Replays of recorded batches, by batch id, collected in the same window. */
-  const replays = new Map<string, Array<Pending & { index: number }>>();
+  /** The fresh batch members join now, if any. */
+  let open: Departure | undefined;
+  /** Replays of recorded batches collecting members, by batch id. */
+  const replays = new Map<string, Departure & { indexes: number[] }>();
 
-  function addFresh(member: Pending): void {
-    if (!open || open.members.length >= options.maxSize) {
-      const booking = bookMarkingAlone(member);
-      const batch: Collecting = {
-        members: [member],
-        booking,
-        firstMarkedAlone: booking.then(() => undefined, asChannelError),
-      };
-      open = batch;
-      void collectAndSend(batch);
-    } else {
-      open.members.push(member);
+  function depart(members: Member[] = []): Departure {
+    return { members, booking: gate.book(adapter.provider) };
+  }
+
+  /** Waits for the batch's slot; answers false (and settles every member) on a provider wait. */
+  async function slotCame(batch: Departure): Promise<boolean> {
+    const booked = await batch.booking;
+    if ("wait" in booked) {
+      settle(batch.members, { wait: booked.wait });
+      return false;
     }
-    if (noOneCanJoin(open)) open.stopCollecting?.();
+    if (booked.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, booked.delayMs));
+    return true;
   }
 
-  /**
-   * No company can come: the batch is full, or every job the worker can run waits in here, or
-   * every job it runs does and its last fetch found the queue empty (a lone email leaves at once,
-   * where it used to wait out the window; at the start of a burst the next fetch finds a job).
-   */
-  function noOneCanJoin(batch: Collecting): boolean {
-    if (batch.members.length >= options.maxSize || held >= concurrency) return true;
-    const activity = options.activity;
-    if (!activity) return false;
-    return activity.queueDrained() && held >= activity.jobsRunning();
-  }
-
-  function markAlone(member: Pending): Promise<ChannelError | undefined> {
-    return options.redis
-      .set(memberKey(member.request.notificationKey), SENT_ALONE, "EX", BATCH_RECORD_TTL_SECONDS)
-      .then(() => undefined, asChannelError);
-  }
-
-  /** The slot of a batch whose first member this is, booked no sooner than the window's end. */
-  async function bookMarkingAlone(first: Pending): Promise<Booking> {
-    const { keys, args } = options.gate.bookingOf(adapter.provider, options.windowMs);
-    const answer = await BOOK_MARKING_ALONE(
-      options.redis,
-      [...keys, memberKey(first.request.notificationKey)],
-      [...args, SENT_ALONE, BATCH_RECORD_TTL_SECONDS],
-    );
-    return options.gate.answerOf(adapter.provider, answer);
-  }
-
-  async function collectAndSend(batch: Collecting): Promise<void> {
+  async function sendFresh(batch: Departure): Promise<void> {
     try {
-      // The slot is booked when the first member arrives, no sooner than the window's end, and
-      // the batch leaves then: the provider sees calls spaced as booked.
-      const booked = await batch.booking;
-      const bookedAt = Date.now();
-      if ("wait" in booked) {
-        if (open === batch) open = undefined;
-        // Not sent, and no pointer written: the first member may join a batch on its next try.
-        return settleAll(batch.members, { wait: booked.wait });
-      }
-      if (booked.delayMs > options.windowMs) {
-        // A backlog: the batch collects until its slot comes.
-        await new Promise((resolve) => setTimeout(resolve, booked.delayMs));
-      } else {
-        // The slot was free at once: the batch collects for the window, and leaves as soon as no
-        // one else can join, but never sooner than the gate's guard before its slot, so that the
-        // call before it still had its full 1000 ÷ limit ms (at the default 5 ms window the guard
-        // is longer for limits up to 20 calls a second: Resend's is 2).
-        if (!noOneCanJoin(batch)) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, booked.delayMs);
-            batch.stopCollecting = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
-          batch.stopCollecting = undefined;
-        }
-        const early = bookedAt + booked.delayMs - options.gate.earlinessMs(adapter.provider);
-        if (early > Date.now())
-          await new Promise((resolve) => setTimeout(resolve, early - Date.now()));
-      }
+      const ready = await slotCame(batch);
       if (open === batch) open = undefined;
-      await sendFresh(batch);
+      if (!ready) return;
+      const flags = await options.suppressed(batch.members.map((m) => m.request.recipient));
+      const going = batch.members.filter((member, index) => {
+        if (flags[index]) member.resolve({ suppressed: true });
+        return !flags[index];
+      });
+      if (going.length === 0) return;
+      const batchId = randomUUID();
+      const items: BatchItem[] = going.map(({ request }) => ({
+        recipient: request.recipient,
+        content: request.content,
+      }));
+      // The composition first: a member tried again after a lost answer re-sends exactly this.
+      const write = redis.multi();
+      write.set(recordKey(batchId), encodeBatchRecord(items), "EX", BATCH_RECORD_TTL_SECONDS);
+      going.forEach(({ request }, index) => {
+        write.set(pointerKey(request), `${batchId}:${index}`, "EX", BATCH_RECORD_TTL_SECONDS);
+      });
+      await write.exec();
+      await call(batchId, items, going, true);
     } catch (error) {
       if (open === batch) open = undefined;
-      settleAll(batch.members, asChannelError(error));
+      settle(batch.members, asChannelError(error));
     }
   }
 
-  function scheduleReplays(): void {
-    if (replayTimer !== undefined || replays.size === 0) return;
-    replayTimer = setTimeout(() => {
-      replayTimer = undefined;
-      for (const [batchId, members] of replays) {
-        replays.delete(batchId);
-        void sendReplay(batchId, members);
-      }
-    }, options.windowMs);
-  }
-
-  async function gateOrWait(): Promise<ProviderWait | undefined> {
-    const reservation = await options.gate.reserve(adapter.provider);
-    return reservation.go ? undefined : reservation.wait;
-  }
-
-  /**
-   * Sends one member under its own key, recorded first as sent alone: a try after an accepted
-   * call answered with an error (or too late) must go under that key again, which the provider
-   * answers with the first call's id.
-   */
-  async function sendAlone(
-    member: Pending,
-    marked: Promise<ChannelError | undefined> = markAlone(member),
-  ): Promise<void> {
+  async function sendReplay(batchId: string, batch: Departure & { indexes: number[] }) {
     try {
-      const failed = await marked;
-      if (failed) return member.resolve(failed);
-      member.resolve(await adapter.send(member.request));
+      const ready = await slotCame(batch);
+      replays.delete(batchId);
+      if (!ready) return;
+      const recorded = await redis.getBuffer(recordKey(batchId));
+      if (!recorded) {
+        // Kept as long as the provider keeps the key: past it, a replay would send again anyway.
+        await forget(batch.members);
+        for (const member of batch.members) joinFresh(member);
+        return;
+      }
+      const items = decodeBatchRecord(recorded);
+      const outcomes = await callProvider(batchId, items);
+      await settleEach(
+        batch.members,
+        batch.indexes.map((index) => outcomes[index] ?? missing()),
+        false,
+      );
     } catch (error) {
-      member.resolve(asChannelError(error));
+      settle(batch.members, asChannelError(error));
     }
   }
 
-  /** Sends a batch whose slot has come: alone when it is one, else recorded first. */
-  async function sendFresh(batch: Collecting): Promise<void> {
-    const { members } = batch;
-    const [only] = members;
-    if (members.length === 1 && only) return sendAlone(only, batch.firstMarkedAlone);
-    const batchId = randomUUID();
-    const items: BatchItem[] = members.map(({ request }) => ({
-      recipient: request.recipient,
-      content: request.content,
-    }));
-    // The composition first: a member tried again after a crash re-sends exactly this batch.
-    // The first member's "alone" pointer is settled first, so this write is the one that stays.
-    await batch.firstMarkedAlone;
-    const record = encodeBatchRecord(items);
-    const write = options.redis.multi();
-    write.set(recordKey(batchId), record, "EX", BATCH_RECORD_TTL_SECONDS);
-    members.forEach(({ request }, index) => {
-      const pointer = `${batchId}:${index}`;
-      write.set(memberKey(request.notificationKey), pointer, "EX", BATCH_RECORD_TTL_SECONDS);
-    });
-    await write.exec();
-    const outcomes = await adapter.sendBatch(items, batchId).catch((error) => {
+  /** Makes the call and settles `members`, which hold `items` in order. */
+  async function call(batchId: string, items: BatchItem[], members: Member[], fresh: boolean) {
+    await settleEach(members, await callProvider(batchId, items), fresh);
+  }
+
+  async function callProvider(batchId: string, items: BatchItem[]) {
+    return adapter.sendBatch(items, batchId).catch((error: unknown) => {
       const failed = asChannelError(error);
       return items.map(() => failed);
     });
-    for (const [index, member] of members.entries()) {
-      member.resolve(outcomes[index] ?? missing());
-    }
   }
 
-  async function sendReplay(batchId: string, members: Array<Pending & { index: number }>) {
-    try {
-      const recorded = await options.redis.getBuffer(recordKey(batchId));
-      if (!recorded) {
-        // Past the provider's idempotency window too: each member is sent alone, under its own key.
-        for (const member of members) await sendAlone(member);
-        return;
-      }
-      // Read before the provider's slot is booked: a record that cannot be read uses up none.
-      const items = decodeBatchRecord(recorded);
-      const wait = await gateOrWait();
-      if (wait) return settleAll(members, { wait });
-      const outcomes = await adapter.sendBatch(items, batchId).catch((error) => {
-        const failed = asChannelError(error);
-        return items.map(() => failed);
-      });
-      for (const member of members) member.resolve(outcomes[member.index] ?? missing());
-    } catch (error) {
-      settleAll(members, asChannelError(error));
+  /**
+   * Settles each member with its outcome. A member whose email surely did not go loses its
+   * pointer first: listed among the answer's errors, or refused with the whole request of a
+   * fresh batch (a replay's refusal says nothing of its first call).
+   */
+  async function settleEach(members: Member[], outcomes: BatchOutcome[], fresh: boolean) {
+    const notSent = members.filter((_, index) => {
+      const outcome = outcomes[index];
+      if (!(outcome instanceof ChannelError)) return false;
+      return outcome.settlesEarlierCalls || (fresh && !outcome.mayHaveSent);
+    });
+    if (notSent.length > 0) await forget(notSent).catch(() => {});
+    members.forEach((member, index) => {
+      member.resolve(outcomes[index] ?? missing());
+    });
+  }
+
+  async function forget(members: Member[]): Promise<void> {
+    if (members.length > 0) await redis.del(...members.map(({ request }) => pointerKey(request)));
+  }
+
+  function joinFresh(member: Member): void {
+    if (!open || open.members.length >= options.maxSize) {
+      open = depart();
+      void sendFresh(open);
     }
+    open.members.push(member);
+  }
+
+  function joinReplay(pointer: string, member: Member): void {
+    const [batchId = "", index = "0"] = pointer.split(":");
+    let batch = replays.get(batchId);
+    if (!batch) {
+      batch = { ...depart(), indexes: [] };
+      replays.set(batchId, batch);
+      void sendReplay(batchId, batch);
+    }
+    batch.members.push(member);
+    batch.indexes.push(Number(index));
   }
 
   return {
     /**
-     * Sends one member: in a new batch, or, when an earlier try put it in one, by re-sending that
-     * batch. `mayHaveBatched` is false on a notification's first try, which saves the look-up.
+     * Sends one member: in a fresh batch, or, while an earlier try's batch call may have sent
+     * it (`previous.inFlightSince`), by re-sending that batch under its key.
      */
-    async send(request: SendRequest, mayHaveBatched: boolean): Promise<BatchOutcome> {
-      held += 1;
-      try {
-        return await route(request, mayHaveBatched);
-      } finally {
-        held -= 1;
-      }
-    },
-    /** The worker's activity changed (its queue found empty): the open batch may leave now. */
-    recheck(): void {
-      if (open && noOneCanJoin(open)) open.stopCollecting?.();
+    async send(request: SendRequest): Promise<BatchOutcome> {
+      const pointer =
+        request.previous.inFlightSince === undefined ? null : await redis.get(pointerKey(request));
+      return new Promise<BatchOutcome>((resolve) => {
+        if (pointer) joinReplay(pointer, { request, resolve });
+        else joinFresh({ request, resolve });
+      });
     },
   };
+}
 
-  /** A member's path: alone again, a replay of its recorded batch, or a fresh batch. */
-  async function route(request: SendRequest, mayHaveBatched: boolean): Promise<BatchOutcome> {
-    const pointer = mayHaveBatched
-      ? await options.redis.get(memberKey(request.notificationKey))
-      : null;
-    if (pointer === SENT_ALONE) {
-      // Sent alone before: alone again, under the same key, in a slot of its own.
-      const wait = await gateOrWait().catch(asChannelError);
-      if (wait instanceof ChannelError) return wait;
-      if (wait) return { wait };
-      return new Promise<BatchOutcome>((resolve) => void sendAlone({ request, resolve }));
-    }
-    return new Promise<BatchOutcome>((resolve) => {
-      if (pointer) {
-        const [batchId = "", index = "0"] = pointer.split(":");
-        const members = replays.get(batchId) ?? [];
-        members.push({ request, resolve, index: Number(index) });
-        replays.set(batchId, members);
-        scheduleReplays();
-      } else {
-        addFresh({ request, resolve });
-      }
-    });
-  }
-
-  function settleAll(members: Pending[], outcome: BatchOutcome): void {
-    for (const member of members) member.resolve(outcome);
-  }
+function settle(members: Member[], outcome: BatchOutcome): void {
+  for (const member of members) member.resolve(outcome);
 }
 
 function asChannelError(error: unknown): ChannelError {
@@ -335,14 +219,9 @@ function asChannelError(error: unknown): ChannelError {
 }
 
 function missing(): ChannelError {
-  return new ChannelError(
-    "transient",
-    "batch_result_missing",
-    "The batch answer had no result for this email",
-    {
-      mayHaveSent: true,
-    },
-  );
+  return new ChannelError("transient", "batch_result_missing", "No result for this message", {
+    mayHaveSent: true,
+  });
 }
 
 export type ChannelBatcher = ReturnType<typeof createChannelBatcher>;

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { type Job, Queue, type Telemetry, Worker } from "bullmq";
 import type { Channel } from "../contract/channels.js";
 import { type DeliveryEventSink, NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
@@ -12,19 +12,18 @@ import { createDeliveryUpdates } from "../lib/delivery-updates.js";
 import { DEFAULT_DELIVERY_RETENTION_SECONDS } from "../lib/env.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
-import { redisScript } from "../lib/redis-script.js";
 import { createSuppressionList } from "../lib/suppressions.js";
 import { type ChannelBatcher, createChannelBatcher } from "./channel-batcher.js";
 import type { ChannelRegistry } from "./channels/registry.js";
 import { createDigestCollections } from "./digest/collection.js";
 import type { DigestConfig } from "./digest/policy.js";
+import { createLookAlikeSets } from "./look-alikes.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { publishUndecidedFailures, withNotificationEvents } from "./notification-events.js";
-import { type InFlightLookAlikes, processNotification } from "./processor.js";
+import { processNotification } from "./processor.js";
 import { createProviderGate, type ProviderTrouble } from "./provider-gate.js";
 import { type NotificationRenderer, rendererFromEnv } from "./templates/index.js";
 import { createTryOpener } from "./try-opening.js";
-import { createWorkerActivity } from "./worker-activity.js";
 
 /** Settings of a notification worker; `index.ts` reads them from the environment. */
 export interface NotificationWorkerOptions {
@@ -33,7 +32,7 @@ export interface NotificationWorkerOptions {
   registry: ChannelRegistry;
   logger: Logger;
   concurrency: number;
-  /** Jobs per second across every worker replica (BullMQ's limiter is global). */
+  /** Jobs per second across every worker replica (BullMQ's limiter is global); 0: no limit. */
   ratePerSecond: number;
   /** Retries of jobs that carry none (existing backends'); also how many crashes a job survives. */
   jobSettings: NotificationJobSettings;
@@ -62,46 +61,8 @@ export interface NotificationWorkerOptions {
   events?: DeliveryEventSink;
 }
 
-/** How long the provider-id → notification index keeps an entry: as long as failed jobs are kept. */
-const PROVIDER_ID_TTL_SECONDS = 7 * 24 * 60 * 60;
-
 /** How long a digest collection is kept after its last write: as long as failed jobs are kept. */
 const DIGEST_COLLECTION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
-
-/**
- * Sets the key unless it is set, and answers its holder (SET NX GET needs Redis 7; this 5+). With
- * a look-alike set as KEYS[2], a claim that comes out ours also leaves that set: the call it
- * marked has answered, which is what the adapter's `end` says next (one command, not two).
- */
-const CLAIM = redisScript(`
-local holder = redis.call('GET', KEYS[1])
-if not holder then
-  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-  holder = ARGV[1]
-end
-if holder == ARGV[1] and KEYS[2] then redis.call('SREM', KEYS[2], ARGV[1]) end
-return holder`);
-
-/** Joins a look-alike set and keeps it for ARGV[2] ms: one command, not MULTI SADD PEXPIRE EXEC. */
-const BEGIN_LOOK_ALIKE = redisScript(`
-redis.call('SADD', KEYS[1], ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1`);
-
-/**
- * Records `providerId` as `notificationId`'s message unless another notification holds it; when
- * it is ours, `lookAlikeKey`'s set is left in the same command.
- */
-async function claimProviderId(
-  redis: RedisConnection,
-  key: string,
-  notificationId: string,
-  lookAlikeKey?: string,
-): Promise<boolean> {
-  const keys = lookAlikeKey ? [key, lookAlikeKey] : [key];
-  const holder = await CLAIM(redis, keys, [notificationId, PROVIDER_ID_TTL_SECONDS]);
-  return holder === notificationId;
-}
 
 /**
  * A random id kept in Redis beside the queue, made by the first worker that starts on it.
@@ -139,72 +100,29 @@ export async function createNotificationWorker(
     onSlotWait: (provider) => options.metrics.recordLocalRateLimitWait(provider),
     onWait: (provider, wait) => options.metrics.recordProviderWait(provider, wait),
   });
-  // What the batchers read to send a lone email at once (worker/worker-activity.ts).
-  const activity = createWorkerActivity();
+  // Final delivery status (lib/delivery-store.ts) and the suppression list, beside the queue.
+  const store = createDeliveryStore({
+    redis: connection,
+    keyPrefix,
+    retentionSeconds: options.deliveryRetentionSeconds ?? DEFAULT_DELIVERY_RETENTION_SECONDS,
+  });
+  const suppressions = createSuppressionList({ redis: connection, keyPrefix });
   const batchers: Partial<Record<Channel, ChannelBatcher>> = {};
   for (const [channel, settings] of Object.entries(options.registry.batching ?? {})) {
     const adapter = options.registry.adapters[channel as Channel];
     if (!settings || !adapter.sendBatch) continue;
     batchers[channel as Channel] = createChannelBatcher({
       adapter: { ...adapter, sendBatch: adapter.sendBatch },
-      ...settings,
-      concurrency: options.concurrency,
-      activity,
+      maxSize: settings.maxSize,
       gate,
       redis: connection,
       keyPrefix,
+      suppressed: (recipients) =>
+        suppressions.check(
+          recipients.map((recipient) => ({ channel: adapter.channel, recipient })),
+        ),
     });
   }
-  const providerIdKey = (provider: string, providerId: string) =>
-    `${keyPrefix}:provider-id:${provider}:${providerId}`;
-  // Held for twice a job's lock: a crashed sender's entry lapses about when its job is taken over.
-  const lookAlikeTtlMs = options.lockDurationMs * 2;
-  const lookAlikes = (
-    channel: Channel,
-    recipient: string,
-    text: string,
-    notificationId: string,
-  ): InFlightLookAlikes => {
-    const digest = createHash("sha256").update(`${recipient}\n${text}`).digest("hex");
-    const key = `${keyPrefix}:in-flight:${channel}:${digest}`;
-    /** Set by a claim that came out ours: it left the set already, so `end` has nothing to do. */
-    let left = false;
-    /** Set when the try's opening joined: the next `begin` has nothing to do. */
-    let joinedByOpening = false;
-    return {
-      joining: { key, member: notificationId, ttlMs: lookAlikeTtlMs },
-      joined() {
-        joinedByOpening = true;
-        left = false;
-      },
-      async begin() {
-        if (joinedByOpening) {
-          joinedByOpening = false;
-          return;
-        }
-        await BEGIN_LOOK_ALIKE(connection, [key], [notificationId, lookAlikeTtlMs]);
-        left = false;
-      },
-      async end() {
-        joinedByOpening = false;
-        if (left) return;
-        await connection.srem(key, notificationId);
-      },
-      async others() {
-        return (await connection.smembers(key)).filter((member) => member !== notificationId);
-      },
-      async claim(provider, providerId) {
-        const ours = await claimProviderId(
-          connection,
-          providerIdKey(provider, providerId),
-          notificationId,
-          key,
-        );
-        if (ours) left = true;
-        return ours;
-      },
-    };
-  };
   // Digest jobs are added from the worker, on the worker's connection (BullMQ does not close a
   // connection it was given; index.ts quits it after the worker).
   const digestQueue = options.digests
@@ -226,13 +144,6 @@ export async function createNotificationWorker(
           metrics: options.metrics,
         }
       : undefined;
-  // Final delivery status (lib/delivery-store.ts) and the suppression list, beside the queue.
-  const store = createDeliveryStore({
-    redis: connection,
-    keyPrefix,
-    retentionSeconds: options.deliveryRetentionSeconds ?? DEFAULT_DELIVERY_RETENTION_SECONDS,
-  });
-  const suppressions = createSuppressionList({ redis: connection, keyPrefix });
   const updates = createDeliveryUpdates({
     store,
     suppressions,
@@ -245,11 +156,14 @@ export async function createNotificationWorker(
     delivery: { store, suppressions, updates },
     openTry: createTryOpener({ redis: connection, gate, suppressions }),
     adapters: options.registry.adapters,
-    lookAlikes,
+    // Held for twice a job's lock: a crashed sender's entry lapses about when its job is taken over.
+    lookAlikes: createLookAlikeSets({
+      redis: connection,
+      keyPrefix,
+      ttlMs: options.lockDurationMs * 2,
+    }),
     batchers,
     gate,
-    claimProviderId: (provider: string, providerId: string, notificationId: string) =>
-      claimProviderId(connection, providerIdKey(provider, providerId), notificationId),
     deploymentId,
     jobSettings: options.jobSettings,
     waitMs: options.waitMs,
@@ -257,8 +171,7 @@ export async function createNotificationWorker(
     metrics: options.metrics,
     render: options.render ?? (await defaultRenderer()),
   };
-  const processJob = (job: Job, token: string | undefined) =>
-    activity.run(job, () => processNotification(job, token, deps));
+  const processJob = (job: Job, token: string | undefined) => processNotification(job, token, deps);
   const worker: Worker = new Worker(
     queueName,
     options.events ? withNotificationEvents(processJob, options.events, logger) : processJob,
@@ -266,7 +179,10 @@ export async function createNotificationWorker(
       connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
-      limiter: { max: options.ratePerSecond, duration: 1000 },
+      // Off by default: the providers' own limits (provider-gate.ts) protect them.
+      ...(options.ratePerSecond > 0
+        ? { limiter: { max: options.ratePerSecond, duration: 1000 } }
+        : {}),
       lockDuration: options.lockDurationMs,
       stalledInterval: options.stalledIntervalMs,
       // A worker that dies (OOM, kill -9, a hung shutdown) leaves its jobs stalled; each one
@@ -279,10 +195,6 @@ export async function createNotificationWorker(
     },
   );
 
-  worker.on("drained", () => {
-    activity.drained();
-    for (const batcher of Object.values(batchers)) batcher.recheck();
-  });
   worker.on("completed", (job) => {
     options.metrics.recordJob("completed");
     logger.info({ notificationId: job.id, attempt: job.attemptsMade }, "notification delivered");

@@ -24,7 +24,7 @@ describe("nextChannelState", () => {
 
   it("keeps the earliest call in doubt after a call that may have reached the provider", () => {
     const error = new ChannelError("transient", "20500", "boom", { mayHaveSent: true });
-    expect(nextChannelState(pending, { type: "failed", error }, 200, true, 250)).toEqual({
+    expect(nextChannelState(pending, { type: "failed", error }, 200, 250)).toEqual({
       status: "pending",
       calls: 1,
       inFlightSince: 200,
@@ -33,22 +33,39 @@ describe("nextChannelState", () => {
     });
     // An earlier doubt with a known end: the doubt now spans both calls.
     const answered = { ...pending, calls: 1, inFlightSince: 100, inFlightUntil: 150 };
-    const both = nextChannelState(answered, { type: "failed", error }, 200, true, 250);
+    const both = nextChannelState(answered, { type: "failed", error }, 200, 250);
     expect([both.inFlightSince, both.inFlightUntil]).toEqual([100, 250]);
     // An earlier doubt whose end is unknown (a crash): the window stays open.
     const crashed = { ...pending, calls: 1, inFlightSince: 100 };
-    const open = nextChannelState(crashed, { type: "failed", error }, 200, true, 250);
+    const open = nextChannelState(crashed, { type: "failed", error }, 200, 250);
     expect([open.inFlightSince, open.inFlightUntil]).toEqual([100, undefined]);
   });
 
-  it("records no call in doubt after a clear refusal, nor for a provider with idempotency keys", () => {
+  it("records no call in doubt after a clear refusal, and keeps an earlier one", () => {
     const refused = new ChannelError("transient", "ECONNREFUSED", "refused");
     expect(nextChannelState(pending, { type: "failed", error: refused }, 200)).not.toHaveProperty(
       "inFlightSince",
     );
-    const ambiguous = new ChannelError("transient", "500", "x", { mayHaveSent: true });
-    const state = nextChannelState(pending, { type: "failed", error: ambiguous }, 200, false);
+    const crashed = { ...pending, calls: 1, inFlightSince: 100 };
+    const kept = nextChannelState(crashed, { type: "failed", error: refused }, 200);
+    expect(kept.inFlightSince).toBe(100);
+  });
+
+  it("forgets an earlier call in doubt when the answer says the message was never sent", () => {
+    const listed = new ChannelError("transient", "validation_error", "not sent", {
+      settlesEarlierCalls: true,
+    });
+    const crashed = { ...pending, calls: 1, inFlightSince: 100, inFlightUntil: 150 };
+    const state = nextChannelState(crashed, { type: "failed", error: listed }, 200);
     expect(state).not.toHaveProperty("inFlightSince");
+    expect(state).not.toHaveProperty("inFlightUntil");
+  });
+
+  it("marks a member left out of its batch as suppressed, without a call", () => {
+    expect(nextChannelState(pending, { type: "suppressed" }, 200)).toEqual({
+      status: "suppressed",
+      calls: 0,
+    });
   });
 
   it("fails a channel on a permanent error and leaves one held back by a wait untouched", () => {

@@ -13,7 +13,9 @@ export type ChannelOutcome =
   /** A call that failed: permanent or transient. */
   | { type: "failed"; error: ChannelError }
   /** The provider is in a wait; `error` when our own call just caused it. */
-  | { type: "waiting"; wait: ProviderWait; error?: ChannelError };
+  | { type: "waiting"; wait: ProviderWait; error?: ChannelError }
+  /** The recipient was suppressed before the call (a batch leaves such members out). */
+  | { type: "suppressed" };
 
 /** What a try of a notification ends in. */
 export type Verdict =
@@ -44,20 +46,19 @@ export function nextChannelState(
   state: ChannelDelivery,
   outcome: ChannelOutcome,
   calledAt: number,
-  /** False for an adapter whose provider dedups by itself (an idempotency key): no record kept. */
-  recordsCalls = true,
   /** When the outcome's answer came back. */
   answeredAt = Date.now(),
 ): ChannelDelivery {
   if (outcome.type === "sent") {
     return { status: "sent", calls: state.calls + 1, providerId: outcome.providerId };
   }
+  if (outcome.type === "suppressed") return { status: "suppressed", calls: state.calls };
   const error = outcome.error;
   if (!error) return state; // held back by the provider's wait: no call was made
-  const inFlightSince = !recordsCalls
-    ? undefined
-    : error.mayHaveSent
-      ? (state.inFlightSince ?? calledAt)
+  const inFlightSince = error.mayHaveSent
+    ? (state.inFlightSince ?? calledAt)
+    : error.settlesEarlierCalls
+      ? undefined
       : state.inFlightSince;
   // The end of the doubt: this call's unclear answer, or an earlier one's when this call was
   // refused for sure. Only bounded when every call in doubt ended with an answer.

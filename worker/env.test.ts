@@ -48,8 +48,8 @@ describe("the worker's environment", () => {
     expect(env).toMatchObject({
       JOB_ATTEMPTS: 4,
       JOB_BACKOFF_DELAY_MS: 2000,
-      WORKER_CONCURRENCY: 5,
-      RATE_LIMIT_PER_SECOND: 10,
+      WORKER_CONCURRENCY: 200,
+      RATE_LIMIT_PER_SECOND: 0,
       EMAIL_RATE_LIMIT_PER_SECOND: 2,
       SMS_RATE_LIMIT_PER_SECOND: 10,
       PROVIDER_RATE_LIMIT_WAIT_MS: 1000,

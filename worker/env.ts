@@ -24,8 +24,13 @@ export const workerEnvSchema = z
     /** How long a provider's channel waits after a quota error that names no Retry-After. */
     PROVIDER_QUOTA_WAIT_MS: positiveInt.default(3_600_000),
 
-    WORKER_CONCURRENCY: positiveInt.default(5),
-    RATE_LIMIT_PER_SECOND: positiveInt.default(10),
+    /**
+     * Jobs one worker runs at once. A batch can only hold jobs the worker holds, so the default
+     * holds two full Resend batches: one on the wire, one collecting (docs/configuration.md).
+     */
+    WORKER_CONCURRENCY: positiveInt.default(200),
+    /** Jobs per second across replicas; 0: none beyond the providers' own limits. */
+    RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(0),
     WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
     // Idle cost (measured, gateway + one worker): BullMQ's defaults (5 s, 30 s) send about 1,560
     // commands an hour; 60 s and 60 s send about 180. See docs/deploy.md "Redis commands when idle".

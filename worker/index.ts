@@ -9,6 +9,7 @@ import { maskUrlPassword } from "../lib/mask.js";
 import { registerQueueGauges } from "../lib/queue-metrics.js";
 import { createProducerConnection, createWorkerConnection } from "../lib/redis.js";
 import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
+import { removedVariableWarnings } from "../lib/removed-variables.js";
 import { bullmqTelemetry, startTracing } from "../lib/tracing.js";
 import { buildChannelRegistry } from "./channels/registry.js";
 import { createNotificationWorker } from "./create-worker.js";
@@ -27,6 +28,8 @@ const logger = createLogger({
   level: env.LOG_LEVEL,
   pretty: env.NODE_ENV === "development",
 });
+
+for (const warning of removedVariableWarnings()) logger.warn(warning);
 
 // The development outbox prints messages in full on purpose: it is a local preview only.
 const registry = buildChannelRegistry(env, (line) => process.stdout.write(`${line}\n`), logger);

@@ -179,9 +179,12 @@ describe("processNotification through the real SDKs", () => {
     expect(harness.resend.calls).toHaveLength(4);
     expect(harness.resend.emails).toHaveLength(0);
     expect(job.failedReason).toBe("email internal_server_error: down");
+    // Each 500 may have sent: the doubt stays on record, from the first call to the last answer.
     expect((job.progress as DeliveryReport).email).toEqual({
       status: "failed",
       calls: 4,
+      inFlightSince: expect.any(Number),
+      inFlightUntil: expect.any(Number),
       error: {
         code: "internal_server_error",
         message: "down",

@@ -10,20 +10,20 @@ import { redisScript } from "../lib/redis-script.js";
  * A Lua function, so a script that books along with other work (try-opening.ts) runs the same.
  */
 export const RESERVE_SLOT_FUNCTION = `
-local function reserveSlot(scheduleKey, waitKey, spacing, notBefore)
+local function reserveSlot(scheduleKey, waitKey, spacing)
   local wait = redis.call('GET', waitKey)
   if wait then return {-1, wait, redis.call('PTTL', waitKey)} end
-  if spacing <= 0 then return {notBefore} end
+  if spacing <= 0 then return {0} end
   local time = redis.call('TIME')
   local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-  local slot = math.max(now + notBefore, tonumber(redis.call('GET', scheduleKey) or '0'))
+  local slot = math.max(now, tonumber(redis.call('GET', scheduleKey) or '0'))
   redis.call('SET', scheduleKey, slot + spacing, 'PX', slot + spacing - now + 1000)
   return {slot - now}
 end
 `;
 
 const RESERVE_SLOT = redisScript(`${RESERVE_SLOT_FUNCTION}
-return reserveSlot(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]))`);
+return reserveSlot(KEYS[1], KEYS[2], tonumber(ARGV[1]))`);
 
 /**
  * Slots are 10 % wider than the limit needs: requests cross the network with jitter, and a
@@ -94,36 +94,17 @@ export function createProviderGate(options: {
      * Books the provider's next slot without waiting for it: how long until it comes, or the
      * wait the provider is in. A batcher collects sends until its slot comes.
      */
-    async book(
-      provider: string,
-      /** The earliest the call may go, from now: the slot is booked there if it is free. */
-      notBeforeMs = 0,
-    ): Promise<Booking> {
-      const { keys, args } = gate.bookingOf(provider, notBeforeMs);
-      return gate.answerOf(provider, await RESERVE_SLOT(options.redis, keys, args));
+    async book(provider: string): Promise<Booking> {
+      const { keys, spacing } = gate.bookingOf(provider);
+      return gate.answerOf(provider, await RESERVE_SLOT(options.redis, keys, [spacing]));
     },
 
     /**
-     * The keys and arguments of `reserveSlot` (RESERVE_SLOT_FUNCTION) for the provider's next
+     * The keys and spacing of `reserveSlot` (RESERVE_SLOT_FUNCTION) for the provider's next
      * slot, for a script that books along with other work; `answerOf` reads what it returned.
      */
-    bookingOf(
-      provider: string,
-      notBeforeMs = 0,
-    ): { keys: [string, string]; args: [number, number] } {
-      return {
-        keys: [scheduleKey(provider), waitKey(provider)],
-        args: [spacingOf(provider), notBeforeMs],
-      };
-    },
-
-    /**
-     * How long before its slot a call may go and still keep a full 1000 ÷ limit ms from the
-     * call before it: the spacing's guard (50 ms at 2 a second). Infinite without a limit.
-     */
-    earlinessMs(provider: string): number {
-      const limit = options.perSecond[provider] ?? 0;
-      return limit > 0 ? spacingOf(provider) - 1000 / limit : Number.POSITIVE_INFINITY;
+    bookingOf(provider: string): { keys: [string, string]; spacing: number } {
+      return { keys: [scheduleKey(provider), waitKey(provider)], spacing: spacingOf(provider) };
     },
 
     /** What `reserveSlot` answered for the provider: the delay until its slot, or its wait. */

@@ -40,7 +40,8 @@ async function watchedHarness(emailBatch?: BatchSettings): Promise<void> {
         const match = /^\+\S+ \[\d+ ([^\]]+)\] "([^"]*)"/.exec(line);
         const at = line.indexOf(keyPrefix);
         if (!match || match[1] === "lua" || match[1] === testClient || at < 0) continue;
-        const kind = /^[a-z-]+/.exec(line.slice(at + keyPrefix.length))?.[0] ?? "";
+        const rest = line.slice(at + keyPrefix.length);
+        const kind = /^[0-9a-f]{8}-/.test(rest) ? "job" : (/^[a-z-]+/.exec(rest)?.[0] ?? "");
         seen.push(`${match[2]?.toLowerCase()} ${kind}`);
       }
     });
@@ -52,8 +53,11 @@ afterEach(async () => {
   await harness.stop();
 });
 
-/** BullMQ's own: the job's add, its fetches (wait list), blocking waits (marker), completion. */
-const BULLMQ_KINDS = new Set(["wait", "marker"]);
+/**
+ * BullMQ's own: the job's add, its fetches (wait list), blocking waits (marker), its progress
+ * and completion (the job's hash).
+ */
+const BULLMQ_KINDS = new Set(["wait", "marker", "job"]);
 
 /**
  * Delivers one email + SMS notification and lists the worker's own commands, by the kind of key
@@ -76,22 +80,34 @@ async function ownCommandsOfOneNotification(): Promise<string[]> {
 }
 
 describe("Redis commands of one email + SMS notification", () => {
-  it("sends three commands of the worker's own: the try's opening, the SMS's claim, the delivery record", async () => {
+  // Email and SMS go at once, so their commands interleave: compared as sorted lists.
+  it("sends the worker's own: the try's opening, the SMS's look-alike set and claim, the delivery record", async () => {
     await watchedHarness();
-    expect(await ownCommandsOfOneNotification()).toEqual([
-      "eval suppressions", // suppressions, both providers' slots, the SMS call's record and look-alike set
-      "eval provider-id", // the SMS's provider id claimed, the look-alike set left
-      "eval delivery", // the delivery record
-    ]);
+    expect((await ownCommandsOfOneNotification()).sort()).toEqual(
+      [
+        "eval suppressions", // suppressions and both providers' slots
+        "eval in-flight", // the SMS joins its look-alike set…
+        "eval provider-id", // …claims its provider id…
+        "srem in-flight", // …and leaves the set
+        "eval delivery", // the delivery record
+      ].sort(),
+    );
   });
 
-  it("with batches on (the default), adds one for the lone email: its slot, booked with its pointer", async () => {
-    await watchedHarness({ maxSize: 100, windowMs: 5 });
-    expect(await ownCommandsOfOneNotification()).toEqual([
-      "eval suppressions", // suppressions, the SMS's slot, its call's record and look-alike set
-      "eval provider", // the batcher: the email's slot, and its pointer "sent alone", in one script
-      "eval provider-id",
-      "eval delivery",
-    ]);
+  it("with batches on (the default), adds the lone email's slot, suppression check and record", async () => {
+    await watchedHarness({ maxSize: 100 });
+    expect((await ownCommandsOfOneNotification()).sort()).toEqual(
+      [
+        "eval suppressions", // suppressions and the SMS's slot
+        "eval provider", // the batch's slot
+        "hmget suppressions", // its members checked again as it leaves
+        "set batch", // its composition…
+        "set batch-member", // …and its member's pointer, in one MULTI
+        "eval in-flight",
+        "eval provider-id",
+        "srem in-flight",
+        "eval delivery",
+      ].sort(),
+    );
   });
 });

@@ -7,6 +7,7 @@ import type { ChannelOutcome } from "./delivery-steps.js";
 export function outcomeClass(outcome: ChannelOutcome): string {
   if (outcome.type === "sent") return outcome.recovered ? "recovered" : "sent";
   if (outcome.type === "failed") return outcome.error.kind;
+  if (outcome.type === "suppressed") return "suppressed";
   // A wait our own call caused names its trouble (rate_limited, quota, misconfigured, deferred).
   return outcome.error?.kind ?? "waiting";
 }
@@ -39,7 +40,8 @@ export function traceSend(
         span.setAttribute("notification.outcome", outcomeClass(outcome));
         if (outcome.type === "sent")
           span.setAttribute("notification.provider_message_id", outcome.providerId);
-        const error = outcome.type === "sent" ? undefined : outcome.error;
+        const error =
+          outcome.type === "failed" || outcome.type === "waiting" ? outcome.error : undefined;
         if (error) {
           span.setAttribute("error.type", error.code);
           if (outcome.type === "failed") span.setStatus({ code: SpanStatusCode.ERROR });

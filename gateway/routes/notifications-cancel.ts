@@ -33,16 +33,20 @@ export function registerCancelNotification(app: GatewayApp, deps: GatewayDeps): 
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const { job, state } = await findNotification(deps, id, viewerOf(c));
-    // A job that already ran (a retry, or one waiting for a provider) may have sent a channel.
+    // Every provider call is recorded before it is made: a job that already ran, or whose
+    // worker died during a call, may have sent a channel.
     const started = job.attemptsMade > 0 || anyChannelStarted(reportOf(job));
-    if (!CANCELLABLE.has(state) || started) {
-      const shown =
-        started && CANCELLABLE.has(state)
-          ? "partly sent or retrying"
-          : (STATE_BY_BULLMQ_STATE[state] ?? state);
+    if (!CANCELLABLE.has(state)) {
+      const shown = STATE_BY_BULLMQ_STATE[state] ?? state;
       throw new ApiError(
         "CONFLICT",
         `Only notifications not sent yet can be cancelled; this one is ${shown}`,
+      );
+    }
+    if (started) {
+      throw new ApiError(
+        "CONFLICT",
+        "Only notifications not sent yet can be cancelled; this one's messages may already have been sent",
       );
     }
     // remove() refuses a job a worker has just locked: the error handler answers that 409.

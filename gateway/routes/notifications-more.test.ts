@@ -163,7 +163,7 @@ describe("scheduling and cancelling", () => {
     const response = await request("DELETE", `/notifications/${id}`);
     expect(response.status).toBe(409);
     expect((await json<{ error: { message: string } }>(response)).error.message).toBe(
-      "Only notifications not sent yet can be cancelled; this one is partly sent or retrying",
+      "Only notifications not sent yet can be cancelled; this one's messages may already have been sent",
     );
     expect(await (await harness.queue.getJob(id))?.getState()).toBe("delayed");
   });

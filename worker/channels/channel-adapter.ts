@@ -62,11 +62,6 @@ export interface ChannelAdapter {
   readonly channel: Channel;
   /** `resend`, `twilio`, `dev-outbox`: the provider whose limits and waits apply. */
   readonly provider: string;
-  /**
-   * True for a provider without idempotency keys: the processor records `inFlightSince` before
-   * each call, so a later try knows an earlier one may have sent the message and must look first.
-   */
-  readonly recordsCallsBeforeSending: boolean;
   /** The recipient as logs show it: enough to tell recipients apart, not to contact them. */
   maskRecipient(recipient: string): string;
   /** Sends, or finds an earlier try's message; throws ChannelError. */

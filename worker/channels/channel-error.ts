@@ -31,12 +31,23 @@ export class ChannelError extends Error {
    * 21610: they replied STOP): the worker adds them to the suppression list for this reason.
    */
   readonly suppress: SuppressionReason | undefined;
+  /**
+   * True when the answer says for sure that the message was not sent, by this call or by an
+   * earlier one under the same idempotency key (an email listed among a batch answer's errors):
+   * the doubt an earlier lost answer left is settled, and the message goes under a new key.
+   */
+  readonly settlesEarlierCalls: boolean;
 
   constructor(
     readonly kind: FailureKind,
     code: string,
     message: string,
-    options: { retryAfterMs?: number; mayHaveSent?: boolean; suppress?: SuppressionReason } = {},
+    options: {
+      retryAfterMs?: number;
+      mayHaveSent?: boolean;
+      suppress?: SuppressionReason;
+      settlesEarlierCalls?: boolean;
+    } = {},
   ) {
     // Providers quote the recipient ("The 'To' number +1… is not valid"): masked here, once, so
     // no log line, report or failedReason built from this error carries it.
@@ -46,6 +57,7 @@ export class ChannelError extends Error {
     this.retryAfterMs = options.retryAfterMs;
     this.mayHaveSent = options.mayHaveSent ?? false;
     this.suppress = options.suppress;
+    this.settlesEarlierCalls = options.settlesEarlierCalls ?? false;
   }
 }
 

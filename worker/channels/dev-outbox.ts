@@ -19,7 +19,7 @@ export function createDevOutboxAdapters(
     await ready;
     await appendFile(join(dir, "outbox.jsonl"), `${JSON.stringify(record)}\n`);
   };
-  const common = { provider: "dev-outbox", recordsCallsBeforeSending: false } as const;
+  const common = { provider: "dev-outbox" } as const;
 
   return {
     email: {

@@ -37,8 +37,7 @@ export interface ProviderSetup<Fields extends z.ZodRawShape> {
   batching?(env: z.output<z.ZodObject<Fields>>): BatchSettings | undefined;
 }
 
-/** Up to `maxSize` sends a call, collected for at most `windowMs`. */
+/** Up to `maxSize` sends a call, collected until the provider's next slot. */
 export interface BatchSettings {
   maxSize: number;
-  windowMs: number;
 }

@@ -49,6 +49,25 @@ export function classifyResendError(
 }
 
 /**
+ * One email of a permissive batch answer that Resend did not send. Its `errors` entries carry only
+ * an index and a message (https://resend.com/docs/dashboard/emails/batch-validation-modes), so the
+ * message tells whose fault it is: the recipient's address fails that email; our sender (a domain
+ * not verified, test mode, an invalid `from`) holds Resend back as the same fault of a whole
+ * request does; anything else is tried again. Either way the email was not sent: it goes next
+ * time under a new key, since a replay of this key gets this answer back for 24 hours.
+ */
+export function classifyBatchEmailError(message: string): ChannelError {
+  const settled = { settlesEarlierCalls: true };
+  if (/`(to|cc|bcc|reply_to)` field/i.test(message)) {
+    return new ChannelError("permanent", "validation_error", message, settled);
+  }
+  if (/`from`|domain is not verified|testing emails|api key/i.test(message)) {
+    return new ChannelError("misconfigured", "validation_error", message, settled);
+  }
+  return new ChannelError("transient", "validation_error", message, settled);
+}
+
+/**
  * Email through Resend. Its dedup rule: the idempotency key, the same on every try of the same
  * notification, so Resend answers a repeat with the first email's id for 24 hours
  * (https://resend.com/docs/dashboard/emails/idempotency-keys); no look-up is needed.
@@ -65,7 +84,6 @@ export function createResendEmailAdapter(options: {
     channel: "email",
     provider: "resend",
     maskRecipient: maskEmail,
-    recordsCallsBeforeSending: false,
     async send(request) {
       const { data, error, headers } = await resend.emails.send(
         {
@@ -120,8 +138,7 @@ export function createResendEmailAdapter(options: {
       const ids = data.data.map(({ id }) => id);
       return items.map((_, index) => {
         const message = refused.get(index);
-        if (message !== undefined)
-          return new ChannelError("permanent", "validation_error", message);
+        if (message !== undefined) return classifyBatchEmailError(message);
         const id = ids.shift();
         return id
           ? { providerId: id }
@@ -143,12 +160,6 @@ const resendEnv = {
   EMAIL_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(2),
   /** Emails per Resend request when several wait (its batch endpoint takes 100); 1: no batches. */
   EMAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(100).default(100),
-  /**
-   * How long an email waits for others when Resend's next slot is free at once (a lone email is
-   * delayed this much), cut short when no other can join (every job the worker runs waits in a
-   * batch); under a backlog, a batch collects until its slot comes anyway.
-   */
-  EMAIL_BATCH_WINDOW_MS: z.coerce.number().int().min(1).max(1000).default(5),
 };
 
 /** Resend's configuration and adapter, as the registry lists it. */
@@ -171,8 +182,5 @@ export const resendEmailSetup: ProviderSetup<typeof resendEnv> = {
     });
   },
   ratePerSecond: (env) => env.EMAIL_RATE_LIMIT_PER_SECOND,
-  batching: (env) =>
-    env.EMAIL_BATCH_SIZE > 1
-      ? { maxSize: env.EMAIL_BATCH_SIZE, windowMs: env.EMAIL_BATCH_WINDOW_MS }
-      : undefined,
+  batching: (env) => (env.EMAIL_BATCH_SIZE > 1 ? { maxSize: env.EMAIL_BATCH_SIZE } : undefined),
 };

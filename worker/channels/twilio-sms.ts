@@ -219,7 +219,6 @@ export function createTwilioSmsAdapter(options: {
     channel: "sms",
     provider: "twilio",
     maskRecipient: maskPhone,
-    recordsCallsBeforeSending: true,
     async send(request): Promise<SendResult> {
       try {
         const since = request.previous.inFlightSince;
