@@ -27,7 +27,6 @@ import { registerRetryNotification } from "./routes/notifications-retry.js";
 import { registerSuppressions } from "./routes/suppressions.js";
 import { registerResendWebhook } from "./routes/webhooks-resend.js";
 import { registerTwilioWebhooks } from "./routes/webhooks-twilio.js";
-import { StaticPathRouter } from "./static-path-router.js";
 import { limitWebhooksPerClient } from "./webhook-guard.js";
 
 /** The gateway's API app (for tests that need nothing else). */
@@ -43,7 +42,6 @@ export function createApp(deps: GatewayDeps): GatewayApp {
  */
 export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp: Hono } {
   const app: GatewayApp = new OpenAPIHono<GatewayEnv>({
-    router: new StaticPathRouter(),
     // Every validation failure becomes the one error shape, with zod's messages and paths.
     defaultHook: (result) => {
       if (!result.success) throw new ApiError("BAD_REQUEST", formatZodError(result.error));
