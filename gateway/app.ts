@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 import { NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import { createDeliveryStore } from "../lib/delivery-store.js";
 import { createDeliveryUpdates } from "../lib/delivery-updates.js";
@@ -58,6 +59,7 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   // A request id and the security headers on every response, a log line and metrics for each;
   // no CORS middleware, so browsers on other origins are refused.
   app.use(everyRequest({ logger: deps.logger, registry: metrics.registry }));
+  app.use(secureHeaders());
   app.onError(createErrorHandler(deps.logger));
   app.notFound(notFoundHandler);
 
