@@ -3,7 +3,6 @@ import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import type { RedisConnection } from "../lib/redis.js";
 import type { GatewayEnv } from "./app-types.js";
 import { ApiError } from "./errors.js";
-import { setResponseHeader } from "./middleware/response-headers.js";
 
 /**
  * Notifications per API key and minute, counted with rate-limiter-flexible in Redis so every
@@ -49,6 +48,6 @@ export function limitPerApiKey(options: {
     await charge(1);
     c.set("chargeApiLimit", charge);
     await next();
-    for (const [name, value] of Object.entries(headers)) setResponseHeader(c, name, value);
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
   };
 }

@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
+import { secureHeaders } from "hono/secure-headers";
 import { NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import { createDeliveryStore } from "../lib/delivery-store.js";
 import { createDeliveryUpdates } from "../lib/delivery-updates.js";
@@ -27,7 +28,6 @@ import { registerRetryNotification } from "./routes/notifications-retry.js";
 import { registerSuppressions } from "./routes/suppressions.js";
 import { registerResendWebhook } from "./routes/webhooks-resend.js";
 import { registerTwilioWebhooks } from "./routes/webhooks-twilio.js";
-import { StaticPathRouter } from "./static-path-router.js";
 import { limitWebhooksPerClient } from "./webhook-guard.js";
 
 /** The gateway's API app (for tests that need nothing else). */
@@ -43,7 +43,6 @@ export function createApp(deps: GatewayDeps): GatewayApp {
  */
 export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp: Hono } {
   const app: GatewayApp = new OpenAPIHono<GatewayEnv>({
-    router: new StaticPathRouter(),
     // Every validation failure becomes the one error shape, with zod's messages and paths.
     defaultHook: (result) => {
       if (!result.success) throw new ApiError("BAD_REQUEST", formatZodError(result.error));
@@ -60,6 +59,7 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   // A request id and the security headers on every response, a log line and metrics for each;
   // no CORS middleware, so browsers on other origins are refused.
   app.use(everyRequest({ logger: deps.logger, registry: metrics.registry }));
+  app.use(secureHeaders());
   app.onError(createErrorHandler(deps.logger));
   app.notFound(notFoundHandler);
 

@@ -11,7 +11,6 @@ import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
 import { bullmqTelemetry, startTracing } from "../lib/tracing.js";
 import { createGateway } from "./app.js";
 import { gatewayEnvSchema } from "./env.js";
-import { GatewayResponse } from "./middleware/response-headers.js";
 
 const env = loadEnvOrExit(gatewayEnvSchema);
 // Before anything else, so the logger and the queue see it; undefined unless OTEL_* asks for it.
@@ -101,9 +100,7 @@ if (env.TWILIO_AUTH_TOKEN && !env.PUBLIC_URL) {
 
 // A client that trickles its request (slowloris) is cut off with 408 instead of holding a socket:
 // Node enforces requestTimeout when it checks connections, so the check runs often enough.
-// GatewayResponse writes the security headers and the request id with the handler's own.
 const serverOptions = {
-  ServerResponse: GatewayResponse,
   requestTimeout: env.REQUEST_TIMEOUT_MS,
   headersTimeout: Math.min(env.REQUEST_TIMEOUT_MS, 60_000),
   connectionsCheckingInterval: Math.min(1000, env.REQUEST_TIMEOUT_MS / 2),

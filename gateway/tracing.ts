@@ -2,7 +2,6 @@ import { httpInstrumentationMiddleware } from "@hono/otel";
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { activeTraceparent } from "../lib/tracing.js";
-import { setResponseHeader } from "./middleware/response-headers.js";
 
 /**
  * One HTTP server span per request (@hono/otel), continuing the caller's trace when it sends a
@@ -19,7 +18,7 @@ export function requestTracing(): MiddlewareHandler[] {
     createMiddleware(async (c, next) => {
       await next();
       const traceparent = activeTraceparent();
-      if (traceparent) setResponseHeader(c, "traceparent", traceparent);
+      if (traceparent) c.header("traceparent", traceparent);
     }),
   ];
 }

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { startNodeProcess } from "../test/support/processes.js";
-import { createLogger, ownValuesLogger } from "./logger.js";
+import { createLogger } from "./logger.js";
 
 function capture() {
   const lines: string[] = [];
@@ -49,75 +49,19 @@ describe("the logger masks contact details at the source", () => {
   });
 });
 
-describe("a process's log stream (stdout, buffered)", () => {
+describe("a process's log stream (stdout, synchronous)", () => {
   /** test/support/log-lines.ts, which logs through the service's stdout logger. */
   const logLines = (env: Record<string, string>) =>
     startNodeProcess("log-lines", ["--import", "tsx", "test/support/log-lines.ts"], env);
   const lineCount = (lines: string[]) =>
     lines.filter((line) => line.includes('"msg":"line"')).length;
 
-  it("writes a lone line while the process keeps running, without waiting for more", async () => {
-    const process = logLines({ LOG_THEN: "wait" });
-    try {
-      // A line held until 4 KB are pending would never come: the stream writes it within 100 ms.
-      const line = await process.waitForLine(/"msg":"line"/, 10_000);
-      expect(JSON.parse(line)).toMatchObject({ name: "log-lines", index: 0 });
-      expect(process.child.exitCode).toBeNull();
-    } finally {
-      await process.stop();
-    }
-  });
-
-  it("writes a warning at once, with the lines before it, while the main thread is busy", async () => {
-    const process = logLines({ LOG_THEN: "warn-then-busy" });
-    try {
-      // The periodic flush cannot run while the main thread is busy: the warning is written
-      // because it was sent at once, and the info line before it with it.
-      await process.waitForLine(/"msg":"warned"/, 12_000);
-      expect(lineCount(process.lines)).toBe(1);
-      expect(process.child.exitCode).toBeNull();
-    } finally {
-      await process.stop("SIGKILL");
-    }
-  });
-
   it.each([
     ["exits", "exit"],
     ["dies of an uncaught error", "throw"],
-  ])("writes every pending line when the process %s", async (_name, then) => {
+  ])("has written every line when the process %s", async (_name, then) => {
     const process = logLines({ LOG_THEN: then, LOG_COUNT: "5000" });
     await process.exited;
     expect(lineCount(process.lines)).toBe(5000);
-  });
-});
-
-describe("the logger for the service's own values", () => {
-  it("writes on the logger's stream, with its name and level", () => {
-    const { logger, lines } = capture();
-    const own = ownValuesLogger(logger);
-    own.info({ requestId: "r-1", route: "/notifications", status: 202 }, "request");
-    own.debug({ requestId: "r-2" }, "below the level");
-    expect(lines.map((line) => JSON.parse(line))).toEqual([
-      expect.objectContaining({
-        name: "test",
-        level: 30,
-        requestId: "r-1",
-        route: "/notifications",
-        status: 202,
-        msg: "request",
-      }),
-    ]);
-  });
-
-  it("follows the logger's level when it changes", () => {
-    const { logger, lines } = capture();
-    const own = ownValuesLogger(logger);
-    logger.level = "warn";
-    own.info("hidden");
-    logger.child({ part: "x" }).level = "debug";
-    own.info("still hidden");
-    logger.level = "info";
-    own.info("shown");
-    expect(lines.map((line) => JSON.parse(line).msg)).toEqual(["shown"]);
   });
 });

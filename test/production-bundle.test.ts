@@ -110,7 +110,7 @@ describe("the production bundle", () => {
     const baseUrl = `http://127.0.0.1:${port}`;
     const response = await postNotification(baseUrl);
     expect(response.status).toBe(202);
-    // The production server's response class writes the security, request-id and limit headers.
+    // The security, request-id and limit headers, as the production server sends them.
     expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.headers.get("strict-transport-security")).toBe(
       "max-age=15552000; includeSubDomains",

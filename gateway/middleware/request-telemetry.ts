@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { Counter, Histogram, type Registry } from "prom-client";
-import { type Logger, ownValuesLogger } from "../../lib/logger.js";
+import type { Logger } from "../../lib/logger.js";
 
 /** The label names and buckets of @hono/prometheus, whose series dashboards already query. */
 const LABELS = ["method", "status", "ok", "route"] as const;
@@ -55,8 +55,7 @@ export function requestTelemetry(options: {
     return found;
   }
 
-  // The line's values are the gateway's own: nothing in it to redact or mask.
-  const logger = ownValuesLogger(options.logger);
+  const { logger } = options;
   return (c, requestId, startedMs) => {
     const seconds = (performance.now() - startedMs) / 1000;
     const { method, routePath } = c.req;

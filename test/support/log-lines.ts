@@ -1,8 +1,7 @@
 /**
  * A process that logs through the service's own stdout logger (lib/logger.ts), for the tests of
- * its buffered stream: `LOG_THEN=wait` logs one line and stays up until killed;
- * `LOG_THEN=warn-then-busy` also logs a warning and keeps the main thread busy; `LOG_THEN=throw`
- * logs `LOG_COUNT` lines and dies of an uncaught error; `LOG_THEN=exit` logs them and exits.
+ * its stream: logs `LOG_COUNT` lines, then `LOG_THEN=throw` dies of an uncaught error and
+ * anything else exits.
  */
 import { createLogger } from "../../lib/logger.js";
 
@@ -10,20 +9,5 @@ const logger = createLogger({ name: "log-lines", level: "info", pretty: false })
 const count = Number(process.env.LOG_COUNT ?? 1);
 for (let index = 0; index < count; index++) logger.info({ index }, "line");
 
-switch (process.env.LOG_THEN) {
-  case "wait":
-    setInterval(() => {}, 60_000);
-    break;
-  case "warn-then-busy": {
-    // A warning, then a main thread that runs nothing else for 15 s: no timer, no exit handler.
-    logger.warn("warned");
-    const until = Date.now() + 15_000;
-    while (Date.now() < until) {}
-    process.exit(0);
-    break;
-  }
-  case "throw":
-    throw new Error("uncaught after logging");
-  default:
-    process.exit(0);
-}
+if (process.env.LOG_THEN === "throw") throw new Error("uncaught after logging");
+process.exit(0);
