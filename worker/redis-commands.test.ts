@@ -1,4 +1,4 @@
-import { connect, type Socket } from "node:net";
+import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
 import { redisUrl } from "../test/fixtures.js";
@@ -7,7 +7,7 @@ import { startWorkerHarness, type WorkerHarness, waitForFinished } from "../test
 import type { BatchSettings } from "./channels/provider-setup.js";
 
 let harness: WorkerHarness;
-let monitor: Socket | undefined;
+let monitor: { client: Redis; watching: Redis } | undefined;
 /** Client-sent commands naming this harness's keys: the command and the first such key's kind. */
 let seen: string[];
 
@@ -23,32 +23,23 @@ async function watchedHarness(emailBatch?: BatchSettings): Promise<void> {
   // The test's own reads (waiting for the job to finish) are left out: only other clients count.
   const info = String(await harness.redis.client("INFO"));
   const testClient = /addr=(\S+)/.exec(info)?.[1];
-  const { hostname, port } = new URL(redisUrl());
-  const socket = connect({ host: hostname, port: Number(port) });
-  monitor = socket;
-  const keyPrefix = `"${harness.prefix}:notifications:`;
-  let partial = "";
-  await new Promise<void>((resolve, reject) => {
-    socket.once("error", reject);
-    socket.once("connect", () => socket.write("MONITOR\r\n"));
-    socket.on("data", (chunk: Buffer) => {
-      const lines = (partial + chunk.toString("utf8")).split("\r\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) {
-        if (line === "+OK") resolve();
-        // `+<time> [<db> <source>] "<command>" "<arg>" …`: source `lua` is a script's own call.
-        const match = /^\+\S+ \[\d+ ([^\]]+)\] "([^"]*)"/.exec(line);
-        const at = line.indexOf(keyPrefix);
-        if (!match || match[1] === "lua" || match[1] === testClient || at < 0) continue;
-        const rest = line.slice(at + keyPrefix.length);
-        const kind = /^[0-9a-f]{8}-/.test(rest) ? "job" : (/^[a-z-]+/.exec(rest)?.[0] ?? "");
-        seen.push(`${match[2]?.toLowerCase()} ${kind}`);
-      }
-    });
+  const keyPrefix = `${harness.prefix}:notifications:`;
+  const client = new Redis(redisUrl(), { lazyConnect: true });
+  const watching = await client.monitor();
+  monitor = { client, watching };
+  watching.on("monitor", (_time: string, args: string[], source: string) => {
+    // A script's own calls come from "lua".
+    if (source === "lua" || source === testClient) return;
+    const named = args.find((arg) => arg.startsWith(keyPrefix));
+    if (!named) return;
+    const rest = named.slice(keyPrefix.length);
+    const kind = /^[0-9a-f]{8}-/.test(rest) ? "job" : (/^[a-z-]+/.exec(rest)?.[0] ?? "");
+    seen.push(`${args[0]?.toLowerCase()} ${kind}`);
   });
 }
 afterEach(async () => {
-  monitor?.destroy();
+  monitor?.watching.disconnect();
+  monitor?.client.disconnect();
   monitor = undefined;
   await harness.stop();
 });
