@@ -23,7 +23,9 @@ import {
 import type { Telemetry } from "bullmq";
 import { BullMQOtel } from "bullmq-otel";
 import { withoutHousekeeping } from "./housekeeping-sampler.js";
-import type { TracingEnv } from "./tracing.js";
+
+/** The environment variables tracing reads (process.env by default). */
+export type TracingEnv = Record<string, string | undefined>;
 
 /** The exporter OTEL_TRACES_EXPORTER and OTEL_EXPORTER_OTLP_PROTOCOL name (default otlp, http/protobuf). */
 export function exporterFrom(env: TracingEnv): SpanExporter {

@@ -17,6 +17,7 @@ import {
 } from "@opentelemetry/api";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace";
 import type { Telemetry } from "bullmq";
+import type { TracingEnv } from "./tracing-sdk.js";
 
 /** The name our own spans are made under. */
 const TRACER_NAME = "exchange-notification-service";
@@ -24,9 +25,6 @@ const TRACER_NAME = "exchange-notification-service";
 let enabled = false;
 /** Makes BullMQ telemetry; set by `startTracing`, which loads bullmq-otel. */
 let makeTelemetry: (() => Telemetry) | undefined;
-
-/** The environment variables tracing reads (process.env by default). */
-export type TracingEnv = Record<string, string | undefined>;
 
 /** True when the environment asks for traces: an OTLP endpoint or an explicit exporter. */
 export function tracingConfigured(env: TracingEnv = process.env): boolean {

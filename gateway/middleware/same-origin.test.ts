@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
 import { testLogger } from "../../test/fixtures.js";
-import { createErrorHandler } from "../errors.js";
+import { createErrorHandler } from "../error-handler.js";
 import { requireSameOrigin } from "./same-origin.js";
 
 const URL = "https://ops.example.com/admin/queues/api/queues/notifications/pause";
