@@ -15,7 +15,7 @@ COPY contract ./contract
 COPY gateway ./gateway
 COPY lib ./lib
 COPY worker ./worker
-# The shipped message catalogs: worker/templates imports them, so the bundles include them.
+# The shipped message catalogs: rendering/ imports them, so the bundles include them.
 COPY messages ./messages
 RUN npm run build
 

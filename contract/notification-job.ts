@@ -26,7 +26,7 @@ const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 /** Something a mail or SMS client would turn into a link. */
 const LINK = /:\/\/|\bwww\./i;
 
-/** Kinds of notification; each has its own email and SMS template in worker/templates/. */
+/** Kinds of notification; each has its own email and SMS template in rendering/. */
 export const NOTIFICATION_TYPES = [
   "trade.executed",
   "order.cancelled",

@@ -4,8 +4,8 @@ import type { MiddlewareHandler } from "hono";
 import type { NotificationJobSettings } from "../contract/notification-job.js";
 import type { EventPublisher } from "../lib/delivery-events/publisher.js";
 import type { Logger } from "../lib/logger.js";
-import type { MessageEnv } from "../lib/message-env.js";
 import type { RedisConnection } from "../lib/redis.js";
+import type { MessageEnv } from "../rendering/message-env.js";
 
 /** What the routes need from the outside world; `server.ts` builds it, tests build their own. */
 export interface GatewayDeps {

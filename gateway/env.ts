@@ -6,7 +6,7 @@ import {
   requireClusterHashTag,
   sharedEnvFields,
 } from "../lib/env.js";
-import { messageEnvFields } from "../lib/message-env.js";
+import { messageEnvFields } from "../rendering/message-env.js";
 import { weakDigestReason, weakKeyReason } from "./api-keys.js";
 
 /** Provider webhook requests per client address and minute; 0: no limit. */

@@ -13,8 +13,8 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { parseEnv } from "../lib/env.js";
-import { messageEnvFields } from "../lib/message-env.js";
-import { renderPreviews } from "../worker/templates/previews.js";
+import { messageEnvFields } from "../rendering/message-env.js";
+import { renderPreviews } from "../rendering/previews.js";
 
 const { values } = parseArgs({
   options: {

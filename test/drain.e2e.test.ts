@@ -59,10 +59,10 @@ describe("draining a backlog with the defaults", () => {
 
   /** Every notification completed, each email at the fake exactly once, none refused with 429. */
   async function expectEachOnce(toById: Map<string, string>) {
-    await eventually(
-      async () => expect(await fixture.queue.getCompletedCount()).toBe(BACKLOG),
-      { timeout: 60_000, interval: 200 },
-    );
+    await eventually(async () => expect(await fixture.queue.getCompletedCount()).toBe(BACKLOG), {
+      timeout: 60_000,
+      interval: 200,
+    });
     const recipients = resend.emails.map((email) => email.to);
     expect(recipients).toHaveLength(BACKLOG);
     expect(new Set(recipients)).toEqual(new Set(toById.values()));

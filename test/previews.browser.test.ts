@@ -1,7 +1,7 @@
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NOTIFICATION_TYPES } from "../contract/notification-job.js";
-import { SHIPPED_CATALOGS } from "../worker/templates/shipped-catalogs.js";
+import { SHIPPED_CATALOGS } from "../rendering/shipped-catalogs.js";
 import { canRunBrowser, launchChromium } from "./browser.js";
 import { createTestQueue } from "./fixtures.js";
 import { gatewayOver } from "./gateway-fixture.js";

@@ -13,6 +13,7 @@ import { DEFAULT_DELIVERY_RETENTION_SECONDS } from "../lib/env.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
 import { createSuppressionList } from "../lib/suppressions.js";
+import { type NotificationRenderer, rendererFromEnv } from "../rendering/index.js";
 import { type ChannelBatcher, createChannelBatcher } from "./channel-batcher.js";
 import type { ChannelRegistry } from "./channels/registry.js";
 import { createDigestCollections } from "./digest/collection.js";
@@ -22,7 +23,6 @@ import type { WorkerMetrics } from "./metrics.js";
 import { publishUndecidedFailures, withNotificationEvents } from "./notification-events.js";
 import { processNotification } from "./processor.js";
 import { createProviderGate, type ProviderTrouble } from "./provider-gate.js";
-import { type NotificationRenderer, rendererFromEnv } from "./templates/index.js";
 import { createTryOpener } from "./try-opening.js";
 
 /** Settings of a notification worker; `index.ts` reads them from the environment. */

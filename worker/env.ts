@@ -5,7 +5,7 @@ import {
   requireEventsSecret,
 } from "../lib/delivery-events/env.js";
 import { requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
-import { messageEnvFields } from "../lib/message-env.js";
+import { messageEnvFields } from "../rendering/message-env.js";
 import { checkProviderEnv, providerEnvFields } from "./channels/registry.js";
 
 const positiveInt = z.coerce.number().int().positive();

@@ -11,6 +11,7 @@ import { createProducerConnection, createWorkerConnection } from "../lib/redis.j
 import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
 import { removedVariableWarnings } from "../lib/removed-variables.js";
 import { bullmqTelemetry, startTracing } from "../lib/tracing.js";
+import { CatalogError, rendererFromEnv } from "../rendering/index.js";
 import { buildChannelRegistry } from "./channels/registry.js";
 import { createNotificationWorker } from "./create-worker.js";
 import { digestConfigOf } from "./digest/policy.js";
@@ -18,7 +19,6 @@ import { workerEnvSchema } from "./env.js";
 import { createEventDeliveryWorker } from "./event-delivery.js";
 import { createHealthApp, startHealthServer } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
-import { CatalogError, rendererFromEnv } from "./templates/index.js";
 
 const env = loadEnvOrExit(workerEnvSchema);
 // Before anything else, so the logger and the worker see it; undefined unless OTEL_* asks for it.

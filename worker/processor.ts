@@ -14,6 +14,8 @@ import {
 } from "../contract/notification-job.js";
 import { maskRecipient } from "../lib/delivery-updates.js";
 import type { Logger } from "../lib/logger.js";
+import type { NotificationRenderer } from "../rendering/index.js";
+import type { RenderedNotification } from "../rendering/rendered.js";
 import {
   type ChannelOutcome,
   decide,
@@ -31,8 +33,6 @@ import type { WorkerMetrics } from "./metrics.js";
 import { type RecordTryDeps, recordTry, suppressRefusedRecipients } from "./record-try.js";
 import { type SendChannelDeps, sendChannel } from "./send-channel.js";
 import { traceSend } from "./send-span.js";
-import type { NotificationRenderer } from "./templates/index.js";
-import type { RenderedNotification } from "./templates/rendered.js";
 import type { TryOpener } from "./try-opening.js";
 
 /** What the processor needs besides the job; built once per worker. */

@@ -3,6 +3,7 @@ import { type Channel, recipientOf } from "../contract/channels.js";
 import type { DeliveryReport } from "../contract/delivery-report.js";
 import type { NotificationPayload } from "../contract/notification-job.js";
 import type { Logger } from "../lib/logger.js";
+import type { RenderedNotification } from "../rendering/rendered.js";
 import type { ChannelBatcher } from "./channel-batcher.js";
 import type { ChannelAdapter, SendRequest, SendResult } from "./channels/channel-adapter.js";
 import { ChannelError } from "./channels/channel-error.js";
@@ -10,7 +11,6 @@ import type { ChannelOutcome } from "./delivery-steps.js";
 import type { LookAlikeSets } from "./look-alikes.js";
 import type { WorkerMetrics } from "./metrics.js";
 import type { ProviderGate, ProviderTrouble } from "./provider-gate.js";
-import type { RenderedNotification } from "./templates/rendered.js";
 
 /** What sending one channel needs besides the job; built once per worker. */
 export interface SendChannelDeps {

@@ -2,10 +2,10 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NOTIFICATION_TYPES } from "../../contract/notification-job.js";
-import { DEFAULT_MESSAGE_ENV } from "../../lib/message-env.js";
+import { DEFAULT_MESSAGE_ENV } from "../../rendering/message-env.js";
+import { SHIPPED_CATALOGS } from "../../rendering/shipped-catalogs.js";
 import { createTestQueue } from "../../test/fixtures.js";
 import { gatewayOver } from "../../test/gateway-fixture.js";
-import { SHIPPED_CATALOGS } from "../../worker/templates/shipped-catalogs.js";
 import { LOGIN_FAILURES_ALLOWED } from "./admin-dashboard.js";
 
 const ADMIN = { user: "ops", password: "correct horse battery staple" };
@@ -104,7 +104,7 @@ describe("the gateway's start", () => {
       const heavy = () => seen.filter((url) => /mjml|intl-messageformat/.test(url)).length;
       await import("./gateway/app.ts");
       const atStart = heavy();
-      await import("./worker/templates/previews.ts");
+      await import("./rendering/previews.ts");
       console.log(JSON.stringify([atStart, heavy() > 0]));
     `;
     // Asynchronously: a blocked event loop would time out the Redis fixture's commands.

@@ -1,7 +1,7 @@
 import { html } from "hono/html";
 import { loadOnce } from "../../lib/load-once.js";
-import { DEFAULT_MESSAGE_ENV } from "../../lib/message-env.js";
-import type { MessagePreview } from "../../worker/templates/previews.js";
+import { DEFAULT_MESSAGE_ENV } from "../../rendering/message-env.js";
+import type { MessagePreview } from "../../rendering/previews.js";
 import { adminLogin } from "../admin-login.js";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { ApiError } from "../errors.js";
@@ -20,7 +20,7 @@ const EMAIL_CSP = "default-src 'none'; img-src https: data:; style-src 'unsafe-i
  * with this deployment's catalogs and brand (each email, its text part and its SMS with its
  * segment count), behind the operators' login. Off with the dashboard (no ADMIN_USER).
  *
- * Rendering is the worker's code (worker/templates/), loaded on the first preview request:
+ * Rendering (rendering/, shared with the worker) is loaded on the first preview request:
  * MJML and the catalogs stay out of the gateway's start and its API requests.
  */
 export function registerAdminPreviews(app: GatewayApp, deps: GatewayDeps): void {
@@ -30,7 +30,7 @@ export function registerAdminPreviews(app: GatewayApp, deps: GatewayDeps): void 
   app.use(`${PREVIEWS_PATH}/*`, adminLogin(deps, admin));
 
   const load = loadOnce<MessagePreview[]>(async () => {
-    const module = await import("../../worker/templates/previews.js");
+    const module = await import("../../rendering/previews.js");
     return module.renderPreviews(deps.messages ?? DEFAULT_MESSAGE_ENV);
   });
   const find = async (type: string, locale: string): Promise<MessagePreview> => {

@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { NotificationStatus } from "../../gateway/notification-status.js";
 import { twilioError } from "../../test/fakes/twilio.js";
 import { eventually } from "../../test/fixtures.js";
 import {
@@ -13,6 +12,7 @@ import {
   type WorkerHarness,
   waitForFinished,
 } from "../../test/worker-fixture.js";
+import type { NotificationStatus } from "../notification-status.js";
 
 let harness: WorkerHarness;
 let gateway: TestGateway;

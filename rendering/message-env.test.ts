@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { EnvError, parseEnv } from "./env.js";
+import { EnvError, parseEnv } from "../lib/env.js";
 import { DEFAULT_MESSAGE_ENV, messageEnvFields } from "./message-env.js";
 
 const schema = z.object(messageEnvFields);

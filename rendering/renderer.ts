@@ -1,10 +1,10 @@
-import type { NotificationPayload } from "../../contract/notification-job.js";
-import { DEFAULT_MESSAGE_ENV, type MessageEnv } from "../../lib/message-env.js";
+import type { NotificationPayload } from "../contract/notification-job.js";
 import { brandOf } from "./brand.js";
 import type { Catalog } from "./catalogs.js";
 import { loadCatalogs } from "./catalogs.js";
 import { createMessageComposer, type MessageComposer } from "./composer.js";
 import { formatDecimal, formatInstant, formatMoney, singleLine } from "./format.js";
+import { DEFAULT_MESSAGE_ENV, type MessageEnv } from "./message-env.js";
 import type { FormattedValues } from "./message-kind.js";
 import { MESSAGE_KIND_OF } from "./message-kinds.js";
 import type { RenderedNotification } from "./rendered.js";

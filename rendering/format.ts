@@ -5,8 +5,8 @@
  * 18 is the limit here), so `0.00000001` prints as `0.00000001`, never as `0`.
  */
 
-import { boundedCache } from "../../contract/bounded-cache.js";
-import { MAX_FRACTION_DIGITS } from "../../contract/decimal.js";
+import { boundedCache } from "../contract/bounded-cache.js";
+import { MAX_FRACTION_DIGITS } from "../contract/decimal.js";
 
 /** Building a formatter costs far more than using one; a few hundred cover every customer. */
 const cachedNumberFormat = boundedCache<Intl.NumberFormat>(512);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { bundleMetafile } from "../../scripts/bundle.js";
-import { EMAIL_LAYOUTS_FILE, generateEmailLayouts } from "../../scripts/generate-email-layouts.js";
+import { bundleMetafile } from "../scripts/bundle.js";
+import { EMAIL_LAYOUTS_FILE, generateEmailLayouts } from "../scripts/generate-email-layouts.js";
 import { type Brand, textColorOn } from "./brand.js";
 import { createEmailLayout, type EmailParts } from "./email-layout.js";
 import { compileLayout } from "./email-layout-source.js";

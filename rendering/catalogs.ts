@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { IntlMessageFormat } from "intl-messageformat";
-import { boundedCache } from "../../contract/bounded-cache.js";
+import { boundedCache } from "../contract/bounded-cache.js";
 import { catalogKeys, type MessageArguments, SAMPLE_ARGUMENTS } from "./message-keys.js";
 import { SHIPPED_CATALOGS } from "./shipped-catalogs.js";
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { notificationPayloadSchema } from "../../contract/notification-job.js";
-import { DEFAULT_MESSAGE_ENV } from "../../lib/message-env.js";
+import { notificationPayloadSchema } from "../contract/notification-job.js";
+import { DEFAULT_MESSAGE_ENV } from "./message-env.js";
 import { type NotificationRenderer, rendererFromEnv } from "./renderer.js";
 
 /** A digest's payload: the totals in `quantity` and `amount`, the average in `price`. */

@@ -7,10 +7,10 @@ import {
   type NotificationInput,
   type NotificationType,
   notificationPayloadSchema,
-} from "../../contract/notification-job.js";
-import type { MessageEnv } from "../../lib/message-env.js";
+} from "../contract/notification-job.js";
 import { brandOf } from "./brand.js";
 import { loadCatalogs } from "./catalogs.js";
+import type { MessageEnv } from "./message-env.js";
 import { createRenderer } from "./renderer.js";
 import { smsSegments } from "./sms.js";
 

@@ -1,4 +1,4 @@
-import type { NotificationType } from "../../contract/notification-job.js";
+import type { NotificationType } from "../contract/notification-job.js";
 import { depositReceived } from "./deposit-received.js";
 import type { MessageKind } from "./message-kind.js";
 import { orderCancelled } from "./order-cancelled.js";

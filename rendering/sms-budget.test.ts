@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { NOTIFICATION_TYPES, notificationPayloadSchema } from "../../contract/notification-job.js";
-import { DEFAULT_MESSAGE_ENV } from "../../lib/message-env.js";
+import { NOTIFICATION_TYPES, notificationPayloadSchema } from "../contract/notification-job.js";
 import { brandOf } from "./brand.js";
 import { loadCatalogs } from "./catalogs.js";
+import { DEFAULT_MESSAGE_ENV } from "./message-env.js";
 import { createRenderer, type NotificationRenderer } from "./renderer.js";
 import { SHIPPED_CATALOGS } from "./shipped-catalogs.js";
 import { smsSegments, smsText } from "./sms.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { notificationPayloadSchema } from "../../contract/notification-job.js";
+import { notificationPayloadSchema } from "../contract/notification-job.js";
 import { type NotificationRenderer, rendererFromEnv } from "./index.js";
 import { SHIPPED_CATALOGS } from "./shipped-catalogs.js";
 

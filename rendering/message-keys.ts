@@ -1,4 +1,4 @@
-import { NOTIFICATION_TYPES } from "../../contract/notification-job.js";
+import { NOTIFICATION_TYPES } from "../contract/notification-job.js";
 
 /** The three messages every kind of notification has in each catalog: `<kind>.subject` … */
 export const KIND_MESSAGES = ["subject", "headline", "sms"] as const;

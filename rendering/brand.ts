@@ -1,4 +1,4 @@
-import type { MessageEnv } from "../../lib/message-env.js";
+import type { MessageEnv } from "./message-env.js";
 
 /** The exchange's brand, as configured (BRAND_* variables). */
 export interface Brand {

@@ -4,9 +4,9 @@ import {
   NOTIFICATION_TYPES,
   type NotificationPayload,
   notificationPayloadSchema,
-} from "../../contract/notification-job.js";
-import { DEFAULT_MESSAGE_ENV } from "../../lib/message-env.js";
+} from "../contract/notification-job.js";
 import { type NotificationRenderer, rendererFromEnv } from "./index.js";
+import { DEFAULT_MESSAGE_ENV } from "./message-env.js";
 
 /** The seed payload existing producers send: JSON numbers, no locale, no time zone. */
 const SEED = notificationPayloadSchema.parse({
