@@ -1,6 +1,6 @@
 import { type ServerType, serve } from "@hono/node-server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSuppressionList } from "../lib/suppressions.js";
+import { createSuppressionList } from "../delivery/suppressions.js";
 import { eventually } from "../test/fixtures.js";
 import {
   ADMIN_API_KEY,

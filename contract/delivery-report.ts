@@ -21,7 +21,7 @@ export type FailureKind = (typeof FAILURE_KINDS)[number];
 export const channelDeliverySchema = z.object({
   /**
    * `skipped`: no recipient for this channel; `suppressed`: the recipient is on the suppression
-   * list (lib/suppressions.ts), so no provider call was made; `digested`: this fill went into a
+   * list (delivery/suppressions.ts), so no provider call was made; `digested`: this fill went into a
    * digest (`digestId`), which sends the channel's message.
    */
   status: z.enum(["pending", "sent", "failed", "skipped", "suppressed", "digested"]),

@@ -2,7 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Queue } from "bullmq";
 import type { MiddlewareHandler } from "hono";
 import type { NotificationJobSettings } from "../contract/notification-job.js";
-import type { EventPublisher } from "../lib/delivery-events/publisher.js";
+import type { EventPublisher } from "../delivery/events/publisher.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
 import type { MessageEnv } from "../rendering/message-env.js";

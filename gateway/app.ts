@@ -2,10 +2,10 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import { NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
-import { createDeliveryStore } from "../lib/delivery-store.js";
-import { createDeliveryUpdates } from "../lib/delivery-updates.js";
+import { createDeliveryStore } from "../delivery/delivery-store.js";
+import { createDeliveryUpdates } from "../delivery/delivery-updates.js";
+import { createSuppressionList } from "../delivery/suppressions.js";
 import { DEFAULT_DELIVERY_RETENTION_SECONDS } from "../lib/env.js";
-import { createSuppressionList } from "../lib/suppressions.js";
 import { acceptedKeys } from "./api-keys.js";
 import { limitPerApiKey } from "./api-rate-limit.js";
 import type { GatewayApp, GatewayDeps, GatewayEnv } from "./app-types.js";
@@ -81,7 +81,7 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
     limits.perKeyPerMinute > 0
       ? limitPerApiKey({ redis: deps.redis, keyPrefix, perMinute: limits.perKeyPerMinute })
       : undefined;
-  // Final delivery status and the suppression list (lib/delivery-store.ts, lib/suppressions.ts).
+  // Final delivery status and the suppression list (delivery/delivery-store.ts, delivery/suppressions.ts).
   const retentionSeconds = deps.deliveryRetentionSeconds ?? DEFAULT_DELIVERY_RETENTION_SECONDS;
   const store = createDeliveryStore({ redis: deps.redis, keyPrefix, retentionSeconds });
   const suppressions = createSuppressionList({ redis: deps.redis, keyPrefix });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { eventsEnvFields, requireEventsSecret } from "../lib/delivery-events/env.js";
+import { eventsEnvFields, requireEventsSecret } from "../delivery/events/env.js";
 import {
   commaListSchema,
   publicUrlSchema,

@@ -1,7 +1,7 @@
 import type { Queue } from "bullmq";
 import type { Context } from "hono";
 import { Registry } from "prom-client";
-import { registerDeliveryMetrics } from "../lib/delivery-metrics.js";
+import { registerDeliveryMetrics } from "../delivery/delivery-metrics.js";
 import type { Logger } from "../lib/logger.js";
 import { registerQueueGauges } from "../lib/queue-metrics.js";
 

@@ -13,7 +13,7 @@ import {
   channelStatusSchema,
   deliveryTimelineEntrySchema,
 } from "../contract/delivery-status.js";
-import type { DeliveryRecord } from "../lib/delivery-store.js";
+import type { DeliveryRecord } from "../delivery/delivery-store.js";
 
 /*
  * The contract's schemas may be built before @hono/zod-openapi extends zod (the worker's modules

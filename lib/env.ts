@@ -106,7 +106,7 @@ export const sharedEnvFields = {
   /** How long queue counts read for /metrics are reused: each read costs Redis commands. */
   QUEUE_METRICS_CACHE_MS: z.coerce.number().int().min(0).default(5000),
   /**
-   * How long a notification's delivery status and timeline are kept (lib/delivery-store.ts),
+   * How long a notification's delivery status and timeline are kept (delivery/delivery-store.ts),
    * counted from its last event; `GET /notifications/{id}` answers from it once the job is gone.
    */
   DELIVERY_STATUS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),

@@ -6,7 +6,7 @@
 import { Worker } from "bullmq";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DeliveryReport } from "../contract/delivery-report.js";
-import { createSuppressionList } from "../lib/suppressions.js";
+import { createSuppressionList } from "../delivery/suppressions.js";
 import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { createTestQueue, eventually, redisUrl, workerRedis } from "./fixtures.js";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openEventPublisher } from "../lib/delivery-events/publisher.js";
+import { openEventPublisher } from "../delivery/events/publisher.js";
 import { freePort } from "../scripts/redis-server.js";
 import { createEventDeliveryWorker } from "../worker/event-delivery.js";
 import { bounceEvent } from "./events-fixture.js";

@@ -2,7 +2,7 @@ import { Registry } from "prom-client";
 import type { DeliveryEvent } from "../contract/delivery-events.js";
 import { deliveryEventId } from "../contract/delivery-events.js";
 import { DELIVERY_EVENTS_QUEUE } from "../contract/delivery-events-queue.js";
-import { openEventPublisher } from "../lib/delivery-events/publisher.js";
+import { openEventPublisher } from "../delivery/events/publisher.js";
 import type { RedisConnection } from "../lib/redis.js";
 import { createEventDeliveryWorker } from "../worker/event-delivery.js";
 import { type FakeEventsBackend, startFakeEventsBackend } from "./fakes/events-backend.js";

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DeliveryReport } from "../contract/delivery-report.js";
 import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
-import { createSuppressionList } from "../lib/suppressions.js";
+import { createSuppressionList } from "../delivery/suppressions.js";
 import { resendError } from "../test/fakes/resend.js";
 import { eventually } from "../test/fixtures.js";
 import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";

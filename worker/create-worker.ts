@@ -7,12 +7,12 @@ import {
   type NotificationJobSettings,
   notificationJobOptions,
 } from "../contract/notification-job.js";
-import { createDeliveryStore } from "../lib/delivery-store.js";
-import { createDeliveryUpdates } from "../lib/delivery-updates.js";
+import { createDeliveryStore } from "../delivery/delivery-store.js";
+import { createDeliveryUpdates } from "../delivery/delivery-updates.js";
+import { createSuppressionList } from "../delivery/suppressions.js";
 import { DEFAULT_DELIVERY_RETENTION_SECONDS } from "../lib/env.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
-import { createSuppressionList } from "../lib/suppressions.js";
 import { type NotificationRenderer, rendererFromEnv } from "../rendering/index.js";
 import { type ChannelBatcher, createChannelBatcher } from "./channel-batcher.js";
 import type { ChannelRegistry } from "./channels/registry.js";
@@ -100,7 +100,7 @@ export async function createNotificationWorker(
     onSlotWait: (provider) => options.metrics.recordLocalRateLimitWait(provider),
     onWait: (provider, wait) => options.metrics.recordProviderWait(provider, wait),
   });
-  // Final delivery status (lib/delivery-store.ts) and the suppression list, beside the queue.
+  // Final delivery status (delivery/delivery-store.ts) and the suppression list, beside the queue.
   const store = createDeliveryStore({
     redis: connection,
     keyPrefix,

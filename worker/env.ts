@@ -3,7 +3,7 @@ import {
   eventsDeliveryEnvFields,
   eventsEnvFields,
   requireEventsSecret,
-} from "../lib/delivery-events/env.js";
+} from "../delivery/events/env.js";
 import { requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
 import { messageEnvFields } from "../rendering/message-env.js";
 import { checkProviderEnv, providerEnvFields } from "./channels/registry.js";

@@ -1,7 +1,7 @@
 import { Queue, type Worker } from "bullmq";
 import { CHANNELS } from "../contract/channels.js";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
-import { openEventPublisher } from "../lib/delivery-events/publisher.js";
+import { openEventPublisher } from "../delivery/events/publisher.js";
 import { deliveryRetentionSeconds, jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
 import { handleShutdown } from "../lib/lifecycle.js";
 import { createLogger } from "../lib/logger.js";

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Channel } from "../contract/channels.js";
-import { providerIdKey } from "../lib/delivery-store.js";
+import { providerIdKey } from "../delivery/delivery-store.js";
 import type { RedisConnection } from "../lib/redis.js";
 import { redisScript } from "../lib/redis-script.js";
 import type { LookAlikes } from "./channels/channel-adapter.js";

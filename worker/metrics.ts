@@ -1,7 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Channel } from "../contract/channels.js";
 import type { FailureKind } from "../contract/delivery-report.js";
-import { registerDeliveryMetrics } from "../lib/delivery-metrics.js";
+import { registerDeliveryMetrics } from "../delivery/delivery-metrics.js";
 import type { ProviderWait } from "./provider-gate.js";
 
 /** How a provider call ended, as counted in `notification_channel_sends_total`. */

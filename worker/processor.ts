@@ -12,7 +12,7 @@ import {
   type NotificationPayload,
   notificationPayloadSchema,
 } from "../contract/notification-job.js";
-import { maskRecipient } from "../lib/delivery-updates.js";
+import { maskRecipient } from "../delivery/delivery-updates.js";
 import type { Logger } from "../lib/logger.js";
 import type { NotificationRenderer } from "../rendering/index.js";
 import type { RenderedNotification } from "../rendering/rendered.js";

@@ -2,10 +2,10 @@ import type { Job } from "bullmq";
 import { CHANNELS, type Channel, recipientOf } from "../contract/channels.js";
 import type { DeliveryReport } from "../contract/delivery-report.js";
 import type { NotificationPayload } from "../contract/notification-job.js";
-import type { DeliveryStore, DeliveryTransition } from "../lib/delivery-store.js";
-import type { DeliveryUpdates } from "../lib/delivery-updates.js";
+import type { DeliveryStore, DeliveryTransition } from "../delivery/delivery-store.js";
+import type { DeliveryUpdates } from "../delivery/delivery-updates.js";
+import type { SuppressionList } from "../delivery/suppressions.js";
 import type { Logger } from "../lib/logger.js";
-import type { SuppressionList } from "../lib/suppressions.js";
 import type { ChannelAdapter } from "./channels/channel-adapter.js";
 import type { ChannelOutcome, Verdict } from "./delivery-steps.js";
 

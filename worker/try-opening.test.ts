@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSuppressionList } from "../lib/suppressions.js";
+import { createSuppressionList } from "../delivery/suppressions.js";
 import { createTestQueue } from "../test/fixtures.js";
 import { createProviderGate } from "./provider-gate.js";
 import { createTryOpener } from "./try-opening.js";

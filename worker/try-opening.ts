@@ -1,7 +1,7 @@
 import type { Channel } from "../contract/channels.js";
+import type { SuppressionList } from "../delivery/suppressions.js";
 import type { RedisConnection } from "../lib/redis.js";
 import { redisScript } from "../lib/redis-script.js";
-import type { SuppressionList } from "../lib/suppressions.js";
 import { type ProviderGate, RESERVE_SLOT_FUNCTION, type Reservation } from "./provider-gate.js";
 
 /**
@@ -45,7 +45,7 @@ export interface TryOpening {
 
 /**
  * Opens each try of a notification in one Redis command: the suppression check of its channels
- * (lib/suppressions.ts) and a slot from the provider gate for each channel that goes
+ * (delivery/suppressions.ts) and a slot from the provider gate for each channel that goes
  * (provider-gate.ts, the same Lua), then waits for the slots.
  */
 export function createTryOpener(options: {

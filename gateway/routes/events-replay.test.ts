@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DELIVERY_EVENTS_QUEUE } from "../../contract/delivery-events-queue.js";
-import { createEventLog } from "../../lib/delivery-events/event-log.js";
+import { createEventLog } from "../../delivery/events/event-log.js";
 import {
   acceptedWithId,
   bounceEvent,

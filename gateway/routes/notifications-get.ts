@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { DeliveryStore } from "../../lib/delivery-store.js";
+import type { DeliveryStore } from "../../delivery/delivery-store.js";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { ApiError } from "../errors.js";
 import { viewerOf } from "../find-notification.js";

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createSuppressionList } from "../../lib/suppressions.js";
+import { createSuppressionList } from "../../delivery/suppressions.js";
 import { createTestQueue } from "../../test/fixtures.js";
 import { ADMIN_API_KEY, gatewayOver, type TestGateway } from "../../test/gateway-fixture.js";
 

@@ -1,13 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { CHANNELS, type Channel } from "../../contract/channels.js";
-import { maskRecipient } from "../../lib/delivery-updates.js";
+import { maskRecipient } from "../../delivery/delivery-updates.js";
 import {
   normalizeRecipient,
   SUPPRESSION_REASONS,
   type Suppression,
   type SuppressionList,
-} from "../../lib/suppressions.js";
+} from "../../delivery/suppressions.js";
 import type { GatewayApp, GatewayDeps, GatewayEnv } from "../app-types.js";
 import { ApiError } from "../errors.js";
 import type { createGatewayMetrics } from "../metrics.js";

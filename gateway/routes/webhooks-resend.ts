@@ -1,9 +1,9 @@
 import type { Resend } from "resend";
-import type { DeliveryTransition } from "../../lib/delivery-store.js";
-import type { DeliveryUpdates } from "../../lib/delivery-updates.js";
+import type { DeliveryTransition } from "../../delivery/delivery-store.js";
+import type { DeliveryUpdates } from "../../delivery/delivery-updates.js";
+import type { SuppressionReason } from "../../delivery/suppressions.js";
 import { loadOnce } from "../../lib/load-once.js";
 import { redactContacts } from "../../lib/mask.js";
-import type { SuppressionReason } from "../../lib/suppressions.js";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { bodySizeLimit } from "../body-size-limit.js";
 import { ApiError } from "../errors.js";

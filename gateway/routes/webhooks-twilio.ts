@@ -1,10 +1,10 @@
 import type { Context } from "hono";
 import type twilio from "twilio";
 import { TWILIO_STATUS_CALLBACK_PATH } from "../../contract/delivery-status.js";
-import type { DeliveryTransition } from "../../lib/delivery-store.js";
-import { type DeliveryUpdates, maskRecipient } from "../../lib/delivery-updates.js";
+import type { DeliveryTransition } from "../../delivery/delivery-store.js";
+import { type DeliveryUpdates, maskRecipient } from "../../delivery/delivery-updates.js";
+import type { SuppressionList } from "../../delivery/suppressions.js";
 import { loadOnce } from "../../lib/load-once.js";
-import type { SuppressionList } from "../../lib/suppressions.js";
 import type { GatewayApp, GatewayDeps, GatewayEnv } from "../app-types.js";
 import { bodySizeLimit } from "../body-size-limit.js";
 import { ApiError } from "../errors.js";

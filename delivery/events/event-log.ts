@@ -1,6 +1,6 @@
 import type { DeliveryEvent } from "../../contract/delivery-events.js";
-import type { RedisConnection } from "../redis.js";
-import { redisScript } from "../redis-script.js";
+import type { RedisConnection } from "../../lib/redis.js";
+import { redisScript } from "../../lib/redis-script.js";
 
 /**
  * Every published event, kept in Redis for EVENTS_RETENTION_DAYS so a replay can send it again

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commaListSchema } from "../env.js";
+import { commaListSchema } from "../../lib/env.js";
 
 /** Standard Webhooks secrets are 24 to 64 random bytes (the spec's recommendation). */
 const SECRET_BYTES = { min: 24, max: 64 };

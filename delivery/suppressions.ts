@@ -10,7 +10,7 @@
  * that bounced stays suppressed until an operator lifts it (`DELETE /suppressions/…`).
  */
 import type { Channel } from "../contract/channels.js";
-import type { RedisConnection } from "./redis.js";
+import type { RedisConnection } from "../lib/redis.js";
 
 /** Why a recipient is suppressed. */
 export const SUPPRESSION_REASONS = ["bounce", "complaint", "provider_suppressed", "stop"] as const;

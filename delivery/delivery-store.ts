@@ -27,8 +27,8 @@ import {
   type DeliveryState,
   type DeliveryTimelineEntry,
 } from "../contract/delivery-status.js";
-import type { RedisConnection } from "./redis.js";
-import { redisScript } from "./redis-script.js";
+import type { RedisConnection } from "../lib/redis.js";
+import { redisScript } from "../lib/redis-script.js";
 
 /** One event for a channel, as the worker or a webhook reports it. */
 export interface DeliveryTransition {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { gatewayEnvSchema } from "../../gateway/env.js";
+import { EnvError, parseEnv } from "../../lib/env.js";
 import { newWebhookSecret } from "../../test/fakes/events-backend.js";
 import { workerEnvSchema } from "../../worker/env.js";
-import { EnvError, parseEnv } from "../env.js";
 
 const WORKER = { REDIS_URL: "redis://127.0.0.1:6379" };
 const GATEWAY = { ...WORKER, API_KEYS: "test-key-0123456789abcdef" };

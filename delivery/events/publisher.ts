@@ -6,7 +6,7 @@ import {
   type DeliveryEventJob,
   deliveryEventJobOptions,
 } from "../../contract/delivery-events-queue.js";
-import type { RedisConnection } from "../redis.js";
+import type { RedisConnection } from "../../lib/redis.js";
 import { createEventLog, type EventLog } from "./event-log.js";
 
 /** Jobs added per command by a replay. */

@@ -1,7 +1,7 @@
 /**
  * What follows from a provider's report, in one place for the gateway's webhooks and the worker:
- * the record moves on (lib/delivery-store.ts), the recipient may be suppressed
- * (lib/suppressions.ts), and the facts the backend subscribes to are published through the
+ * the record moves on (delivery/delivery-store.ts), the recipient may be suppressed
+ * (delivery/suppressions.ts), and the facts the backend subscribes to are published through the
  * injected DeliveryEventSink (contract/delivery-events.ts), each with an id derived from the
  * fact so a repeat is recognised downstream. Publishing is best effort: a failure is logged and
  * counted, never turned into a failed webhook or a failed notification.
@@ -12,9 +12,9 @@ import {
   type DeliveryEventSink,
   deliveryEventId,
 } from "../contract/delivery-events.js";
+import type { Logger } from "../lib/logger.js";
+import { maskEmail, maskPhone } from "../lib/mask.js";
 import type { ApplyResult, DeliveryStore, DeliveryTransition } from "./delivery-store.js";
-import type { Logger } from "./logger.js";
-import { maskEmail, maskPhone } from "./mask.js";
 import {
   normalizeRecipient,
   type SuppressionEntry,
