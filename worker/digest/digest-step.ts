@@ -6,6 +6,7 @@
  */
 import { type Job, type Queue, UnrecoverableError } from "bullmq";
 import { CHANNEL_RECIPIENT_FIELDS, type Channel, recipientOf } from "../../contract/channels.js";
+import { positiveTotal } from "../../contract/decimal.js";
 import type { DeliveryReport } from "../../contract/delivery-report.js";
 import { type DigestMarker, digestMarkerSchema, TRADE_DIGEST_JOB } from "../../contract/digest.js";
 import {
@@ -133,6 +134,16 @@ async function scheduleDigest(
   return String(digest.id);
 }
 
+/**
+ * A digest's payload: a fill's, with totals in place of its figures. A sum of fills may pass the
+ * 18 integer digits one fill may have; the total's own bound is what the fill limit allows.
+ */
+const digestPayloadSchema = notificationPayloadSchema.safeExtend({
+  quantity: positiveTotal,
+  amount: positiveTotal,
+  price: positiveTotal.optional(),
+});
+
 /** A digest job made ready to send: its payload carries the totals, or it has nothing to send. */
 export type PreparedDigest =
   | { send: true; payload: NotificationPayload; totals: FillTotals }
@@ -159,7 +170,7 @@ export async function prepareDigest(
     totals = totalFills(closed.fills);
     await deps.collections.trim(marker.group, marker.seq, totals);
   }
-  const parsed = notificationPayloadSchema.safeParse({
+  const parsed = digestPayloadSchema.safeParse({
     ...closed.payload,
     quantity: totals.quantity,
     amount: totals.amount,

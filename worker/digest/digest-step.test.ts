@@ -1,0 +1,83 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { FakeTwilio } from "../../test/fakes/twilio.js";
+import { eventually } from "../../test/fixtures.js";
+import { startWorkerHarness, type WorkerHarness } from "../../test/worker-fixture.js";
+import type { DigestConfig } from "./policy.js";
+
+/** The deployment defaults (worker/env.ts), SMS digested, with `maxFills` fills per digest. */
+function digestConfig(maxFills = 100): DigestConfig {
+  return {
+    channels: {
+      sms: { enabled: true, windowMs: 30_000, maxWaitMs: 300_000 },
+      email: { enabled: false, windowMs: 30_000, maxWaitMs: 300_000 },
+    },
+    maxFills,
+    finalDelayMs: 200,
+  };
+}
+
+/** A recipient of the test's own, so messages are counted per test. */
+function customer() {
+  const digits = String(Math.floor(Math.random() * 1e5)).padStart(5, "0");
+  return { phone: `+120255${digits}`, to: `${randomUUID()}@example.com` };
+}
+
+/** A fill job's data as a direct producer adds it. */
+function fillData(
+  order: string,
+  id: string,
+  figures: { quantity: string; amount: string; price?: string },
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    type: "trade.executed",
+    asset: "BTC",
+    side: "buy",
+    currency: "USD",
+    order,
+    ...figures,
+    fill: { id, final: false },
+    ...extra,
+  };
+}
+
+function smsTo(twilio: FakeTwilio, phone: string) {
+  return twilio.messages.filter((message) => message.to === phone);
+}
+
+/** Waits until exactly `count` SMS reached `phone`; answers their bodies in arrival order. */
+async function smsBodies(harness: WorkerHarness, phone: string, count: number, timeout = 10_000) {
+  return eventually(
+    () => {
+      const messages = smsTo(harness.twilio, phone);
+      expect(messages).toHaveLength(count);
+      return messages.map((message) => message.body);
+    },
+    { timeout },
+  );
+}
+
+describe("digest steps in a real worker (direct producers)", () => {
+  let harness: WorkerHarness;
+  beforeAll(async () => {
+    harness = await startWorkerHarness({ digests: digestConfig() });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it("sends a digest whose totals pass 18 integer digits", async () => {
+    const { phone } = customer();
+    const order = `ord-${randomUUID()}`;
+    const figures = { quantity: "1", amount: "999999999999999999", price: "999999999999999999" };
+    await harness.queue.add("trade.executed", { ...fillData(order, "a", figures), phone });
+    await harness.queue.add("trade.executed", {
+      ...fillData(order, "b", figures, { fill: { id: "b", final: true } }),
+      phone,
+    });
+    expect(await smsBodies(harness, phone, 1)).toEqual([
+      `Exchange: You bought 2 BTC for $1,999,999,999,999,999,998.00 in 2 fills, avg price $999,999,999,999,999,999.00. Order ${order}`,
+    ]);
+  });
+});
