@@ -59,3 +59,12 @@ export const digestMarkerSchema = z.object({
   seq: z.number().int().positive(),
 });
 export type DigestMarker = z.output<typeof digestMarkerSchema>;
+
+/**
+ * Whose digest a fill joins: the API key that submitted it (the job's `submittedBy`); jobs that
+ * direct producers add carry none and are one tenant of their own. A digest is keyed by tenant,
+ * order and recipient, so no key can add to, or pre-empt, another key's digest.
+ */
+export function digestTenantOf(submittedBy: unknown): string {
+  return typeof submittedBy === "string" ? `key:${submittedBy}` : "direct";
+}

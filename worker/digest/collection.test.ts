@@ -25,6 +25,7 @@ describe("digest collections in Redis", () => {
   function fill(order: string, id: string, overrides: Partial<FillRecord> = {}): FillRecord {
     return {
       channel: "sms",
+      tenant: "key:a",
       order,
       recipient: "+12025550143",
       fillId: id,

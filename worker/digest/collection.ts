@@ -1,6 +1,6 @@
 /**
  * The fills of an order collected in Redis until their digest is sent. One collection per
- * channel, order and recipient (`group`), numbered by a sequence: once a digest job closes its
+ * channel, tenant (the submitting key), order and recipient (`group`), numbered by a sequence: once a digest job closes its
  * collection, the next fill starts the next one. Every step is one Lua script, so a worker dying
  * anywhere leaves either the whole step or none of it.
  *
@@ -73,6 +73,8 @@ return {'closed', rcall('HGET', meta, 'payload'), rcall('HGET', meta, 'totals') 
 /** A fill to record. */
 export interface FillRecord {
   channel: Channel;
+  /** The submitting key's tenant (digestTenantOf): another key's fills never join this digest. */
+  tenant: string;
   order: string;
   recipient: string;
   fillId: string;
@@ -116,14 +118,17 @@ export function createDigestCollections(options: {
   ttlMs: number;
 }) {
   const { redis } = options;
-  const groupOf = (channel: Channel, order: string, recipient: string) => {
+  const groupOf = (channel: Channel, tenant: string, order: string, recipient: string) => {
     // Hashed: no phone number or email address in a key name (they show in SCAN, MONITOR).
-    const hash = createHash("sha256").update(`${order}\n${recipient}`).digest("hex").slice(0, 32);
+    const hash = createHash("sha256")
+      .update(`${tenant}\n${order}\n${recipient}`)
+      .digest("hex")
+      .slice(0, 32);
     return `${options.keyPrefix}:digest:${channel}:${hash}`;
   };
   return {
     async record(fill: FillRecord, now = Date.now()): Promise<RecordedFill> {
-      const group = groupOf(fill.channel, fill.order, fill.recipient);
+      const group = groupOf(fill.channel, fill.tenant, fill.order, fill.recipient);
       const [seq, added, closedBy, due] = (await RECORD_FILL(
         redis,
         [group],

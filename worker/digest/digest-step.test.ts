@@ -2,7 +2,11 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeTwilio } from "../../test/fakes/twilio.js";
 import { eventually } from "../../test/fixtures.js";
-import { startWorkerHarness, type WorkerHarness } from "../../test/worker-fixture.js";
+import {
+  startWorkerHarness,
+  type WorkerHarness,
+  waitForFinished,
+} from "../../test/worker-fixture.js";
 import type { DigestConfig } from "./policy.js";
 
 /** The deployment defaults (worker/env.ts), SMS digested, with `maxFills` fills per digest. */
@@ -78,6 +82,35 @@ describe("digest steps in a real worker (direct producers)", () => {
     });
     expect(await smsBodies(harness, phone, 1)).toEqual([
       `Exchange: You bought 2 BTC for $1,999,999,999,999,999,998.00 in 2 fills, avg price $999,999,999,999,999,999.00. Order ${order}`,
+    ]);
+  });
+
+  it("keeps each submitting key's digest of an order and phone apart: no merge, no stolen fill id", async () => {
+    const { phone } = customer();
+    const order = `ord-${randomUUID()}`;
+    // Another key sends the real fill's id first, with its own figures and a 1 s window.
+    const intruder = await harness.queue.add("trade.executed", {
+      ...fillData(order, "f1", { quantity: "1000", amount: "10000000", price: "10000" }),
+      phone,
+      submittedBy: "key-b",
+      digest: { sms: { windowMs: 1000 } },
+    });
+    await waitForFinished(harness.queue, String(intruder.id));
+    const real = { quantity: "0.5", amount: "20000", price: "40000" };
+    await harness.queue.add("trade.executed", {
+      ...fillData(order, "f1", real),
+      phone,
+      submittedBy: "key-a",
+    });
+    await harness.queue.add("trade.executed", {
+      ...fillData(order, "f2", real, { fill: { id: "f2", final: true } }),
+      phone,
+      submittedBy: "key-a",
+    });
+    const bodies = await smsBodies(harness, phone, 2);
+    expect(bodies.sort()).toEqual([
+      `Exchange: You bought 1 BTC for $40,000.00 in 2 fills, avg price $40,000.00. Order ${order}`,
+      `Exchange: You bought 1,000 BTC for $10,000,000.00 in 1 fill, avg price $10,000.00. Order ${order}`,
     ]);
   });
 });

@@ -8,7 +8,12 @@ import { type Job, type Queue, UnrecoverableError } from "bullmq";
 import { CHANNEL_RECIPIENT_FIELDS, type Channel, recipientOf } from "../../contract/channels.js";
 import { positiveTotal } from "../../contract/decimal.js";
 import type { DeliveryReport } from "../../contract/delivery-report.js";
-import { type DigestMarker, digestMarkerSchema, TRADE_DIGEST_JOB } from "../../contract/digest.js";
+import {
+  type DigestMarker,
+  digestMarkerSchema,
+  digestTenantOf,
+  TRADE_DIGEST_JOB,
+} from "../../contract/digest.js";
 import {
   type NotificationJobSettings,
   type NotificationPayload,
@@ -61,6 +66,7 @@ export async function collectFill(
     if (!timing || recipient === undefined) continue;
     const recorded = await deps.collections.record({
       channel,
+      tenant: digestTenantOf((job.data as { submittedBy?: unknown }).submittedBy),
       order: payload.order,
       recipient,
       fillId: fill.id,
