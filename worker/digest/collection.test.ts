@@ -87,6 +87,18 @@ describe("digest collections in Redis", () => {
     expect((await store.record(fill(finished, "b", { final: true }), 2_000)).due).toBe(2_200);
   });
 
+  it("starts the next digest at the fill cap: a full collection takes no more fills", async () => {
+    const store = collections(3);
+    const order = randomUUID();
+    const seqs = [];
+    for (const id of ["a", "b", "c", "d", "e"])
+      seqs.push((await store.record(fill(order, id))).seq);
+    expect(seqs).toEqual([1, 1, 1, 2, 2]);
+    const first = await store.record(fill(order, "a"));
+    const closed = await store.close(first.group, 1, "digest-1");
+    expect(closed.state === "closed" && closed.fills).toHaveLength(3);
+  });
+
   it("starts the next digest for a fill after the close; another job finds it closed", async () => {
     const store = collections();
     const order = randomUUID();

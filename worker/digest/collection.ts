@@ -1,8 +1,9 @@
 /**
  * The fills of an order collected in Redis until their digest is sent. One collection per
- * channel, tenant (the submitting key), order and recipient (`group`), numbered by a sequence: once a digest job closes its
- * collection, the next fill starts the next one. Every step is one Lua script, so a worker dying
- * anywhere leaves either the whole step or none of it.
+ * channel, tenant (the submitting key), order and recipient (`group`), numbered by a sequence:
+ * once a digest job closes its collection, or it holds `maxFills` fills, the next fill starts the
+ * next one. Every step is one Lua script, so a worker dying anywhere leaves either the whole step
+ * or none of it.
  *
  * Keys, under the queue's prefix so they share its Redis Cluster slot (a cluster prefix must carry
  * a hash tag, which env.ts enforces), with G = `<prefix>:<queue>:digest:<channel>:<hash>`:
@@ -42,7 +43,9 @@ if ARGV[8] == '1' then rcall('HSET', group, 'finalAt', now) end
 local firstAt = tonumber(rcall('HGET', meta, 'firstAt'))
 local due = math.min(now + tonumber(ARGV[5]), firstAt + tonumber(ARGV[6]))
 if count >= tonumber(ARGV[7]) then
+  -- Full: its digest goes now, and the next fill opens the next collection.
   due = now
+  rcall('HSET', group, 'seq', seq + 1)
 elseif rcall('HEXISTS', group, 'finalAt') == 1 then
   due = math.min(due, now + tonumber(ARGV[9]))
 end

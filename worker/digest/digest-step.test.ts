@@ -114,3 +114,36 @@ describe("digest steps in a real worker (direct producers)", () => {
     ]);
   });
 });
+
+describe("the fill limit per digest (DIGEST_MAX_FILLS)", () => {
+  let harness: WorkerHarness;
+  beforeAll(async () => {
+    harness = await startWorkerHarness({ digests: digestConfig(10) });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it("sends 25 fills queued at once as digests of 10, 10 and 5: the extra fills start the next", async () => {
+    const { phone } = customer();
+    const order = `ord-${randomUUID()}`;
+    const figures = { quantity: "0.01", amount: "400", price: "40000" };
+    await harness.queue.addBulk(
+      Array.from({ length: 25 }, (_, index) => ({
+        name: "trade.executed",
+        data: {
+          ...fillData(order, `f${index + 1}`, figures, {
+            fill: { id: `f${index + 1}`, final: index === 24 },
+          }),
+          phone,
+        },
+      })),
+    );
+    const bodies = await smsBodies(harness, phone, 3);
+    expect(bodies.sort()).toEqual([
+      `Exchange: You bought 0.05 BTC for $2,000.00 in 5 fills, avg price $40,000.00. Order ${order}`,
+      `Exchange: You bought 0.1 BTC for $4,000.00 in 10 fills, avg price $40,000.00. Order ${order}`,
+      `Exchange: You bought 0.1 BTC for $4,000.00 in 10 fills, avg price $40,000.00. Order ${order}`,
+    ]);
+  });
+});
