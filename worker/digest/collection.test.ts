@@ -87,6 +87,25 @@ describe("digest collections in Redis", () => {
     expect((await store.record(fill(finished, "b", { final: true }), 2_000)).due).toBe(2_200);
   });
 
+  it("keeps the collection open until its due time, and says when a fill made it sooner", async () => {
+    const store = collections(100);
+    const order = randomUUID();
+    const first = await store.record(fill(order, "a"), 1_000);
+    expect(first.sooner).toBe(false);
+    expect(await store.close(first.group, 1, "digest-1", 2_000)).toEqual({
+      state: "early",
+      due: 1_000 + WINDOW,
+    });
+    // A later fill moves the window on; the final fill brings it forward.
+    expect(await store.record(fill(order, "b"), 3_000)).toMatchObject({ sooner: false });
+    const final = await store.record(fill(order, "c", { final: true }), 4_000);
+    expect(final).toMatchObject({ due: 4_200, sooner: true });
+    expect(await store.dueOf(first.group, 1)).toBe(4_200);
+    expect(await store.close(first.group, 1, "digest-1", 4_200)).toMatchObject({
+      state: "closed",
+    });
+  });
+
   it("starts the next digest at the fill cap: a full collection takes no more fills", async () => {
     const store = collections(3);
     const order = randomUUID();

@@ -20,7 +20,10 @@ import { redisScript } from "../../lib/redis-script.js";
 import type { DigestTiming } from "./policy.js";
 import type { CollectedFill, FillTotals } from "./totals.js";
 
-/** Records a fill once; answers { seq, added (1/0), closedBy ('' while open), due (epoch ms) }. */
+/**
+ * Records a fill once; answers { seq, added (1/0), closedBy ('' while open), due (epoch ms),
+ * sooner (1 when this fill made the collection's due earlier than it was) }.
+ */
 const RECORD_FILL = redisScript(`
 local rcall = redis.call
 local group = KEYS[1]
@@ -29,7 +32,7 @@ local fillId, now, ttl = ARGV[1], tonumber(ARGV[4]), tonumber(ARGV[10])
 local seen = rcall('HGET', seenKey, fillId)
 if seen then
   local meta = group .. ':' .. seen
-  return {tonumber(seen), 0, rcall('HGET', meta, 'closedBy') or '', tonumber(rcall('HGET', meta, 'due') or now)}
+  return {tonumber(seen), 0, rcall('HGET', meta, 'closedBy') or '', tonumber(rcall('HGET', meta, 'due') or now), 0}
 end
 local seq = tonumber(rcall('HGET', group, 'seq') or '1')
 local meta = group .. ':' .. seq
@@ -49,23 +52,27 @@ if count >= tonumber(ARGV[7]) then
 elseif rcall('HEXISTS', group, 'finalAt') == 1 then
   due = math.min(due, now + tonumber(ARGV[9]))
 end
+local previous = tonumber(rcall('HGET', meta, 'due') or '')
 rcall('HSET', meta, 'due', due)
 for _, key in ipairs({group, seenKey, meta, meta .. ':fills'}) do rcall('PEXPIRE', key, ttl) end
-return {seq, 1, '', due}`);
+return {seq, 1, '', due, (previous and due < previous) and 1 or 0}`);
 
 /**
  * Closes collection ARGV[1] for digest job ARGV[2] (again, after a crash: the same answer) and
- * opens the next. Answers {'missing'}, {'stray', closedBy} for a job that did not close it, or
- * {'closed', payload, totals or '', fills as HGETALL}.
+ * opens the next, once its due time (ARGV[3] is now) has come. Answers {'missing'}, {'early',
+ * due} while it is not due, {'stray', closedBy} for a job that did not close it, or {'closed',
+ * payload, totals or '', fills as HGETALL}.
  */
 const CLOSE_COLLECTION = redisScript(`
 local rcall = redis.call
 local group = KEYS[1]
-local seq, jobId = tonumber(ARGV[1]), ARGV[2]
+local seq, jobId, now = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local meta = group .. ':' .. seq
 if rcall('EXISTS', meta) == 0 then return {'missing'} end
 local closedBy = rcall('HGET', meta, 'closedBy')
 if not closedBy then
+  local due = tonumber(rcall('HGET', meta, 'due') or now)
+  if due > now then return {'early', due} end
   closedBy = jobId
   rcall('HSET', meta, 'closedBy', jobId)
   if tonumber(rcall('HGET', group, 'seq') or '1') <= seq then rcall('HSET', group, 'seq', seq + 1) end
@@ -98,11 +105,15 @@ export interface RecordedFill {
   closedBy?: string;
   /** When the digest is due (epoch ms). */
   due: number;
+  /** This fill made the digest due sooner than it was: a digest job waiting longer must wake. */
+  sooner: boolean;
 }
 
 /** A closed collection as its digest job reads it. */
 export type ClosedCollection =
   | { state: "missing" }
+  /** Not due yet: a later fill moved its due time to `due` (epoch ms). */
+  | { state: "early"; due: number }
   | { state: "stray"; closedBy: string }
   | {
       state: "closed";
@@ -132,7 +143,7 @@ export function createDigestCollections(options: {
   return {
     async record(fill: FillRecord, now = Date.now()): Promise<RecordedFill> {
       const group = groupOf(fill.channel, fill.tenant, fill.order, fill.recipient);
-      const [seq, added, closedBy, due] = (await RECORD_FILL(
+      const [seq, added, closedBy, due, sooner] = (await RECORD_FILL(
         redis,
         [group],
         [
@@ -147,17 +158,31 @@ export function createDigestCollections(options: {
           options.finalDelayMs,
           options.ttlMs,
         ],
-      )) as [number, number, string, number];
-      return { group, seq, added: added === 1, due, ...(closedBy ? { closedBy } : {}) };
+      )) as [number, number, string, number, number];
+      return {
+        group,
+        seq,
+        added: added === 1,
+        due,
+        sooner: sooner === 1,
+        ...(closedBy ? { closedBy } : {}),
+      };
     },
 
-    async close(group: string, seq: number, jobId: string): Promise<ClosedCollection> {
-      const answer = (await CLOSE_COLLECTION(redis, [group], [seq, jobId])) as [
+    /** Closes the collection for digest job `jobId`, unless it is not due at `now`. */
+    async close(
+      group: string,
+      seq: number,
+      jobId: string,
+      now = Date.now(),
+    ): Promise<ClosedCollection> {
+      const answer = (await CLOSE_COLLECTION(redis, [group], [seq, jobId, now])) as [
         string,
         ...unknown[],
       ];
       const [state] = answer;
       if (state === "missing") return { state };
+      if (state === "early") return { state, due: Number(answer[1]) };
       if (state === "stray") return { state, closedBy: String(answer[1]) };
       const [, payload, totals, flat] = answer as [string, string, string, string[]];
       const fills: CollectedFill[] = [];
@@ -170,6 +195,12 @@ export function createDigestCollections(options: {
         ...(totals ? { totals: JSON.parse(totals) as FillTotals } : {}),
         fills,
       };
+    },
+
+    /** When the collection's digest is due (epoch ms), as its fills have set it. */
+    async dueOf(group: string, seq: number): Promise<number | undefined> {
+      const due = await redis.hget(`${group}:${seq}`, "due");
+      return due === null ? undefined : Number(due);
     },
 
     /** Stores a closed collection's totals and drops its fills, in one transaction. */

@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initialDeliveryReport } from "../../contract/delivery-report.js";
+import { NOTIFICATION_QUEUE, notificationPayloadSchema } from "../../contract/notification-job.js";
 import type { FakeTwilio } from "../../test/fakes/twilio.js";
 import { eventually } from "../../test/fixtures.js";
 import {
@@ -7,6 +10,8 @@ import {
   type WorkerHarness,
   waitForFinished,
 } from "../../test/worker-fixture.js";
+import { createDigestCollections, type DigestCollections } from "./collection.js";
+import { collectFill, type DigestDeps } from "./digest-step.js";
 import type { DigestConfig } from "./policy.js";
 
 /** The deployment defaults (worker/env.ts), SMS digested, with `maxFills` fills per digest. */
@@ -112,6 +117,93 @@ describe("digest steps in a real worker (direct producers)", () => {
       `Exchange: You bought 1 BTC for $40,000.00 in 2 fills, avg price $40,000.00. Order ${order}`,
       `Exchange: You bought 1,000 BTC for $10,000,000.00 in 1 fill, avg price $10,000.00. Order ${order}`,
     ]);
+  });
+});
+
+/** The digest steps as `harness`'s worker has them, over `collections` when given. */
+function digestDeps(harness: WorkerHarness, collections?: DigestCollections): DigestDeps {
+  const config = digestConfig();
+  return {
+    config,
+    collections:
+      collections ??
+      createDigestCollections({
+        redis: harness.connection,
+        keyPrefix: `${harness.prefix}:${NOTIFICATION_QUEUE}`,
+        maxFills: config.maxFills,
+        finalDelayMs: config.finalDelayMs,
+        ttlMs: 60_000,
+      }),
+    queue: harness.queue,
+    jobSettings: { attempts: 4, backoffDelayMs: 20 },
+    metrics: harness.metrics,
+  };
+}
+
+/** Runs the fill step of a job with `data`, as the processor does before any send. */
+async function collect(harness: WorkerHarness, data: Record<string, unknown>, deps: DigestDeps) {
+  const job = new Job(harness.queue, "trade.executed", data, {}, randomUUID());
+  const payload = notificationPayloadSchema.parse(data);
+  const report = initialDeliveryReport(payload);
+  await collectFill(job, payload, report, deps);
+  return report;
+}
+
+describe("digest timing in a real worker", () => {
+  let harness: WorkerHarness;
+  beforeAll(async () => {
+    harness = await startWorkerHarness({ digests: digestConfig() });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it("sends the digest within a second of the final fill when an earlier fill schedules it last", async () => {
+    const { phone } = customer();
+    const order = `ord-${randomUUID()}`;
+    const figures = { quantity: "1", amount: "40000", price: "40000" };
+    const plain = digestDeps(harness);
+    // The earlier fill is recorded first, but its job schedules the digest after the final fill's.
+    let recordedEarlier!: () => void;
+    const earlierRecorded = new Promise<void>((resolve) => {
+      recordedEarlier = resolve;
+    });
+    let releaseEarlier!: () => void;
+    const earlierReleased = new Promise<void>((resolve) => {
+      releaseEarlier = resolve;
+    });
+    const holding: DigestCollections = {
+      ...plain.collections,
+      async record(fill, now) {
+        const recorded = await plain.collections.record(fill, now);
+        recordedEarlier();
+        await earlierReleased;
+        return recorded;
+      },
+    };
+    const earlier = collect(
+      harness,
+      { ...fillData(order, "f1", figures), phone },
+      digestDeps(harness, holding),
+    );
+    await earlierRecorded;
+    await collect(
+      harness,
+      { ...fillData(order, "f2", figures, { fill: { id: "f2", final: true } }), phone },
+      plain,
+    );
+    const finalAt = Date.now();
+    releaseEarlier();
+    await earlier;
+    const [sms] = await eventually(() => {
+      const messages = smsTo(harness.twilio, phone);
+      expect(messages).toHaveLength(1);
+      return messages;
+    });
+    expect(sms?.body).toBe(
+      `Exchange: You bought 2 BTC for $80,000.00 in 2 fills, avg price $40,000.00. Order ${order}`,
+    );
+    expect(sms?.receivedAt).toBeLessThan(finalAt + 1000);
   });
 });
 

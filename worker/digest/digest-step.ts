@@ -4,7 +4,7 @@
  * collection and becomes an ordinary notification carrying the totals. Both are idempotent, so
  * a job run again after a crash or a retry repeats them harmlessly.
  */
-import { type Job, type Queue, UnrecoverableError } from "bullmq";
+import { DelayedError, type Job, type Queue, UnrecoverableError } from "bullmq";
 import { CHANNEL_RECIPIENT_FIELDS, type Channel, recipientOf } from "../../contract/channels.js";
 import { positiveTotal } from "../../contract/decimal.js";
 import type { DeliveryReport } from "../../contract/delivery-report.js";
@@ -110,10 +110,12 @@ function digestPayload(
 }
 
 /**
- * Adds the collection's digest job, or moves the one already waiting to the new due time: one
- * BullMQ deduplication id per collection, with `reschedule` (a delayed job keeps its id and
- * data and takes the new delay). Once the job runs, BullMQ leaves it alone; fills recorded
- * before it closed the collection are read by it all the same.
+ * Adds the collection's digest job, due at `recorded.due`: one BullMQ deduplication id per
+ * collection, so while that job exists an add changes nothing and answers its id. No add moves
+ * the job later: the jobs of two fills may add in the opposite order to their records, and a
+ * window's later due would then override a final fill's. The due time in the collection is
+ * authoritative instead: a digest job that runs before it waits again until then
+ * (prepareDigest), and a fill that made it sooner wakes the job to look.
  */
 async function scheduleDigest(
   recorded: RecordedFill,
@@ -134,10 +136,40 @@ async function scheduleDigest(
     {
       ...notificationJobOptions(deps.jobSettings),
       delay: Math.max(0, recorded.due - Date.now()),
-      deduplication: { id: `${recorded.group}:${recorded.seq}`, reschedule: true },
+      deduplication: { id: `${recorded.group}:${recorded.seq}` },
     },
   );
+  if (recorded.sooner) await wake(digest);
   return String(digest.id);
+}
+
+/**
+ * Makes a delayed digest job run now, to look at its collection's due time. A job already waiting
+ * looks anyway; a running one re-reads the due time once it has moved itself back to delayed.
+ */
+async function wake(digest: Job): Promise<void> {
+  try {
+    await digest.promote();
+  } catch (error) {
+    if (await digest.isDelayed()) throw error;
+  }
+}
+
+/**
+ * Puts a digest job that ran before its collection's due time back in the delayed set until
+ * then (no attempt used). A fill recorded after the close script read the due time, whose wake
+ * found this job running, may have made it sooner: read it again once delayed, and wake.
+ */
+async function waitUntilDue(
+  job: Job,
+  marker: DigestMarker,
+  due: number,
+  deps: DigestDeps,
+): Promise<never> {
+  await job.moveToDelayed(due, job.token);
+  const now = await deps.collections.dueOf(marker.group, marker.seq);
+  if (now !== undefined && now < due) await wake(job);
+  throw new DelayedError();
 }
 
 /**
@@ -169,6 +201,7 @@ export async function prepareDigest(
   if (closed.state === "missing") {
     throw new UnrecoverableError("Digest collection not found (expired or removed)");
   }
+  if (closed.state === "early") return waitUntilDue(job, marker, closed.due, deps);
   // Another job closed it (a late fill re-added this collection's job after it finished).
   if (closed.state === "stray") return { send: false, closedBy: closed.closedBy };
   let totals = closed.totals;
