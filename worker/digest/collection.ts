@@ -11,14 +11,41 @@
  *   G:seen     hash: fill id → the seq it went into (a repeated fill counts once, even later)
  *   G:<seq>    hash: firstAt, count, due, payload, closedBy (the digest job), totals once computed
  *   G:<seq>:fills  hash: fill id → its figures; deleted once the totals are stored (trimmed)
+ * and, per tenant and order, O = fillOrderKey (contract/digest.ts):
+ *   O          hash: asset, side, currency (the order's first fill's), fill:<id> → its first job
  * Each key lives `ttlMs` after its last write: long enough for a failed digest to be retried.
  */
 import { createHash } from "node:crypto";
 import type { Channel } from "../../contract/channels.js";
+import { type FillTerms, fillOrderKey } from "../../contract/digest.js";
 import type { RedisConnection } from "../../lib/redis.js";
 import { redisScript } from "../../lib/redis-script.js";
 import type { DigestTiming } from "./policy.js";
 import type { CollectedFill, FillTotals } from "./totals.js";
+
+/**
+ * Claims a fill for its order: checks its terms (ARGV[3..5]: asset, side, currency; '' for none)
+ * against the order's first fill's, which the first fill sets, and records job ARGV[2] as the
+ * fill's unless another job has it. Answers {'conflict', term, the order's value} or {'ok', the
+ * job that has the fill}. The terms rule is fillContradiction's (contract/digest.ts).
+ */
+const CLAIM_FILL = redisScript(`
+local rcall = redis.call
+local key = KEYS[1]
+local terms = {'asset', 'side', 'currency'}
+local first = rcall('HMGET', key, unpack(terms))
+for index, term in ipairs(terms) do
+  local given = ARGV[2 + index]
+  if first[index] and given ~= '' and first[index] ~= given then
+    return {'conflict', term, first[index]}
+  end
+end
+for index, term in ipairs(terms) do
+  if ARGV[2 + index] ~= '' then rcall('HSETNX', key, term, ARGV[2 + index]) end
+end
+rcall('HSETNX', key, 'fill:' .. ARGV[1], ARGV[2])
+rcall('PEXPIRE', key, ARGV[6])
+return {'ok', rcall('HGET', key, 'fill:' .. ARGV[1])}`);
 
 /**
  * Records a fill once; answers { seq, added (1/0), closedBy ('' while open), due (epoch ms),
@@ -95,6 +122,11 @@ export interface FillRecord {
   timing: DigestTiming;
 }
 
+/** A fill's claim on its order: the job that has it, or the term it contradicts. */
+export type FillClaim =
+  | { state: "ok"; jobId: string }
+  | { state: "conflict"; term: string; orders: string };
+
 /** Where a fill went: its collection, and whether that collection still waits for its digest. */
 export interface RecordedFill {
   group: string;
@@ -141,6 +173,22 @@ export function createDigestCollections(options: {
     return `${options.keyPrefix}:digest:${channel}:${hash}`;
   };
   return {
+    /** Claims fill `fillId` of `order` for job `jobId`, checking its terms (CLAIM_FILL). */
+    async claim(
+      claim: { tenant: string; order: string; fillId: string; jobId: string },
+      terms: FillTerms,
+    ): Promise<FillClaim> {
+      const key = fillOrderKey(options.keyPrefix, claim.tenant, claim.order);
+      const [state, first, second] = (await CLAIM_FILL(
+        redis,
+        [key],
+        [claim.fillId, claim.jobId, terms.asset, terms.side ?? "", terms.currency, options.ttlMs],
+      )) as [string, string, string?];
+      return state === "conflict"
+        ? { state, term: first, orders: second ?? "" }
+        : { state: "ok", jobId: first };
+    },
+
     async record(fill: FillRecord, now = Date.now()): Promise<RecordedFill> {
       const group = groupOf(fill.channel, fill.tenant, fill.order, fill.recipient);
       const [seq, added, closedBy, due, sooner] = (await RECORD_FILL(

@@ -90,6 +90,67 @@ describe("digest steps in a real worker (direct producers)", () => {
     ]);
   });
 
+  it("sends a fill added twice by a direct producer once: one email, counted once in the digest", async () => {
+    const { phone, to } = customer();
+    const order = `ord-${randomUUID()}`;
+    const figures = { quantity: "1", amount: "40000", price: "40000" };
+    const first = await harness.queue.add("trade.executed", {
+      ...fillData(order, "f1", figures),
+      phone,
+      to,
+    });
+    await waitForFinished(harness.queue, String(first.id));
+    const repeat = await harness.queue.add("trade.executed", {
+      ...fillData(order, "f1", figures),
+      phone,
+      to,
+    });
+    const repeated = await waitForFinished(harness.queue, String(repeat.id));
+    await harness.queue.add("trade.executed", {
+      ...fillData(order, "f2", figures, { fill: { id: "f2", final: true } }),
+      phone,
+      to,
+    });
+    expect(await smsBodies(harness, phone, 1)).toEqual([
+      `Exchange: You bought 2 BTC for $80,000.00 in 2 fills, avg price $40,000.00. Order ${order}`,
+    ]);
+    await eventually(() =>
+      expect(harness.resend.emails.filter((email) => [email.to].flat().includes(to))).toHaveLength(
+        2,
+      ),
+    );
+    expect(repeated.returnvalue).toMatchObject({
+      email: { status: "skipped", calls: 0, error: { code: "repeated_fill" } },
+      sms: { status: "digested", calls: 0 },
+    });
+  });
+
+  it("fails a fill whose asset or side contradicts its order's first fill, and leaves the digest alone", async () => {
+    const { phone } = customer();
+    const order = `ord-${randomUUID()}`;
+    const figures = { quantity: "1", amount: "40000", price: "40000" };
+    const first = await harness.queue.add("trade.executed", {
+      ...fillData(order, "f1", figures),
+      phone,
+    });
+    await waitForFinished(harness.queue, String(first.id));
+    const other = await harness.queue.add("trade.executed", {
+      ...fillData(order, "f2", { quantity: "7", amount: "7000", price: "1000" }, { asset: "ETH" }),
+      phone,
+    });
+    const refused = await waitForFinished(harness.queue, String(other.id));
+    expect(refused.failedReason).toBe(
+      "Fill f2 contradicts its order's first fill: asset is ETH, the order's is BTC",
+    );
+    await harness.queue.add("trade.executed", {
+      ...fillData(order, "f3", figures, { fill: { id: "f3", final: true } }),
+      phone,
+    });
+    expect(await smsBodies(harness, phone, 1)).toEqual([
+      `Exchange: You bought 2 BTC for $80,000.00 in 2 fills, avg price $40,000.00. Order ${order}`,
+    ]);
+  });
+
   it("keeps each submitting key's digest of an order and phone apart: no merge, no stolen fill id", async () => {
     const { phone } = customer();
     const order = `ord-${randomUUID()}`;

@@ -5,10 +5,16 @@
  * a job run again after a crash or a retry repeats them harmlessly.
  */
 import { DelayedError, type Job, type Queue, UnrecoverableError } from "bullmq";
-import { CHANNEL_RECIPIENT_FIELDS, type Channel, recipientOf } from "../../contract/channels.js";
+import {
+  CHANNEL_RECIPIENT_FIELDS,
+  CHANNELS,
+  type Channel,
+  recipientOf,
+} from "../../contract/channels.js";
 import { positiveTotal } from "../../contract/decimal.js";
 import type { DeliveryReport } from "../../contract/delivery-report.js";
 import {
+  contradictionMessage,
   type DigestMarker,
   digestMarkerSchema,
   digestTenantOf,
@@ -47,6 +53,11 @@ export function digestMarkerOf(data: unknown): DigestMarker | undefined {
 /**
  * Records each pending channel of a fill that its policy digests, and marks it `digested` with
  * its digest's id in `report`. Returns the channels so marked.
+ *
+ * A fill is its order's fill id: when another job already carries it (a producer's retry), this
+ * job counts nothing twice and sends nothing of its own, its other channels being `skipped`
+ * (`repeated_fill`). A fill whose terms contradict its order's first fill fails the job. Both
+ * hold for fills that some channel digests: the order's record is kept by the digest step.
  */
 export async function collectFill(
   job: Job,
@@ -57,6 +68,16 @@ export async function collectFill(
   const fill = payload.fill;
   if (!fill) return [];
   const timings = digestedChannels(payload, deps.config);
+  if (Object.keys(timings).length === 0) return [];
+  const tenant = digestTenantOf((job.data as { submittedBy?: unknown }).submittedBy);
+  const claim = await deps.collections.claim(
+    { tenant, order: payload.order, fillId: fill.id, jobId: String(job.id) },
+    payload,
+  );
+  if (claim.state === "conflict") {
+    const given = String(payload[claim.term as keyof NotificationPayload] ?? "");
+    throw new UnrecoverableError(contradictionMessage(fill.id, claim.term, given, claim.orders));
+  }
   const channels = (Object.keys(timings) as Channel[]).filter(
     (channel) => report[channel].status === "pending",
   );
@@ -66,7 +87,7 @@ export async function collectFill(
     if (!timing || recipient === undefined) continue;
     const recorded = await deps.collections.record({
       channel,
-      tenant: digestTenantOf((job.data as { submittedBy?: unknown }).submittedBy),
+      tenant,
       order: payload.order,
       recipient,
       fillId: fill.id,
@@ -85,7 +106,24 @@ export async function collectFill(
       recorded.closedBy ?? (await scheduleDigest(recorded, channel, recipient, job, deps));
     report[channel] = { status: "digested", calls: 0, digestId };
   }
+  if (claim.jobId !== String(job.id)) skipRepeatedFill(report, fill.id, claim.jobId);
   return channels;
+}
+
+/** Marks each channel still pending `skipped`: the fill's first job sends it. */
+function skipRepeatedFill(report: DeliveryReport, fillId: string, firstJobId: string): void {
+  for (const channel of CHANNELS) {
+    if (report[channel].status !== "pending") continue;
+    report[channel] = {
+      status: "skipped",
+      calls: 0,
+      error: {
+        code: "repeated_fill",
+        message: `Fill ${fillId} of this order is notification ${firstJobId}'s, which sends it`,
+        permanent: true,
+      },
+    };
+  }
 }
 
 /** What every fill of the group shares, for the digest message: the first fill's. */
