@@ -4,6 +4,7 @@ import { notificationRequestSchema } from "../../contract/notification-job.js";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { bodySizeLimit } from "../body-size-limit.js";
 import { createEnqueuer } from "../enqueue.js";
+import { refuseContradictingFill } from "../fill-terms.js";
 import { IDEMPOTENCY_TTL_SECONDS } from "../idempotency.js";
 import { queueUnavailable } from "../infrastructure-errors.js";
 import { setResponseHeader } from "../middleware/response-headers.js";
@@ -80,6 +81,7 @@ export function registerCreateNotification(app: GatewayApp, deps: GatewayDeps): 
   app.post(route.path, ...middleware, async (c) => {
     const idempotencyKey = readHeaders(c, NOTIFICATION_HEADERS)["idempotency-key"];
     const request = await readJsonBody(c, notificationRequestSchema);
+    await refuseContradictingFill(deps, c.get("apiKeyId"), request);
     const [outcome] = await enqueue(c.get("apiKeyId"), [{ request, idempotencyKey }]);
     if (!outcome || "error" in outcome) throw outcome?.error ?? queueUnavailable();
     if (outcome.replayed) setResponseHeader(c, "Idempotent-Replayed", "true");
