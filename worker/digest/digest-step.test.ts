@@ -3,7 +3,6 @@ import { Job } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initialDeliveryReport } from "../../contract/delivery-report.js";
 import { NOTIFICATION_QUEUE, notificationPayloadSchema } from "../../contract/notification-job.js";
-import type { FakeTwilio } from "../../test/fakes/twilio.js";
 import { eventually } from "../../test/fixtures.js";
 import {
   startWorkerHarness,
@@ -51,15 +50,11 @@ function fillData(
   };
 }
 
-function smsTo(twilio: FakeTwilio, phone: string) {
-  return twilio.messages.filter((message) => message.to === phone);
-}
-
 /** Waits until exactly `count` SMS reached `phone`; answers their bodies in arrival order. */
 async function smsBodies(harness: WorkerHarness, phone: string, count: number, timeout = 10_000) {
   return eventually(
     () => {
-      const messages = smsTo(harness.twilio, phone);
+      const messages = harness.twilio.messages.filter((message) => message.to === phone);
       expect(messages).toHaveLength(count);
       return messages.map((message) => message.body);
     },
@@ -257,7 +252,7 @@ describe("digest timing in a real worker", () => {
     releaseEarlier();
     await earlier;
     const [sms] = await eventually(() => {
-      const messages = smsTo(harness.twilio, phone);
+      const messages = harness.twilio.messages.filter((message) => message.to === phone);
       expect(messages).toHaveLength(1);
       return messages;
     });
