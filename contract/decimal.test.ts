@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { nonNegativeDecimal, numberToDecimalString, positiveDecimal } from "./decimal.js";
+import {
+  nonNegativeDecimal,
+  numberToDecimalString,
+  positiveDecimal,
+  positiveTotal,
+} from "./decimal.js";
 
 describe("decimal amounts", () => {
   it("keeps any decimal string with up to 18 digits either side exactly as written", () => {
@@ -54,6 +59,13 @@ describe("decimal amounts", () => {
     expect(nonNegativeDecimal.parse("0")).toBe("0");
     expect(nonNegativeDecimal.safeParse(-0.5).error?.issues[0]?.message).toBe(
       "must not be negative",
+    );
+  });
+
+  it("takes a digest's totals up to 22 integer digits, what 10,000 fills can add up to", () => {
+    expect(positiveTotal.parse("9999999999999999999999.5")).toBe("9999999999999999999999.5");
+    expect(positiveTotal.safeParse("10000000000000000000000").error?.issues[0]?.message).toMatch(
+      "at most 22 digits before the point",
     );
   });
 });

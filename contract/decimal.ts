@@ -8,10 +8,15 @@ import { z } from "zod";
 /** Digits either side of the point: enough for any asset (18 = wei), short enough for one SMS. */
 export const MAX_INTEGER_DIGITS = 18;
 export const MAX_FRACTION_DIGITS = 18;
+/**
+ * Digits before the point of a digest's totals: the sum of up to 10,000 fills (DIGEST_MAX_FILLS'
+ * ceiling) of at most 18 integer digits each stays under 10^22.
+ */
+export const MAX_TOTAL_INTEGER_DIGITS = MAX_INTEGER_DIGITS + 4;
 
-const PLAIN_DECIMAL = new RegExp(
-  `^(0|[1-9]\\d{0,${MAX_INTEGER_DIGITS - 1}})(\\.\\d{1,${MAX_FRACTION_DIGITS}})?$`,
-);
+function plainDecimal(integerDigits: number): RegExp {
+  return new RegExp(`^(0|[1-9]\\d{0,${integerDigits - 1}})(\\.\\d{1,${MAX_FRACTION_DIGITS}})?$`);
+}
 
 /**
  * A JSON number as the decimal its producer wrote: the shortest string that reads back as the
@@ -33,15 +38,15 @@ function isZero(decimal: string): boolean {
   return /^0(\.0+)?$/.test(decimal);
 }
 
-const DECIMAL_MESSAGE = `must be a decimal number (a JSON number or a string such as "0.00000001") with at most ${MAX_INTEGER_DIGITS} digits before the point and ${MAX_FRACTION_DIGITS} after`;
-
 /** A decimal string or number, as a plain decimal string; `positive` refuses zero. */
-function decimal(positive: boolean) {
+function decimal(positive: boolean, integerDigits = MAX_INTEGER_DIGITS) {
+  const pattern = plainDecimal(integerDigits);
+  const message = `must be a decimal number (a JSON number or a string such as "0.00000001") with at most ${integerDigits} digits before the point and ${MAX_FRACTION_DIGITS} after`;
   return z
     .union([z.number(), z.string()], {
       // "received undefined" is what the gateway's error shape turns into "is required".
       error: (issue) =>
-        issue.input === undefined ? "expected a decimal, received undefined" : DECIMAL_MESSAGE,
+        issue.input === undefined ? "expected a decimal, received undefined" : message,
     })
     .transform((value, ctx) => {
       if (typeof value === "number" && value < 0) {
@@ -52,8 +57,8 @@ function decimal(positive: boolean) {
         return z.NEVER;
       }
       const text = typeof value === "number" ? numberToDecimalString(value) : value;
-      if (!PLAIN_DECIMAL.test(text)) {
-        ctx.addIssue({ code: "custom", message: DECIMAL_MESSAGE });
+      if (!pattern.test(text)) {
+        ctx.addIssue({ code: "custom", message });
         return z.NEVER;
       }
       if (positive && isZero(text)) {
@@ -68,3 +73,5 @@ function decimal(positive: boolean) {
 export const positiveDecimal = decimal(true);
 /** A fee: zero allowed. */
 export const nonNegativeDecimal = decimal(false);
+/** A digest's total or average (worker/digest/): greater than zero, up to 22 integer digits. */
+export const positiveTotal = decimal(true, MAX_TOTAL_INTEGER_DIGITS);

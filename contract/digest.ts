@@ -3,6 +3,7 @@
  * send, and the marker a digest job carries. Shared by the gateway (validation, OpenAPI) and the
  * worker (policy resolution, digest jobs).
  */
+import { createHash } from "node:crypto";
 import { z } from "zod";
 
 /** Bounds of a per-request window and maximum wait: a second at least, an hour at most. */
@@ -59,3 +60,56 @@ export const digestMarkerSchema = z.object({
   seq: z.number().int().positive(),
 });
 export type DigestMarker = z.output<typeof digestMarkerSchema>;
+
+/**
+ * Whose digest a fill joins: the API key that submitted it (the job's `submittedBy`); jobs that
+ * direct producers add carry none and are one tenant of their own. A digest is keyed by tenant,
+ * order and recipient, so no key can add to, or pre-empt, another key's digest.
+ */
+export function digestTenantOf(submittedBy: unknown): string {
+  return typeof submittedBy === "string" ? `key:${submittedBy}` : "direct";
+}
+
+/** What every fill of an order shares; a fill that differs from the order's first is refused. */
+export const FILL_TERMS = ["asset", "side", "currency"] as const;
+export type FillTerms = { asset: string; side?: string | undefined; currency: string };
+
+/**
+ * The Redis key of an order's record (under the queue's prefix, `<prefix>:<queue>`, so in its
+ * Redis Cluster slot): a hash of the first fill's terms (FILL_TERMS) and, per fill id, the job
+ * that carries that fill (`fill:<id>`). The worker writes it; the gateway reads the terms.
+ * Hashed: no order id in a key name.
+ */
+export function fillOrderKey(queueKeyPrefix: string, tenant: string, order: string): string {
+  const hash = createHash("sha256").update(`${tenant}\n${order}`).digest("hex").slice(0, 32);
+  return `${queueKeyPrefix}:digest:order:${hash}`;
+}
+
+/**
+ * Why `fill` contradicts its order's first fill, whose terms `first` lists in FILL_TERMS order
+ * (null where unknown), or undefined when it does not. A term either fill leaves out (`side`)
+ * contradicts nothing. The worker's script applies the same rule.
+ */
+export function fillContradiction(
+  fillId: string,
+  first: readonly (string | null | undefined)[],
+  fill: FillTerms,
+): string | undefined {
+  for (const [index, term] of FILL_TERMS.entries()) {
+    const given = fill[term];
+    const theirs = first[index];
+    if (given && theirs && given !== theirs)
+      return contradictionMessage(fillId, term, given, theirs);
+  }
+  return undefined;
+}
+
+/** `Fill f2 contradicts its order's first fill: asset is ETH, the order's is BTC` */
+export function contradictionMessage(
+  fillId: string,
+  term: string,
+  given: string,
+  theirs: string,
+): string {
+  return `Fill ${fillId} contradicts its order's first fill: ${term} is ${given}, the order's is ${theirs}`;
+}

@@ -53,7 +53,11 @@ export function createEnqueuer(deps: GatewayDeps) {
     const claimed: Array<{ key: string; fingerprint: string; id: string }> = [];
     for (const [index, { request, idempotencyKey }] of items.entries()) {
       if (idempotencyKey === undefined) {
-        const id = randomUUID();
+        // A fill is its order's fill id: posted again, BullMQ ignores the add under the same id
+        // while the first job is kept, and the first id is answered.
+        const id = request.fill
+          ? notificationIdFor(scope, `fill\n${request.order}\n${request.fill.id}`)
+          : randomUUID();
         jobs.push(jobFromRequest(request, id, deps.jobSettings, scope));
         outcomes[index] = { id, replayed: false };
         continue;

@@ -253,17 +253,20 @@ describe("digests of partial fills, as real processes (SMS digested by default)"
     );
   });
 
-  it("counts a repeated fill once: the same fill id in a new request, and the same Idempotency-Key", async () => {
-    const { phone } = customer();
+  it("counts a fill posted twice once and sends its email once, with or without an Idempotency-Key", async () => {
+    const { phone, to } = customer();
     const order = `ord-${randomUUID()}`;
     const key = randomUUID();
-    const original = await post(pipeline, { ...fill(order, 1), phone }, { "idempotency-key": key });
-    const sameKey = await post(pipeline, { ...fill(order, 1), phone }, { "idempotency-key": key });
+    const body = { ...fill(order, 1), phone, to };
+    const original = await post(pipeline, body, { "idempotency-key": key });
+    const sameKey = await post(pipeline, body, { "idempotency-key": key });
     expect(sameKey).toBe(original);
-    const resent = await post(pipeline, { ...fill(order, 1), phone });
+    // Without a key (a backend's retry), the fill's own identity answers the first id.
+    const resent = await post(pipeline, body);
     expect(resent).not.toBe(original);
+    expect(await post(pipeline, body)).toBe(resent);
     await completed(pipeline, [original, resent]);
-    const last = await post(pipeline, { ...fill(order, 2, true), phone });
+    const last = await post(pipeline, { ...fill(order, 2, true), phone, to });
     const [sms] = await eventually(() => {
       const messages = smsTo(pipeline.twilio, phone);
       expect(messages).toHaveLength(1);
@@ -275,6 +278,33 @@ describe("digests of partial fills, as real processes (SMS digested by default)"
     );
     const statuses = await completed(pipeline, [original, resent, last]);
     expect(new Set(statuses.map((status) => status.channels.sms?.digestId)).size).toBe(1);
+    // One email per fill: the second job of fill 1 finds it sent by the first.
+    expect(emailsTo(pipeline.resend, to)).toHaveLength(2);
+    expect(statuses.map((status) => status.channels.email?.status)).toEqual([
+      "sent",
+      "skipped",
+      "sent",
+    ]);
+  });
+
+  it("answers 409 with the error shape for a fill whose side contradicts its order's first fill", async () => {
+    const { phone } = customer();
+    const order = `ord-${randomUUID()}`;
+    await completed(pipeline, [await post(pipeline, { ...fill(order, 1), phone })]);
+    const response = await postNotification(pipeline.baseUrl, {
+      ...fill(order, 2),
+      side: "sell",
+      phone,
+    });
+    expect(response.status).toBe(409);
+    const { error } = (await response.json()) as {
+      error: { code: string; message: string; requestId: string };
+    };
+    expect(error).toEqual({
+      code: "CONFLICT",
+      message: `Fill ${order}-fill-2 contradicts its order's first fill: side is sell, the order's is buy`,
+      requestId: expect.any(String),
+    });
   });
 
   it("answers 400 with the error shape for a digest override without fill or out of bounds", async () => {

@@ -6,6 +6,7 @@ import type { ChannelRegistry } from "../worker/channels/registry.js";
 import { createResendEmailAdapter } from "../worker/channels/resend-email.js";
 import { createTwilioSmsAdapter } from "../worker/channels/twilio-sms.js";
 import { createNotificationWorker } from "../worker/create-worker.js";
+import type { DigestConfig } from "../worker/digest/policy.js";
 import { createWorkerMetrics } from "../worker/metrics.js";
 import type { ProviderTrouble } from "../worker/provider-gate.js";
 import { type FakeResend, startFakeResend } from "./fakes/resend.js";
@@ -81,6 +82,8 @@ export async function startWorkerHarness(
     statusCallback?: string;
     /** Where the worker publishes its delivery events (sent, failed, what webhooks told it early); none unless given. */
     events?: DeliveryEventSink;
+    /** Digests of partial fills (docs/digests.md); off unless given. */
+    digests?: DigestConfig;
   } = {},
 ) {
   const fixture = await createTestQueue();
@@ -106,6 +109,7 @@ export async function startWorkerHarness(
     waitMs: { rate_limited: 1000, quota: 60_000, misconfigured: 60_000, ...options.waitMs },
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     ...(options.events ? { events: options.events } : {}),
+    ...(options.digests ? { digests: options.digests } : {}),
   });
   return {
     ...fixture,

@@ -4,6 +4,7 @@ import { notificationRequestSchema } from "../../contract/notification-job.js";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { bodySizeLimit } from "../body-size-limit.js";
 import { createEnqueuer } from "../enqueue.js";
+import { refuseContradictingFill } from "../fill-terms.js";
 import { IDEMPOTENCY_TTL_SECONDS } from "../idempotency.js";
 import { queueUnavailable } from "../infrastructure-errors.js";
 import { errorResponses } from "../openapi-schemas.js";
@@ -69,6 +70,7 @@ export function registerCreateNotification(app: GatewayApp, deps: GatewayDeps): 
   app.openapi(route, async (c) => {
     const idempotencyKey = c.req.valid("header")["idempotency-key"];
     const request = c.req.valid("json");
+    await refuseContradictingFill(deps, c.get("apiKeyId"), request);
     const [outcome] = await enqueue(c.get("apiKeyId"), [{ request, idempotencyKey }]);
     if (!outcome || "error" in outcome) throw outcome?.error ?? queueUnavailable();
     const headers = outcome.replayed ? { "Idempotent-Replayed": "true" } : undefined;

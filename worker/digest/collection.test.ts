@@ -25,6 +25,7 @@ describe("digest collections in Redis", () => {
   function fill(order: string, id: string, overrides: Partial<FillRecord> = {}): FillRecord {
     return {
       channel: "sms",
+      tenant: "key:a",
       order,
       recipient: "+12025550143",
       fillId: id,
@@ -84,6 +85,37 @@ describe("digest collections in Redis", () => {
     const finished = randomUUID();
     await store.record(fill(finished, "a"), 1_000);
     expect((await store.record(fill(finished, "b", { final: true }), 2_000)).due).toBe(2_200);
+  });
+
+  it("keeps the collection open until its due time, and says when a fill made it sooner", async () => {
+    const store = collections(100);
+    const order = randomUUID();
+    const first = await store.record(fill(order, "a"), 1_000);
+    expect(first.sooner).toBe(false);
+    expect(await store.close(first.group, 1, "digest-1", 2_000)).toEqual({
+      state: "early",
+      due: 1_000 + WINDOW,
+    });
+    // A later fill moves the window on; the final fill brings it forward.
+    expect(await store.record(fill(order, "b"), 3_000)).toMatchObject({ sooner: false });
+    const final = await store.record(fill(order, "c", { final: true }), 4_000);
+    expect(final).toMatchObject({ due: 4_200, sooner: true });
+    expect(await store.dueOf(first.group, 1)).toBe(4_200);
+    expect(await store.close(first.group, 1, "digest-1", 4_200)).toMatchObject({
+      state: "closed",
+    });
+  });
+
+  it("starts the next digest at the fill cap: a full collection takes no more fills", async () => {
+    const store = collections(3);
+    const order = randomUUID();
+    const seqs = [];
+    for (const id of ["a", "b", "c", "d", "e"])
+      seqs.push((await store.record(fill(order, id))).seq);
+    expect(seqs).toEqual([1, 1, 1, 2, 2]);
+    const first = await store.record(fill(order, "a"));
+    const closed = await store.close(first.group, 1, "digest-1");
+    expect(closed.state === "closed" && closed.fills).toHaveLength(3);
   });
 
   it("starts the next digest for a fill after the close; another job finds it closed", async () => {

@@ -4,10 +4,22 @@
  * collection and becomes an ordinary notification carrying the totals. Both are idempotent, so
  * a job run again after a crash or a retry repeats them harmlessly.
  */
-import { type Job, type Queue, UnrecoverableError } from "bullmq";
-import { CHANNEL_RECIPIENT_FIELDS, type Channel, recipientOf } from "../../contract/channels.js";
+import { DelayedError, type Job, type Queue, UnrecoverableError } from "bullmq";
+import {
+  CHANNEL_RECIPIENT_FIELDS,
+  CHANNELS,
+  type Channel,
+  recipientOf,
+} from "../../contract/channels.js";
+import { positiveTotal } from "../../contract/decimal.js";
 import type { DeliveryReport } from "../../contract/delivery-report.js";
-import { type DigestMarker, digestMarkerSchema, TRADE_DIGEST_JOB } from "../../contract/digest.js";
+import {
+  contradictionMessage,
+  type DigestMarker,
+  digestMarkerSchema,
+  digestTenantOf,
+  TRADE_DIGEST_JOB,
+} from "../../contract/digest.js";
 import {
   type NotificationJobSettings,
   type NotificationPayload,
@@ -41,6 +53,11 @@ export function digestMarkerOf(data: unknown): DigestMarker | undefined {
 /**
  * Records each pending channel of a fill that its policy digests, and marks it `digested` with
  * its digest's id in `report`. Returns the channels so marked.
+ *
+ * A fill is its order's fill id: when another job already carries it (a producer's retry), this
+ * job counts nothing twice and sends nothing of its own, its other channels being `skipped`
+ * (`repeated_fill`). A fill whose terms contradict its order's first fill fails the job. Both
+ * hold for fills that some channel digests: the order's record is kept by the digest step.
  */
 export async function collectFill(
   job: Job,
@@ -51,6 +68,16 @@ export async function collectFill(
   const fill = payload.fill;
   if (!fill) return [];
   const timings = digestedChannels(payload, deps.config);
+  if (Object.keys(timings).length === 0) return [];
+  const tenant = digestTenantOf((job.data as { submittedBy?: unknown }).submittedBy);
+  const claim = await deps.collections.claim(
+    { tenant, order: payload.order, fillId: fill.id, jobId: String(job.id) },
+    payload,
+  );
+  if (claim.state === "conflict") {
+    const given = String(payload[claim.term as keyof NotificationPayload] ?? "");
+    throw new UnrecoverableError(contradictionMessage(fill.id, claim.term, given, claim.orders));
+  }
   const channels = (Object.keys(timings) as Channel[]).filter(
     (channel) => report[channel].status === "pending",
   );
@@ -60,6 +87,7 @@ export async function collectFill(
     if (!timing || recipient === undefined) continue;
     const recorded = await deps.collections.record({
       channel,
+      tenant,
       order: payload.order,
       recipient,
       fillId: fill.id,
@@ -78,7 +106,24 @@ export async function collectFill(
       recorded.closedBy ?? (await scheduleDigest(recorded, channel, recipient, job, deps));
     report[channel] = { status: "digested", calls: 0, digestId };
   }
+  if (claim.jobId !== String(job.id)) skipRepeatedFill(report, fill.id, claim.jobId);
   return channels;
+}
+
+/** Marks each channel still pending `skipped`: the fill's first job sends it. */
+function skipRepeatedFill(report: DeliveryReport, fillId: string, firstJobId: string): void {
+  for (const channel of CHANNELS) {
+    if (report[channel].status !== "pending") continue;
+    report[channel] = {
+      status: "skipped",
+      calls: 0,
+      error: {
+        code: "repeated_fill",
+        message: `Fill ${fillId} of this order is notification ${firstJobId}'s, which sends it`,
+        permanent: true,
+      },
+    };
+  }
 }
 
 /** What every fill of the group shares, for the digest message: the first fill's. */
@@ -103,10 +148,12 @@ function digestPayload(
 }
 
 /**
- * Adds the collection's digest job, or moves the one already waiting to the new due time: one
- * BullMQ deduplication id per collection, with `reschedule` (a delayed job keeps its id and
- * data and takes the new delay). Once the job runs, BullMQ leaves it alone; fills recorded
- * before it closed the collection are read by it all the same.
+ * Adds the collection's digest job, due at `recorded.due`: one BullMQ deduplication id per
+ * collection, so while that job exists an add changes nothing and answers its id. No add moves
+ * the job later: the jobs of two fills may add in the opposite order to their records, and a
+ * window's later due would then override a final fill's. The due time in the collection is
+ * authoritative instead: a digest job that runs before it waits again until then
+ * (prepareDigest), and a fill that made it sooner wakes the job to look.
  */
 async function scheduleDigest(
   recorded: RecordedFill,
@@ -127,11 +174,51 @@ async function scheduleDigest(
     {
       ...notificationJobOptions(deps.jobSettings),
       delay: Math.max(0, recorded.due - Date.now()),
-      deduplication: { id: `${recorded.group}:${recorded.seq}`, reschedule: true },
+      deduplication: { id: `${recorded.group}:${recorded.seq}` },
     },
   );
+  if (recorded.sooner) await wake(digest);
   return String(digest.id);
 }
+
+/**
+ * Makes a delayed digest job run now, to look at its collection's due time. A job already waiting
+ * looks anyway; a running one re-reads the due time once it has moved itself back to delayed.
+ */
+async function wake(digest: Job): Promise<void> {
+  try {
+    await digest.promote();
+  } catch (error) {
+    if (await digest.isDelayed()) throw error;
+  }
+}
+
+/**
+ * Puts a digest job that ran before its collection's due time back in the delayed set until
+ * then (no attempt used). A fill recorded after the close script read the due time, whose wake
+ * found this job running, may have made it sooner: read it again once delayed, and wake.
+ */
+async function waitUntilDue(
+  job: Job,
+  marker: DigestMarker,
+  due: number,
+  deps: DigestDeps,
+): Promise<never> {
+  await job.moveToDelayed(due, job.token);
+  const now = await deps.collections.dueOf(marker.group, marker.seq);
+  if (now !== undefined && now < due) await wake(job);
+  throw new DelayedError();
+}
+
+/**
+ * A digest's payload: a fill's, with totals in place of its figures. A sum of fills may pass the
+ * 18 integer digits one fill may have; the total's own bound is what the fill limit allows.
+ */
+const digestPayloadSchema = notificationPayloadSchema.safeExtend({
+  quantity: positiveTotal,
+  amount: positiveTotal,
+  price: positiveTotal.optional(),
+});
 
 /** A digest job made ready to send: its payload carries the totals, or it has nothing to send. */
 export type PreparedDigest =
@@ -152,6 +239,7 @@ export async function prepareDigest(
   if (closed.state === "missing") {
     throw new UnrecoverableError("Digest collection not found (expired or removed)");
   }
+  if (closed.state === "early") return waitUntilDue(job, marker, closed.due, deps);
   // Another job closed it (a late fill re-added this collection's job after it finished).
   if (closed.state === "stray") return { send: false, closedBy: closed.closedBy };
   let totals = closed.totals;
@@ -159,7 +247,7 @@ export async function prepareDigest(
     totals = totalFills(closed.fills);
     await deps.collections.trim(marker.group, marker.seq, totals);
   }
-  const parsed = notificationPayloadSchema.safeParse({
+  const parsed = digestPayloadSchema.safeParse({
     ...closed.payload,
     quantity: totals.quantity,
     amount: totals.amount,
