@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { maskEmail, maskPhone } from "../lib/mask.js";
 
 /** E.164: a plus, a country code that does not start with 0, at most 15 digits in all. */
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -22,6 +23,23 @@ export const CHANNEL_RECIPIENT_FIELDS = {
   email: "to",
   sms: "phone",
 } as const;
+
+/** How each channel's recipients are kept (the suppression list's form) and shown in logs. */
+const RECIPIENT_FORMS = {
+  // Email addresses are matched without regard to case; numbers are E.164 already.
+  email: { normalize: (recipient: string) => recipient.trim().toLowerCase(), mask: maskEmail },
+  sms: { normalize: (recipient: string) => recipient.trim(), mask: maskPhone },
+} as const satisfies Record<keyof typeof CHANNEL_RECIPIENT_FIELDS, unknown>;
+
+/** The form a recipient is kept in: email addresses lower-cased, numbers as given (E.164). */
+export function normalizeRecipient(channel: Channel, recipient: string): string {
+  return RECIPIENT_FORMS[channel].normalize(recipient);
+}
+
+/** A recipient as logs show it: enough to tell recipients apart, not to contact them. */
+export function maskRecipient(channel: Channel, recipient: string): string {
+  return RECIPIENT_FORMS[channel].mask(recipient);
+}
 
 /** A delivery channel of a notification. */
 export type Channel = keyof typeof CHANNEL_RECIPIENT_FIELDS;

@@ -7,13 +7,13 @@
  * counted, never turned into a failed webhook or a failed notification.
  */
 import type { Channel } from "../contract/channels.js";
+import { maskRecipient } from "../contract/channels.js";
 import {
   type DeliveryEvent,
   type DeliveryEventSink,
   deliveryEventId,
 } from "../contract/delivery-events.js";
 import type { Logger } from "../lib/logger.js";
-import { maskEmail, maskPhone } from "../lib/mask.js";
 import type { ApplyResult, DeliveryStore, DeliveryTransition } from "./delivery-store.js";
 import {
   normalizeRecipient,
@@ -22,10 +22,7 @@ import {
   type SuppressionReason,
 } from "./suppressions.js";
 
-/** A recipient as logs show it. */
-export function maskRecipient(channel: Channel, recipient: string): string {
-  return channel === "email" ? maskEmail(recipient) : maskPhone(recipient);
-}
+export { maskRecipient };
 
 /**
  * The event a status change reports, if any: delivered, bounced, and failed or undelivered as

@@ -33,11 +33,9 @@ export interface Suppression extends SuppressionEntry {
   recipient: string;
 }
 
-/** The form a recipient is kept in: email addresses lower-cased, numbers as given (E.164). */
-export function normalizeRecipient(channel: Channel, recipient: string): string {
-  const trimmed = recipient.trim();
-  return channel === "email" ? trimmed.toLowerCase() : trimmed;
-}
+import { normalizeRecipient } from "../contract/channels.js";
+
+export { normalizeRecipient };
 
 export function createSuppressionList(options: { redis: RedisConnection; keyPrefix: string }) {
   const { redis } = options;
