@@ -62,8 +62,8 @@ export async function measureDrain(options: {
     let kill: { at: number; afterEmails: number; pending: string[] } | undefined;
     if (options.kill) {
       while (sent() < options.count / 2 && Date.now() < started + allowanceMs / 2) await sleep(2);
-      await workers[0]?.stop("SIGKILL");
       const at = Date.now();
+      await workers[0]?.stop("SIGKILL");
       const afterEmails = sent();
       // Nothing runs jobs now: the active ones are the jobs the killed worker held.
       const held = await queue.getActive();
