@@ -191,11 +191,14 @@ const run = {
   machine: `${os.cpus()[0]?.model}, ${os.cpus().length} cores, Node ${process.version}, ${redisVersion}`,
   plan: { ...plan, drainBacklog: DRAIN_BACKLOG },
 };
-const table = [
-  "| figure | target | measured | met? |",
-  "| --- | --- | --- | --- |",
-  ...rows.map((r) => `| ${r.figure} | ${r.target} | ${r.measured} | ${r.met ? "yes" : "**no**"} |`),
-].join("\n");
+const cells = [["figure", "target", "measured", "met?"]].concat(
+  rows.map((r) => [r.figure, r.target, r.measured, r.met ? "yes" : "**no**"]),
+);
+// Columns padded as the formatter (biome) lays out a Markdown table.
+const widths = [0, 1, 2, 3].map((i) => Math.max(...cells.map((c) => c[i]?.length ?? 0)));
+const line = (c: string[]) => `| ${c.map((x, i) => x.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+const [header = [], ...body] = cells;
+const table = [header, widths.map((w) => "-".repeat(w)), ...body].map(line).join("\n");
 log(`${rows.filter((r) => r.met).length}/${rows.length} targets met\n${table}`);
 if (only === undefined) {
   // A quick run is a smoke check: it must not replace the committed report of a full run.
