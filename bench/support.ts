@@ -1,59 +1,61 @@
-import { type ChildProcess, execFile, spawnSync } from "node:child_process";
-import { bundleEntry } from "../scripts/bundle.js";
-import { type RedisServer, startRedisServer } from "../scripts/redis-server.js";
+import { type ChildProcess, execFile } from "node:child_process";
+import { freePort, type RedisServer, startRedisServer } from "../scripts/redis-server.js";
+import { type FakeResend, startFakeResend } from "../test/fakes/resend.js";
+import { type FakeTwilio, startFakeTwilio } from "../test/fakes/twilio.js";
 import {
   PRODUCTION_NODE_OPTIONS,
   type ServiceProcess,
   startNodeProcess,
 } from "../test/support/processes.js";
+import { eventually, waitForHttpOk } from "../test/support/wait.js";
+import { providerEnv } from "../test/worker-fixture.js";
 
-/** The production build: one bundled file per process (scripts/bundle.ts, `npm run build`). */
-export const GATEWAY_BUNDLE = "dist/gateway.mjs";
-/** The bare Hono + zod + queue.add route the gateway is measured against. */
-export const BARE_ROUTE = "bench/bare-intake-server.mjs";
-export const WORKER_BUNDLE = "dist/worker.mjs";
-/** The bare route with the gateway's code for each feature inline (inline-intake-server.ts). */
-export const INLINE_ROUTE = "dist/bench/inline-intake-server.mjs";
-
-/** Builds the inline route: it imports the gateway's modules, so it runs bundled, as the gateway. */
-export function bundleInlineRoute(): Promise<void> {
-  return bundleEntry("bench/inline-intake-server.ts", "dist/bench", "inline-intake-server");
-}
-
-/** A process started for a measurement: the harness's one spawner, with production defaults. */
-export type BuiltProcess = ServiceProcess;
+export const BENCH_API_KEY = "bench-key-0123456789abcdef";
+/** An email + SMS notification, as a backend sends one. */
+export const NOTIFICATION = {
+  to: "user@example.com",
+  phone: "+12025550143",
+  asset: "BTC",
+  amount: 1000,
+  quantity: 0.02,
+  order: "order-id-123",
+};
+/** Resend's default team limit: the one limit the bench enforces, at the fake. */
+export const RESEND_REQUESTS_PER_SECOND = 2;
 
 /** Children still running: killed when the bench exits, also when a measurement threw. */
 const running = new Set<ChildProcess>();
 process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
-
 function track(child: ChildProcess): void {
   running.add(child);
   child.once("exit", () => running.delete(child));
 }
 
-/** A private redis-server for one measurement, stopped with the bench if it is left running. */
+/** A private redis-server, stopped with the bench if it is left running. */
 export async function startRedis(): Promise<RedisServer> {
   const redis = await startRedisServer();
   track(redis.process);
   return redis;
 }
 
+/** The fake providers; the fake Resend enforces Resend's default request limit. */
+export async function startFakes() {
+  return {
+    resend: await startFakeResend({ requestsPerSecond: RESEND_REQUESTS_PER_SECOND }),
+    twilio: await startFakeTwilio(),
+  };
+}
+export type Fakes = { resend: FakeResend; twilio: FakeTwilio };
+
 /**
- * Starts `node <file>` in production (warn-level logs; the production start command's V8 options)
- * with `env` on top; `nodeArgs` such as ["--import", "tsx"] run sources.
+ * `node <file>` as a deployment runs it: NODE_ENV=production, the start command's V8 options,
+ * every other setting at its default unless `env` names it.
  */
-export function startBuilt(
-  file: string,
-  env: Record<string, string>,
-  nodeArgs: string[] = [],
-): BuiltProcess {
-  const started = startNodeProcess(file, [...nodeArgs, file], {
+function startBuilt(file: string, env: Record<string, string>): ServiceProcess {
+  const started = startNodeProcess(file, [file], {
     NODE_ENV: "production",
-    LOG_LEVEL: "warn",
-    // Every process alike, the bare routes too: ratios compare code, not V8 settings.
     NODE_OPTIONS: PRODUCTION_NODE_OPTIONS,
     ...env,
   });
@@ -61,49 +63,104 @@ export function startBuilt(
   return started;
 }
 
-/** Whether a program answers on PATH (a load generator such as wrk). */
-export function hasProgram(file: string, args: string[] = ["--version"]): boolean {
-  return spawnSync(file, args, { stdio: "ignore" }).error === undefined;
+/** Waits until `url` answers 200; fails at once with the process's output if it exited. */
+export function waitUntilReady(url: string, process: ServiceProcess): Promise<void> {
+  return waitForHttpOk(url, {
+    timeout: 30_000,
+    stillRunning: () => {
+      if (process.child.exitCode !== null) throw new Error(`exited:\n${process.lines.join("\n")}`);
+    },
+  });
+}
+
+/** The built gateway (or the bare route, `file`) with credentials only, once it is ready. */
+export async function startGateway(
+  redisUrl: string,
+  env: Record<string, string> = {},
+  file = "dist/gateway.mjs",
+): Promise<{ process: ServiceProcess; url: string }> {
+  const port = await freePort();
+  const process = startBuilt(file, {
+    REDIS_URL: redisUrl,
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    METRICS_HOST: "127.0.0.1",
+    API_KEYS: BENCH_API_KEY,
+    ...env,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilReady(`${url}/readyz`, process);
+  return { process, url };
+}
+
+/** The built worker with credentials and the fakes' URLs only, once its health check answers. */
+export async function startWorker(redisUrl: string, fakes: Fakes): Promise<ServiceProcess> {
+  const port = await freePort();
+  const worker = startBuilt("dist/worker.mjs", {
+    REDIS_URL: redisUrl,
+    WORKER_HEALTH_HOST: "127.0.0.1",
+    WORKER_HEALTH_PORT: String(port),
+    ...providerEnv(fakes.resend, fakes.twilio),
+  });
+  await waitUntilReady(`http://127.0.0.1:${port}/healthz`, worker);
+  return worker;
+}
+
+/** POSTs a notification; resolves with its id once answered 202. */
+export async function post(url: string, body: object = NOTIFICATION): Promise<string> {
+  const response = await fetch(`${url}/notifications`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${BENCH_API_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (response.status !== 202) throw new Error(`POST answered ${response.status}`);
+  return ((await response.json()) as { id: string }).id;
 }
 
 /**
- * Runs a program that is not a Node process of ours (a load generator) to its end and resolves
- * with its stdout; past `timeoutMs` it is killed (SIGKILL), so none outlives the measurement.
+ * `POST /notifications` with wrk (1 thread, leaving the most of the machine to the server, 32
+ * connections) for `seconds`: 2xx answers a second, and answers that failed (non-2xx, errors).
  */
-export function runProgram(file: string, args: string[], timeoutMs: number): Promise<string> {
+export function runWrk(url: string, seconds: number): Promise<{ rate: number; failed: number }> {
+  const args = ["-t1", "-c32", `-d${seconds}s`, "--timeout", "10s", "-s", "bench/wrk-post.lua"];
+  args.push(`${url}/notifications`, "--", BENCH_API_KEY, JSON.stringify(NOTIFICATION));
   return new Promise((resolve, reject) => {
-    const child = execFile(
-      file,
-      args,
-      { timeout: timeoutMs, killSignal: "SIGKILL", maxBuffer: 16 * 2 ** 20 },
-      (error, stdout, stderr) => {
-        if (error) reject(new Error(`${file} failed: ${error.message}\n${stderr}`));
-        else resolve(stdout);
-      },
-    );
+    const child = execFile("wrk", args, { timeout: (seconds + 30) * 1000 }, (error, stdout) => {
+      const line = stdout.split("\n").find((candidate) => candidate.startsWith("{"));
+      if (error || !line) return reject(new Error(`wrk failed: ${error?.message}\n${stdout}`));
+      const s = JSON.parse(line) as Record<string, number>;
+      const ok = (s.requests ?? 0) - (s.non2xx ?? 0);
+      resolve({
+        rate: ok / ((s.durationUs ?? 1) / 1e6),
+        failed: (s.non2xx ?? 0) + (s.errors ?? 0),
+      });
+    });
     track(child);
   });
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves with `check`'s value once it is truthy, polling every millisecond. */
+export function until<T>(check: () => T, timeout = 30_000): Promise<NonNullable<T>> {
+  const truthy = () => check() || Promise.reject(new Error(`still waiting after ${timeout} ms`));
+  return eventually(truthy as () => NonNullable<T>, { timeout, interval: 1 });
 }
 
-/** The median of some numbers. */
-export function median(values: number[]): number {
-  return percentile(values, 50);
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
 /** The p-th percentile (nearest rank) of some numbers. */
 export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank] ?? Number.NaN;
 }
 
+export function median(values: number[]): number {
+  return percentile(values, 50);
+}
+
 /** Rounds to `digits` decimals for the report. */
 export function round(value: number, digits = 2): number {
-  const factor = 10 ** digits;
-  return Math.round(value * factor) / factor;
+  return Math.round(value * 10 ** digits) / 10 ** digits;
 }
