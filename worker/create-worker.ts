@@ -60,6 +60,8 @@ export interface NotificationWorkerOptions {
    * suppressing a number); none when unset.
    */
   events?: DeliveryEventSink;
+  /** The worker's activity (worker-activity.ts), for a caller that reads it too; a new one unset. */
+  activity?: ReturnType<typeof createWorkerActivity>;
 }
 
 /** How long the provider-id → notification index keeps an entry: as long as failed jobs are kept. */
@@ -140,7 +142,7 @@ export async function createNotificationWorker(
     onWait: (provider, wait) => options.metrics.recordProviderWait(provider, wait),
   });
   // What the batchers read to send a lone email at once (worker/worker-activity.ts).
-  const activity = createWorkerActivity();
+  const activity = options.activity ?? createWorkerActivity();
   const batchers: Partial<Record<Channel, ChannelBatcher>> = {};
   for (const [channel, settings] of Object.entries(options.registry.batching ?? {})) {
     const adapter = options.registry.adapters[channel as Channel];

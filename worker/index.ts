@@ -18,6 +18,7 @@ import { createEventDeliveryWorker } from "./event-delivery.js";
 import { createHealthApp, startHealthServer } from "./health-server.js";
 import { createWorkerMetrics } from "./metrics.js";
 import { CatalogError, rendererFromEnv } from "./templates/index.js";
+import { createWorkerActivity } from "./worker-activity.js";
 
 const env = loadEnvOrExit(workerEnvSchema);
 // Before anything else, so the logger and the worker see it; undefined unless OTEL_* asks for it.
@@ -69,6 +70,8 @@ const events = env.EVENTS_WEBHOOK_URL
     })
   : undefined;
 events?.queue.on("error", (err) => logger.warn({ err: err.message }, "events queue error"));
+// Jobs under way in each worker, for the shutdown: with none, it does not wait for Redis.
+const activity = { notifications: createWorkerActivity(), events: createWorkerActivity() };
 const eventWorker =
   env.EVENTS_WEBHOOK_URL && env.EVENTS_WEBHOOK_SECRET
     ? createEventDeliveryWorker({
@@ -83,6 +86,7 @@ const eventWorker =
         drainDelaySeconds: env.WORKER_DRAIN_DELAY_SECONDS,
         logger,
         registry: metrics.registry,
+        activity: activity.events,
       })
     : undefined;
 
@@ -120,6 +124,7 @@ worker = await createNotificationWorker({
   render,
   deliveryRetentionSeconds: deliveryRetentionSeconds(env),
   ...(events ? { events: events.publisher } : {}),
+  activity: activity.notifications,
 });
 const running = worker;
 running.on("ready", () => {
@@ -144,14 +149,15 @@ handleShutdown({
   graceMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
   // close() stops fetching new jobs and waits for the active ones to finish.
   drain: () => Promise.all([running.close(), eventWorker?.close()]).then(() => {}),
+  inFlight: () => activity.notifications.jobsRunning() + activity.events.jobsRunning(),
   close: async (drained) => {
     healthServer.close();
+    // After a drain that did not finish Redis may be what hangs: drop the connections, no QUIT.
+    if (!drained) connection.disconnect();
+    metricsConnection.disconnect();
     await metricsQueue.close().catch(() => {});
     await events?.queue.close().catch(() => {});
-    metricsConnection.disconnect();
-    // After an abandoned drain Redis may be what hangs: drop the connection, do not QUIT.
     if (drained) await connection.quit().catch(() => connection.disconnect());
-    else connection.disconnect();
     await tracing?.shutdown().catch(() => {});
   },
 });
