@@ -2,7 +2,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openEventPublisher } from "../delivery/events/publisher.js";
@@ -28,20 +28,62 @@ function hasCommand(command: string): boolean {
 
 /**
  * How to run each example. The Node one imports `standardwebhooks`, so it runs from a directory
- * under this repository's node_modules, where Node's resolution finds the package.
+ * under this repository's node_modules, where Node's resolution finds the package. The Go one is
+ * built first and its program run itself: the process the test stops is the server (`go run`
+ * would leave the program it built running, and that build's folder behind).
  */
 const RUNNERS: Record<
   string,
-  { file: string; command: string[]; inRepo?: boolean; available: boolean }
+  {
+    file: string;
+    /** The command that makes the program `start` runs, from the source's path. */
+    build?: (source: string) => string[];
+    start: (source: string) => string[];
+    inRepo?: boolean;
+    available: boolean;
+  }
 > = {
-  node: { file: "example.mjs", command: [process.execPath], inRepo: true, available: true },
-  python: { file: "example.py", command: ["python3"], available: true },
+  node: {
+    file: "example.mjs",
+    start: (source) => [process.execPath, source],
+    inRepo: true,
+    available: true,
+  },
+  python: { file: "example.py", start: (source) => ["python3", source], available: true },
   go: {
     file: "main.go",
-    command: ["go", "run"],
+    build: (source) => ["go", "build", "-o", `${source}.bin`, source],
+    start: (source) => [`${source}.bin`],
     available: hasCommand("go") || process.env.CI !== undefined,
   },
 };
+
+/** Go's build cache, kept between runs beside the other caches of this repository's tools. */
+const GO_CACHE = resolve("node_modules", ".cache", "events-example-go");
+
+/** Runs `command` to its end; rejects with its output unless it exits 0. */
+function runToEnd(command: string[], env: Record<string, string>): Promise<void> {
+  const [name = "", ...args] = command;
+  return new Promise((done, fail) => {
+    const child = spawn(name, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("error", fail);
+    child.once("exit", (code) =>
+      code === 0 ? done() : fail(new Error(`${command.join(" ")} exited ${code}:\n${output}`)),
+    );
+  });
+}
+
+/** Ends `child` with SIGKILL, and resolves once it has exited. */
+function kill(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once("exit", () => done());
+    child.kill("SIGKILL");
+  });
+}
 
 /** A request signed with `secret` for `id`, at `at`, over `body`. */
 function signed(secret: string, id: string, body: string, at = new Date()) {
@@ -63,7 +105,7 @@ describe("docs/events.md's verification examples", () => {
     fixture = await createTestQueue();
   });
   afterAll(async () => {
-    for (const child of children) child.kill("SIGKILL");
+    await Promise.all(children.map(kill));
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     await fixture?.cleanup();
   });
@@ -82,17 +124,15 @@ describe("docs/events.md's verification examples", () => {
       mkdirSync(base, { recursive: true });
       const dir = mkdtempSync(join(base, "events-example-"));
       dirs.push(dir);
-      writeFileSync(join(dir, runner.file), code);
+      const source = join(dir, runner.file);
+      writeFileSync(source, code);
+      // HOME is the example's own folder: nothing of a tool's is written outside it or GO_CACHE.
+      const env = { PATH: process.env.PATH ?? "", HOME: dir, TMPDIR: tmpdir() };
+      if (runner.build) await runToEnd(runner.build(source), { ...env, GOCACHE: GO_CACHE });
       const port = await freePort();
-      const [command = "", ...args] = runner.command;
-      const child = spawn(command, [...args, join(dir, runner.file)], {
-        env: {
-          PATH: process.env.PATH ?? "",
-          HOME: dir,
-          GOCACHE: join(tmpdir(), "events-example-go-cache"),
-          PORT: String(port),
-          EVENTS_WEBHOOK_SECRET: secret,
-        },
+      const [command = "", ...args] = runner.start(source);
+      const child = spawn(command, args, {
+        env: { ...env, PORT: String(port), EVENTS_WEBHOOK_SECRET: secret },
       });
       children.push(child);
       let stdout = "";
@@ -105,7 +145,7 @@ describe("docs/events.md's verification examples", () => {
         await response.body?.cancel();
         return response.status;
       };
-      // Up once it refuses an unsigned request (go run compiles first).
+      // Up once it refuses an unsigned request.
       await eventually(
         async () => {
           if (child.exitCode !== null) throw new Error(`${name} exited: ${stderr}`);

@@ -129,6 +129,9 @@ describe("SIGTERM", () => {
       expect(await pipeline.worker.stop("SIGTERM")).toBe(0);
       expect(await pipeline.gateway.stop("SIGTERM")).toBe(0);
       expect(pipeline.worker.lines.some((line) => line.includes('"msg":"stopped"'))).toBe(true);
+      // With Redis answering, stopping finishes: the shutdown never gives up waiting for it.
+      const gaveUp = pipeline.worker.lines.filter((line) => line.includes("did not finish"));
+      expect(gaveUp).toEqual([]);
     } finally {
       await pipeline.stop();
     }

@@ -94,6 +94,8 @@ describe("the README's examples", () => {
         env: {
           PATH: process.env.PATH ?? "",
           HOME: dir,
+          // go run's build folder: in the run's own temporary folder, which the suite checks.
+          TMPDIR: tmpdir(),
           GOCACHE: join(dir, "go-cache"),
           GOFLAGS: "-mod=mod",
           NOTIFY_URL: baseUrl,

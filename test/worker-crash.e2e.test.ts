@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
+import { type RedisServer, startRedisServer } from "../scripts/redis-server.js";
+import { newWebhookSecret } from "./fakes/events-backend.js";
 import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { createTestQueue, eventually, redisUrl } from "./fixtures.js";
@@ -148,4 +151,61 @@ describe("worker deaths: a worker killed mid-send, twice, or stopped while a pro
     expect(await job.getState()).toBe("completed");
     expect(twilio.messages).toHaveLength(1);
   });
+});
+
+describe("SIGTERM with Redis unreachable and nothing in flight", () => {
+  let resend: FakeResend;
+  let twilio: FakeTwilio;
+  let redis: RedisServer;
+  let worker: ServiceProcess | undefined;
+
+  afterEach(async () => {
+    await worker?.stop("SIGKILL");
+    worker = undefined;
+    // A stopped server takes its SIGTERM only once continued.
+    redis.process.kill("SIGCONT");
+    await Promise.all([redis.stop(), resend.close(), twilio.close()]);
+  });
+
+  /** The state letter of /proc/<pid>/stat: `T` once a SIGSTOP took effect. */
+  function processState(pid: number | undefined): string {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(") ") + 2).split(" ")[0] ?? "";
+  }
+
+  const cuts: Record<string, (worker: ServiceProcess) => Promise<void>> = {
+    /** Redis takes connections and answers nothing, as a hung or partitioned server does. */
+    "hangs (SIGSTOP)": async () => {
+      redis.process.kill("SIGSTOP");
+      await eventually(() => expect(processState(redis.process.pid)).toBe("T"));
+    },
+    /** Redis refuses connections: the worker sees its connections close. */
+    "is gone (SIGKILL)": async (worker: ServiceProcess) => {
+      await redis.stop();
+      await worker.waitForLine(/redis connection error/);
+    },
+  };
+
+  for (const [how, cut] of Object.entries(cuts)) {
+    it(`exits 0 within 5 s of SIGTERM when Redis ${how}, with the default grace period, logging nothing abandoned`, async () => {
+      resend = await startFakeResend();
+      twilio = await startFakeTwilio();
+      redis = await startRedisServer();
+      // The default configuration (a 30 s grace period), with the events' worker on too.
+      worker = startService("worker", {
+        REDIS_URL: redis.url,
+        EVENTS_WEBHOOK_URL: "http://127.0.0.1:9/events",
+        EVENTS_WEBHOOK_SECRET: newWebhookSecret(),
+        ...providerEnv(resend, twilio),
+      });
+      await worker.waitForLine(/worker ready/);
+      await cut(worker);
+      const signalled = performance.now();
+      expect(await worker.stop("SIGTERM")).toBe(0);
+      expect(performance.now() - signalled).toBeLessThan(5000);
+      expect(worker.lines.filter((line) => line.includes("abandoned"))).toEqual([]);
+      expect(worker.lines.filter((line) => line.includes('"msg":"stopped"'))).toHaveLength(1);
+      // Past the default 30 s grace period: an unfixed worker fails the assertions, not the timeout.
+    }, 60_000);
+  }
 });

@@ -18,6 +18,7 @@ import { type ChannelBatcher, createChannelBatcher } from "./channel-batcher.js"
 import type { ChannelRegistry } from "./channels/registry.js";
 import { createDigestCollections } from "./digest/collection.js";
 import type { DigestConfig } from "./digest/policy.js";
+import { createJobsInFlight, type JobsInFlight } from "./jobs-in-flight.js";
 import { createLookAlikeSets } from "./look-alikes.js";
 import type { WorkerMetrics } from "./metrics.js";
 import { publishUndecidedFailures, withNotificationEvents } from "./notification-events.js";
@@ -59,6 +60,8 @@ export interface NotificationWorkerOptions {
    * suppressing a number); none when unset.
    */
   events?: DeliveryEventSink;
+  /** Counts the jobs being processed, for the shutdown; none kept when unset. */
+  inFlight?: JobsInFlight;
 }
 
 /** How long a digest collection is kept after its last write: as long as failed jobs are kept. */

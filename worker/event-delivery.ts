@@ -8,6 +8,7 @@ import {
 } from "../contract/delivery-events-queue.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
+import type { JobsInFlight } from "./jobs-in-flight.js";
 
 /** Settings of the worker that POSTs events to the exchange's backend; index.ts reads them from env. */
 export interface EventDeliveryOptions {
@@ -28,6 +29,8 @@ export interface EventDeliveryOptions {
   registry?: Registry;
   /** Overrides the queue name; tests use a private one. */
   queueName?: string;
+  /** Counts the POSTs under way, for the shutdown to know what is in flight. */
+  inFlight?: JobsInFlight;
 }
 
 /** A try the backend did not accept; BullMQ retries it on the schedule. */
@@ -85,7 +88,10 @@ export function createEventDeliveryWorker(options: EventDeliveryOptions): Worker
   const webhook = new Webhook(options.secret);
   const worker = new Worker<DeliveryEventJob>(
     options.queueName ?? DELIVERY_EVENTS_QUEUE,
-    (job) => postEvent(job, options, webhook),
+    (job) =>
+      options.inFlight
+        ? options.inFlight.run(() => postEvent(job, options, webhook))
+        : postEvent(job, options, webhook),
     {
       connection: options.connection,
       prefix: options.prefix,

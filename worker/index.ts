@@ -18,6 +18,7 @@ import { digestConfigOf } from "./digest/policy.js";
 import { workerEnvSchema } from "./env.js";
 import { createEventDeliveryWorker } from "./event-delivery.js";
 import { createHealthApp, startHealthServer } from "./health-server.js";
+import { createJobsInFlight } from "./jobs-in-flight.js";
 import { createWorkerMetrics } from "./metrics.js";
 
 const env = loadEnvOrExit(workerEnvSchema);
@@ -72,6 +73,8 @@ const events = env.EVENTS_WEBHOOK_URL
     })
   : undefined;
 events?.queue.on("error", (err) => logger.warn({ err: err.message }, "events queue error"));
+// Jobs under way in each worker, for the shutdown: with none, it does not wait for Redis.
+const inFlight = { notifications: createJobsInFlight(), events: createJobsInFlight() };
 const eventWorker =
   env.EVENTS_WEBHOOK_URL && env.EVENTS_WEBHOOK_SECRET
     ? createEventDeliveryWorker({
@@ -86,6 +89,7 @@ const eventWorker =
         drainDelaySeconds: env.WORKER_DRAIN_DELAY_SECONDS,
         logger,
         registry: metrics.registry,
+        inFlight: inFlight.events,
       })
     : undefined;
 
@@ -123,6 +127,7 @@ worker = await createNotificationWorker({
   render,
   deliveryRetentionSeconds: deliveryRetentionSeconds(env),
   ...(events ? { events: events.publisher } : {}),
+  inFlight: inFlight.notifications,
 });
 const running = worker;
 running.on("ready", () => {
@@ -147,14 +152,15 @@ handleShutdown({
   graceMs: env.WORKER_SHUTDOWN_TIMEOUT_MS,
   // close() stops fetching new jobs and waits for the active ones to finish.
   drain: () => Promise.all([running.close(), eventWorker?.close()]).then(() => {}),
+  inFlight: () => inFlight.notifications.count() + inFlight.events.count(),
   close: async (drained) => {
     healthServer.close();
+    // After a drain that did not finish Redis may be what hangs: drop the connections, no QUIT.
+    if (!drained) connection.disconnect();
+    metricsConnection.disconnect();
     await metricsQueue.close().catch(() => {});
     await events?.queue.close().catch(() => {});
-    metricsConnection.disconnect();
-    // After an abandoned drain Redis may be what hangs: drop the connection, do not QUIT.
     if (drained) await connection.quit().catch(() => connection.disconnect());
-    else connection.disconnect();
     await tracing?.shutdown().catch(() => {});
   },
 });

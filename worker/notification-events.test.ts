@@ -19,19 +19,35 @@ afterEach(async () => {
   harness = undefined;
 });
 
-/** A worker harness whose worker publishes to an events harness under the same prefix. */
-async function start(options: { timeoutMs?: number } = {}) {
+/**
+ * A worker harness whose worker publishes to an events harness under the same prefix. With
+ * `failingPublishes`, that many publishes fail first, as when the events queue's Redis does
+ * not answer; `refused` counts them.
+ */
+async function start(options: { timeoutMs?: number; failingPublishes?: number } = {}) {
+  const { failingPublishes = 0, ...eventOptions } = options;
   // The worker harness makes the prefix the events harness needs: the worker gets a sink that
   // forwards to the publisher made next.
   let publish: EventsHarness["publisher"]["publish"] = async () => {};
-  harness = await startWorkerHarness({ events: { publish: (event) => publish(event) } });
+  const refused: string[] = [];
+  harness = await startWorkerHarness({
+    events: {
+      publish: async (event) => {
+        if (refused.length < failingPublishes) {
+          refused.push(event.id);
+          throw new Error("Connection is closed.");
+        }
+        await publish(event);
+      },
+    },
+  });
   events = await startEventsHarness({
     prefix: harness.prefix,
     redis: harness.redis,
-    ...options,
+    ...eventOptions,
   });
   publish = events.publisher.publish;
-  return { harness, events };
+  return { harness, events, refused };
 }
 
 async function add(h: WorkerHarness, data: object, backoffDelayMs = 20) {
@@ -132,6 +148,59 @@ describe("the worker's events", () => {
     await eventually(() => expect(acceptedWithId(events.backend, smsId)).toHaveLength(1));
     expect(acceptedWithId(events.backend, emailId)).toHaveLength(1);
     expect(events.backend.received).toHaveLength(2);
+  });
+
+  it("delivers notification.sent after its publish failed, without sending the channels again", async () => {
+    // Both channels' first publishes fail.
+    const { harness, events, refused } = await start({ failingPublishes: 2 });
+    const id = await add(harness, VALID_NOTIFICATION);
+    const job = await waitForFinished(harness.queue, id);
+    expect(await job.getState()).toBe("completed");
+    const ids = (["email", "sms"] as const).map((channel) =>
+      deliveryEventId("notification.sent", id, String(job.timestamp), channel),
+    );
+    expect(refused.sort()).toEqual([...ids].sort());
+    await eventually(() => {
+      for (const eventId of ids) expect(acceptedWithId(events.backend, eventId)).toHaveLength(1);
+    });
+    expect(events.backend.received).toHaveLength(2);
+    // The try that published them sent nothing: the job's report said both were sent.
+    expect(harness.resend.calls).toHaveLength(1);
+    expect(harness.twilio.calls).toHaveLength(1);
+    expect(harness.twilio.lookups).toHaveLength(0);
+    expect(harness.twilio.messages).toHaveLength(1);
+    expect(job.returnvalue).toMatchObject({ email: { status: "sent" }, sms: { status: "sent" } });
+  });
+
+  it("delivers the events of a notification failed for good after their publish failed, calling no provider again", async () => {
+    const { harness, events, refused } = await start({ failingPublishes: 2 });
+    harness.resend.script.failNext(resendError("validation_error:invalid_to"));
+    const id = await add(harness, VALID_NOTIFICATION);
+    const job = await eventually(async () => {
+      const found = await waitForFinished(harness.queue, id);
+      expect(await found.getState()).toBe("failed");
+      return found;
+    });
+    const failedId = deliveryEventId("notification.failed", id, String(job.timestamp), "email");
+    const sentId = deliveryEventId("notification.sent", id, String(job.timestamp), "sms");
+    expect(refused.sort()).toEqual([failedId, sentId].sort());
+    await eventually(() => {
+      expect(acceptedWithId(events.backend, failedId)).toHaveLength(1);
+      expect(acceptedWithId(events.backend, sentId)).toHaveLength(1);
+    });
+    expect(events.backend.received).toHaveLength(2);
+    expect(harness.resend.calls).toHaveLength(1);
+    expect(harness.twilio.calls).toHaveLength(1);
+    expect(harness.twilio.lookups).toHaveLength(0);
+    expect(harness.twilio.messages).toHaveLength(1);
+    // The same verdict as the try that failed it: the same reason in the job and the event.
+    const failed = acceptedWithId(events.backend, failedId)[0]?.event.data;
+    expect(failed).toMatchObject({
+      notificationId: id,
+      channel: "email",
+      code: "validation_error",
+    });
+    expect(job.failedReason).toBe(`email validation_error: ${failed?.reason}`);
   });
 
   it("keeps sending notifications while the backend hangs", async () => {

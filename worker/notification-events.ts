@@ -4,7 +4,7 @@
  * id is derived from the fact, so publishing it again (every later try repeats the sent
  * channels) delivers it once.
  */
-import type { Job, Worker } from "bullmq";
+import { DelayedError, type Job, type Worker } from "bullmq";
 import { CHANNELS } from "../contract/channels.js";
 import {
   type DeliveryEvent,
@@ -94,22 +94,50 @@ function refOf(job: Job): NotificationRef {
   return { id: String(job.id), createdAt: job.timestamp };
 }
 
-/** Publishes each event; a failure is logged, never thrown: events never fail a notification. */
+/**
+ * Publishes each event; answers false when any publish failed (each failure is logged). Events
+ * never fail a notification: the caller decides how the failed ones are tried again.
+ */
 async function publishAll(
   sink: DeliveryEventSink,
   events: DeliveryEvent[],
   logger: Logger,
-): Promise<void> {
-  await Promise.all(
-    events.map((event) =>
-      sink.publish(event).catch((err: Error) => {
-        logger.error(
-          { eventId: event.id, type: event.type, err: err.message },
-          "event not published",
-        );
-      }),
-    ),
-  );
+): Promise<boolean> {
+  const results = await Promise.allSettled(events.map((event) => sink.publish(event)));
+  results.forEach((result, index) => {
+    if (result.status === "fulfilled") return;
+    const event = events[index];
+    logger.error(
+      { eventId: event?.id, type: event?.type, err: reasonOf(result.reason) },
+      "event not published",
+    );
+  });
+  return results.every((result) => result.status === "fulfilled");
+}
+
+/** The job's first backoff: how long a try waits before publishing its events again. */
+function republishDelayMs(job: Job): number {
+  const { backoff } = job.opts;
+  const delay = typeof backoff === "number" ? backoff : backoff?.delay;
+  // A producer may give attempts without a backoff: a second still keeps a dead Redis unhammered.
+  return delay && delay > 0 ? delay : 1000;
+}
+
+/**
+ * Sends the job back to the delayed set with `report` as its progress, so its next try finds
+ * every channel settled, calls no provider, reaches the same verdict and publishes again. A
+ * delay counts no attempt, so a notification whose channels went out is never failed for its
+ * events. Should Redis refuse this too, the throw leaves the job to BullMQ's stalled check,
+ * whose next try the adapters' dedup rules keep from sending twice.
+ */
+async function tryAgainToPublish(
+  job: Job,
+  token: string | undefined,
+  report: DeliveryReport,
+): Promise<never> {
+  await job.updateProgress(report);
+  await job.moveToDelayed(Date.now() + republishDelayMs(job), token);
+  throw new DelayedError();
 }
 
 function reasonOf(error: unknown): string {
@@ -126,8 +154,11 @@ type Process = (job: Job, token: string | undefined) => Promise<DeliveryReport>;
  * backend, so a slow or dead backend cannot hold a notification up.
  * - Completed: `notification.sent` per sent channel.
  * - Retry or provider wait (the processor wrote the report as progress): the channels sent so far.
+ *   A failed publish is left to the next try, which publishes every sent channel again.
  * - Failed for good (the report is marked final): those, and `notification.failed` per failed one.
- * Publishing the same fact again (every later try repeats the sent channels) adds nothing.
+ * When a completed or finally failed try cannot publish, no later try is due: the job goes back
+ * to the delayed set and tries again (tryAgainToPublish). Publishing the same fact again adds
+ * nothing.
  */
 export function withNotificationEvents(
   processJob: Process,
@@ -135,20 +166,28 @@ export function withNotificationEvents(
   logger: Logger,
 ): Process {
   return async (job, token) => {
+    let report: DeliveryReport;
     try {
-      const report = await processJob(job, token);
-      await publishAll(sink, sentEvents(refOf(job), report, new Date()), logger);
-      return report;
+      report = await processJob(job, token);
     } catch (error) {
-      const report = readDeliveryReport(job.progress);
-      if (report) {
-        const now = new Date();
-        const events = sentEvents(refOf(job), report, now);
-        if (report.final) events.push(...failedEvents(refOf(job), report, reasonOf(error), now));
-        await publishAll(sink, events, logger);
+      const progress = readDeliveryReport(job.progress);
+      if (!progress) throw error;
+      const now = new Date();
+      const events = sentEvents(refOf(job), progress, now);
+      if (progress.final) events.push(...failedEvents(refOf(job), progress, reasonOf(error), now));
+      const published = await publishAll(sink, events, logger);
+      // Without `final` the next try does not reopen the failed channels (an operator's retry
+      // does): it finds them failed, fails the job again with the same reason, and publishes.
+      if (!published && progress.final) {
+        const { final: _final, ...unsettled } = progress;
+        await tryAgainToPublish(job, token, unsettled);
       }
       throw error;
     }
+    if (!(await publishAll(sink, sentEvents(refOf(job), report, new Date()), logger))) {
+      await tryAgainToPublish(job, token, report);
+    }
+    return report;
   };
 }
 
