@@ -14,6 +14,8 @@ COPY scripts/bundle.ts ./scripts/bundle.ts
 COPY contract ./contract
 COPY gateway ./gateway
 COPY lib ./lib
+COPY delivery ./delivery
+COPY rendering ./rendering
 COPY worker ./worker
 # The shipped message catalogs: rendering/ imports them, so the bundles include them.
 COPY messages ./messages

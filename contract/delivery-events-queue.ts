@@ -1,5 +1,5 @@
 /**
- * The queue that carries delivery events to the exchange's backend (issue #14): its name, its
+ * The queue that carries delivery events to the exchange's backend: its name, its
  * jobs' shape and options. Gateway and worker both publish to it; only the worker delivers.
  */
 import type { JobsOptions } from "bullmq";

@@ -1,5 +1,5 @@
 /**
- * Events this service reports to the exchange's backend (signed webhooks, issue #14). Their
+ * Events this service reports to the exchange's backend (signed webhooks). Their
  * producers (the worker when a provider accepts or a notification fails; the gateway's provider
  * webhooks for delivery, bounces and suppressions) publish them through a DeliveryEventSink;
  * the events queue signs and delivers them. One shape for both sides.

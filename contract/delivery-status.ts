@@ -1,6 +1,6 @@
 /**
  * What the providers said happened to a channel after they accepted it: the final status per
- * channel (issue #14). The worker writes `sent` (or `suppressed`, or `failed` at send) when it
+ * channel. The worker writes `sent` (or `suppressed`, or `failed` at send) when it
  * is done with a channel; the gateway's provider webhooks move it on. Both write through
  * delivery/delivery-store.ts, and `GET /notifications/{id}` reads it back.
  */

@@ -62,8 +62,7 @@ export function matchKey(keys: readonly AcceptedKey[], presented: string): Accep
 
 /**
  * `matchKey` that remembers the keys it verified: a presented key that matched once is found in
- * a Map afterwards, without a SHA-256 per request (a few per cent of the gateway's CPU under
- * load). Only matches are kept, one entry per accepted key at most (the accepted keys are fixed
+ * a Map afterwards, without a SHA-256 per request. Only matches are kept, one entry per accepted key at most (the accepted keys are fixed
  * at start); a wrong key always takes the hashed, constant-time comparison, and telling a hit
  * from a miss by its timing tells an attacker nothing the answer does not.
  */

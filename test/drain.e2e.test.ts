@@ -60,7 +60,7 @@ describe("draining a backlog with the defaults", () => {
   /** Every notification completed, each email at the fake exactly once, none refused with 429. */
   async function expectEachOnce(toById: Map<string, string>) {
     await eventually(async () => expect(await fixture.queue.getCompletedCount()).toBe(BACKLOG), {
-      timeout: 60_000,
+      timeout: 150_000,
       interval: 200,
     });
     const recipients = resend.emails.map((email) => email.to);
@@ -76,7 +76,7 @@ describe("draining a backlog with the defaults", () => {
     workers.push(worker);
     await expectEachOnce(toById);
     expect(resend.calls.length).toBeLessThanOrEqual(22);
-  }, 90_000);
+  }, 180_000);
 
   it("sends each email once when the worker is SIGKILLed half-way and another takes over", async () => {
     // Short locks so the dead worker's jobs come back within seconds.
@@ -87,11 +87,11 @@ describe("draining a backlog with the defaults", () => {
     const first = startService("worker", env);
     workers.push(first);
     await eventually(() => expect(resend.emails.length).toBeGreaterThanOrEqual(BACKLOG / 2), {
-      timeout: 30_000,
+      timeout: 90_000,
       interval: 50,
     });
     expect(await first.stop("SIGKILL")).toBeNull();
     workers.push(startService("worker", env));
     await expectEachOnce(toById);
-  }, 120_000);
+  }, 240_000);
 });

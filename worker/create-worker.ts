@@ -46,7 +46,7 @@ export interface NotificationWorkerOptions {
   waitMs: Record<ProviderTrouble, number>;
   /** Overrides the queue name; tests use a private one. */
   queueName?: string;
-  /** Digests of partial fills; without it every fill is sent on its own (as before digests). */
+  /** Digests of partial fills; without it every fill is sent on its own. */
   digests?: DigestConfig;
   /** Renders each notification; the default catalogs and brand when omitted (tests). */
   render?: NotificationRenderer;
@@ -174,7 +174,9 @@ export async function createNotificationWorker(
     metrics: options.metrics,
     render: options.render ?? (await defaultRenderer()),
   };
-  const processJob = (job: Job, token: string | undefined) => processNotification(job, token, deps);
+  const inFlight = options.inFlight ?? createJobsInFlight();
+  const processJob = (job: Job, token: string | undefined) =>
+    inFlight.run(() => processNotification(job, token, deps));
   const worker: Worker = new Worker(
     queueName,
     options.events ? withNotificationEvents(processJob, options.events, logger) : processJob,

@@ -32,8 +32,8 @@ export const workerEnvSchema = z
     /** Jobs per second across replicas; 0: none beyond the providers' own limits. */
     RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(0),
     WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
-    // Idle cost (measured, gateway + one worker): BullMQ's defaults (5 s, 30 s) send about 1,560
-    // commands an hour; 60 s and 60 s send about 180. See docs/deploy.md "Redis commands when idle".
+    // Longer than BullMQ's 30 s: each check is Redis commands an idle worker pays for (Upstash
+    // bills each); docs/deploy.md "Redis commands when idle".
     WORKER_STALLED_INTERVAL_MS: positiveInt.default(60_000),
     /** An idle worker's blocking wait; a new job wakes it at once, so longer only saves commands. */
     WORKER_DRAIN_DELAY_SECONDS: positiveInt.default(60),

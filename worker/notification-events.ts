@@ -1,5 +1,5 @@
 /**
- * The events the worker reports to the exchange's backend (issue #14): `notification.sent` once
+ * The events the worker reports to the exchange's backend: `notification.sent` once
  * a provider accepted a channel, `notification.failed` once a notification failed for good. Each
  * id is derived from the fact, so publishing it again (every later try repeats the sent
  * channels) delivers it once.

@@ -74,7 +74,7 @@ export async function processNotification(
   const before = { ...report };
   if (!marker && deps.digests) await routeFills(job, payload, report, deps.digests, deps.logger);
 
-  const outcomes = await openTry(job, payload, report, deps);
+  const outcomes = await openTry(payload, report, deps);
   const going = CHANNELS.filter(
     (channel) => report[channel].status === "pending" && !outcomes[channel],
   );
@@ -178,7 +178,6 @@ async function routeFills(
  * recipient who may have opted out.
  */
 async function openTry(
-  job: Job,
   payload: NotificationPayload,
   report: DeliveryReport,
   deps: ProcessorDeps,
