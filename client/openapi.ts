@@ -193,7 +193,7 @@ export interface paths {
             to?: string;
             /** @description Recipient phone number in E.164 form; with it an SMS is sent too. */
             phone?: string;
-            /** @description Traded asset, for example BTC or AAPL. */
+            /** @description Traded asset: ASCII letters and digits in groups joined by one . _ or -, for example BTC, USDC.e or BTC-PERP. */
             asset: string;
             /** @description Value in `currency` (of the trade, deposit or withdrawal): a decimal string such as "1500.25" (exact) or a JSON number. */
             amount: number | string;
@@ -214,11 +214,11 @@ export interface paths {
             locale?: string;
             /** @description The customer's time zone (IANA) for dates; the deployment's default when omitted. */
             timeZone?: string;
-            /** @description The exchange's order id, or the deposit's or withdrawal's reference: printable, no links. */
+            /** @description The exchange's order id, or the deposit's or withdrawal's reference: ASCII letters, digits and . _ -, a letter or digit at each end; never a link or an email address. */
             order: string;
             /** @description For trade.executed: this notification is one fill of `order` (see digests). */
             fill?: {
-              /** @description The fill's own id, unique within its order. */
+              /** @description The fill's own id, unique within its order; the alphabet of `order`. */
               id: string;
               /** @description True when the order is now completely filled or cancelled: no fill follows. */
               final: boolean;

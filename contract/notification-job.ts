@@ -6,6 +6,7 @@ import type { JobsOptions } from "bullmq";
 import { z } from "zod";
 import { boundedCache } from "./bounded-cache.js";
 import { hasRecipient, recipientFields } from "./channels.js";
+import { assetCode, orderId } from "./customer-text.js";
 import { nonNegativeDecimal, positiveDecimal } from "./decimal.js";
 import { digestOverrideSchema } from "./digest.js";
 
@@ -21,11 +22,6 @@ export const DEFAULT_QUEUE_PREFIX = "bull";
  */
 export const TRADE_EXECUTED_JOB = "trade.executed";
 
-/** Control (Cc), format (Cf: zero-width, bidi overrides) and line/paragraph separators. */
-const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
-/** Something a mail or SMS client would turn into a link. */
-const LINK = /:\/\/|\bwww\./i;
-
 /** Kinds of notification; each has its own email and SMS template in rendering/. */
 export const NOTIFICATION_TYPES = [
   "trade.executed",
@@ -34,23 +30,6 @@ export const NOTIFICATION_TYPES = [
   "withdrawal.sent",
 ] as const;
 export type NotificationType = (typeof NOTIFICATION_TYPES)[number];
-
-/** An id printed in the customer's SMS and email: never hidden text or a link. */
-function printableId() {
-  return z
-    .string()
-    .min(1)
-    .max(128)
-    .refine(
-      (id) => !INVISIBLE_OR_CONTROL.test(id),
-      "must not contain control, invisible, bidirectional or line-separator characters",
-    )
-    .refine((id) => !LINK.test(id), "must be an id, not a link");
-}
-
-const assetCode = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._/-]{0,19}$/, "must be 1-20 letters, digits or . _ / -");
 
 /**
  * Verdicts on locale tags and time zones, remembered: ICU takes about 10 µs to check a tag and
@@ -87,7 +66,9 @@ const notificationFields = {
     .default("trade.executed")
     .describe("What happened; trade.executed when omitted (the payload existing backends send)."),
   ...recipientFields,
-  asset: assetCode.describe("Traded asset, for example BTC or AAPL."),
+  asset: assetCode.describe(
+    "Traded asset: ASCII letters and digits in groups joined by one . _ or -, for example BTC, USDC.e or BTC-PERP.",
+  ),
   amount: positiveDecimal.describe(
     'Value in `currency` (of the trade, deposit or withdrawal): a decimal string such as "1500.25" (exact) or a JSON number.',
   ),
@@ -115,12 +96,12 @@ const notificationFields = {
     .refine(isTimeZone, "must be an IANA time zone, for example Europe/Paris")
     .optional()
     .describe("The customer's time zone (IANA) for dates; the deployment's default when omitted."),
-  order: printableId().describe(
-    "The exchange's order id, or the deposit's or withdrawal's reference: printable, no links.",
+  order: orderId.describe(
+    "The exchange's order id, or the deposit's or withdrawal's reference: ASCII letters, digits and . _ -, a letter or digit at each end; never a link or an email address.",
   ),
   fill: z
     .strictObject({
-      id: printableId().describe("The fill's own id, unique within its order."),
+      id: orderId.describe("The fill's own id, unique within its order; the alphabet of `order`."),
       final: z
         .boolean()
         .describe("True when the order is now completely filled or cancelled: no fill follows."),

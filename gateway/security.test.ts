@@ -228,6 +228,15 @@ describe("what a request can put into a customer's message", () => {
     ["a newline", "order\nCall us"],
     ["a link", "see https://evil.example/claim"],
     ["a bare www link", "www.evil.example"],
+    ["a schemeless link", "bit.ly/3xYzAb"],
+    [
+      "a sentence",
+      "77. SECURITY ALERT: 5 BTC withdrawal pending. Not you? Call +1 800 555 0100 now",
+    ],
+    ["a Hangul filler", "order\u3164-1"],
+    ["a braille blank", "order\u2800-1"],
+    ["a Cyrillic look-alike", "ord\u0435r-1"],
+    ["120 combining accents on one letter", `o${"\u0301".repeat(120)}rder-1`],
   ])("refuses an order with %s (400), single and in a batch", async (_name, order) => {
     const gateway = gatewayOver(fixture);
     const single = await post(gateway, `Bearer ${TEST_API_KEY}`, { ...VALID_NOTIFICATION, order });

@@ -43,14 +43,30 @@ export interface MessageComposer {
 }
 
 /**
+ * A tag's language, script and region only. Extensions (`-u-nu-arab` or `-u-nu-mathsans` digits,
+ * `-u-ca-` calendars, `-u-hc-` clocks) and variants come from whoever sent the payload, not from
+ * the customer's settings, and would print amounts and dates in digits the customer may not read
+ * as the exchange's own.
+ */
+function languageAndRegion(tag: string): string {
+  try {
+    const { language, script, region } = new Intl.Locale(tag);
+    return new Intl.Locale(language, { script, region }).toString();
+  } catch {
+    // The contract lets through only tags Intl reads; any other stays as it was given.
+    return tag;
+  }
+}
+
+/**
  * Numbers and dates follow the customer's own tag (fr-CA groups and places the currency its
  * way) when its catalog is in the same language; otherwise (an unknown language fell back to
  * the default) they follow the catalog, so one message does not mix two languages' conventions.
  */
 function customerLocale(catalogs: Catalogs, requested: string | undefined): CustomerLocale {
-  const catalog = catalogs.resolve(requested);
-  const formatLocale =
-    requested && language(requested) === language(catalog.locale) ? requested : catalog.locale;
+  const tag = requested && languageAndRegion(requested);
+  const catalog = catalogs.resolve(tag);
+  const formatLocale = tag && language(tag) === language(catalog.locale) ? tag : catalog.locale;
   return { catalog, formatLocale };
 }
 

@@ -1,10 +1,14 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { NOTIFICATION_TYPES, notificationPayloadSchema } from "../contract/notification-job.js";
 import { bundleMetafile } from "../scripts/bundle.js";
 import { EMAIL_LAYOUTS_FILE, generateEmailLayouts } from "../scripts/generate-email-layouts.js";
 import { type Brand, textColorOn } from "./brand.js";
+import { loadCatalogs } from "./catalogs.js";
 import { createEmailLayout, type EmailParts } from "./email-layout.js";
 import { compileLayout } from "./email-layout-source.js";
+import { createRenderer } from "./renderer.js";
+import { SHIPPED_CATALOGS } from "./shipped-catalogs.js";
 
 /** The five HTML escapes and `%`, written independently of the code under test. */
 function escaped(value: string): string {
@@ -101,5 +105,45 @@ describe("the email layout", () => {
     );
     expect(packages).toContain("bullmq");
     expect(packages.filter((name) => name === "mjml" || name.startsWith("mjml/"))).toEqual([]);
+  });
+
+  it("makes no third-party request when opened: no URL but the brand's own, in every type and locale", async () => {
+    const brand: Brand = {
+      name: "Exchange",
+      logoUrl: "https://cdn.exchange.example/logo.png",
+      color: "#1f3a5f",
+      supportUrl: "https://help.exchange.example/support",
+      postalAddress: "1 Main St",
+    };
+    const payload = notificationPayloadSchema.parse({
+      to: "user@example.com",
+      asset: "BTC",
+      amount: "1000",
+      quantity: "0.02",
+      order: "ord-8f3a2c1e",
+    });
+    for (const withLogo of [true, false]) {
+      const render = await createRenderer({
+        catalogs: loadCatalogs({ defaultLocale: "en" }),
+        brand: withLogo ? brand : { ...brand, logoUrl: undefined },
+        defaultTimeZone: "UTC",
+      });
+      for (const locale of Object.keys(SHIPPED_CATALOGS)) {
+        const htmls = [
+          ...NOTIFICATION_TYPES.map((type) => render({ ...payload, type, locale }).html),
+          render({ ...payload, locale }, { fills: 3 }).html,
+        ];
+        for (const html of htmls) {
+          // A namespace name (xmlns="http://www.w3.org/1999/xhtml") names a vocabulary; no
+          // client fetches it. Every other URL is one a client may load or the customer follow.
+          const urls = html
+            .replace(/\sxmlns(:\w+)?="[^"]*"/g, "")
+            .match(/(?:https?:)?\/\/[^\s"'<>()]+/gi);
+          expect(new Set(urls), `${locale} ${withLogo ? "logo" : "name"}`).toEqual(
+            new Set([...(withLogo ? [brand.logoUrl] : []), brand.supportUrl]),
+          );
+        }
+      }
+    }
   });
 });

@@ -111,6 +111,33 @@ describe("templates", () => {
     );
   });
 
+  it("prints ASCII digits for en-u-nu-arab: a locale is a language and a region, its extensions are dropped", () => {
+    const trade = {
+      ...BASE,
+      price: "50000",
+      executedAt: "2026-03-01T23:30:00Z",
+      timeZone: "Asia/Tokyo",
+    };
+    const arab = render({ ...trade, locale: "en-u-nu-arab" });
+    expect(arab.sms).toBe("Exchange: You sold 0.02 BTC for $1,000.00. Order ref-42");
+    expect(arab.text).toContain(
+      "Time: Mar 2, 2026, 08:30:00 AM GMT+9 (Mar 1, 2026, 11:30:00 PM UTC)\n",
+    );
+    for (const [extended, plain] of [
+      ["en-u-nu-arab", "en"],
+      ["en-u-nu-mathsans", "en"],
+      ["en-US-u-ca-buddhist-hc-h23", "en-US"],
+      ["fr-CA-u-nu-arab", "fr-CA"],
+      ["zh-Hans-CN-u-nu-hanidec", "zh-Hans-CN"],
+      ["ja-JP-u-ca-japanese", "ja-JP"],
+    ]) {
+      const rendered = render({ ...trade, locale: extended });
+      expect(rendered, extended).toEqual(render({ ...trade, locale: plain }));
+      // Every digit the customer reads is one of 0-9.
+      expect(`${rendered.sms}${rendered.text}`.match(/[^\P{Nd}0-9]/gu), extended).toBeNull();
+    }
+  });
+
   it("puts the security line with the support link on withdrawals only", () => {
     const withdrawal = render({ ...BASE, type: "withdrawal.sent" });
     expect(withdrawal.text).toContain(

@@ -126,6 +126,69 @@ describe("POST /notifications", () => {
     );
   });
 
+  it.each([
+    [
+      "a schemeless link as the order",
+      { order: "bit.ly/3xYzAb" },
+      "order: must not contain a link or email address: mail and SMS clients make them tappable",
+    ],
+    [
+      "a sentence as the order",
+      { order: "77. SECURITY ALERT: 5 BTC withdrawal pending. Not you? Call +1 800 555 0100 now" },
+      "order: must not contain spaces or line breaks",
+    ],
+    [
+      "a schemeless link as the asset",
+      { asset: "bit.ly/evil-login" },
+      "asset: must not contain a link or email address: mail and SMS clients make them tappable",
+    ],
+    [
+      "a schemeless link as the fee asset",
+      { fee: "1", feeAsset: "evil.co/claim" },
+      "feeAsset: must not contain a link or email address: mail and SMS clients make them tappable",
+    ],
+    [
+      "a Hangul filler in the order",
+      { order: "order\u3164id" },
+      "order: must not contain invisible, filler or control characters (found U+3164)",
+    ],
+    [
+      "a braille blank as the order",
+      { order: "\u2800" },
+      "order: must not contain invisible, filler or control characters (found U+2800)",
+    ],
+    [
+      "a Cyrillic look-alike in the order",
+      { order: "ord\u0435r-1" },
+      "order: must not mix letters of different scripts (Latin, Cyrillic): look-alikes",
+    ],
+    [
+      "120 combining accents on one letter",
+      { order: `o${"\u0301".repeat(120)}rder-1` },
+      "order: must not stack more than 2 combining marks on a character",
+    ],
+  ])("answers 400 naming the field and the rule for %s", async (_name, change, message) => {
+    await expectError(
+      await gateway.post({ ...VALID_NOTIFICATION, ...change }),
+      400,
+      "BAD_REQUEST",
+      message,
+    );
+  });
+
+  it("accepts the ids of real orders and assets", async () => {
+    for (const [order, asset] of [
+      ["ord-8f3a2c1e", "BTC"],
+      ["dep-7c20e4", "USDC.e"],
+      ["order-id-123", "BTC-PERP"],
+      ["wd-19ae33", "BRK.B"],
+    ]) {
+      const response = await gateway.post({ ...VALID_NOTIFICATION, order, asset, feeAsset: asset });
+      expect(response.status, `${order} ${asset}`).toBe(202);
+    }
+    expect(await gateway.jobCount()).toBe(4);
+  });
+
   it.each(["asset", "amount", "quantity", "order"])(
     "answers 400 when %s is missing",
     async (field) => {
