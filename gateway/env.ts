@@ -1,5 +1,9 @@
 import { z } from "zod";
-import { eventsEnvFields, requireEventsSecret } from "../lib/delivery-events/env.js";
+import {
+  eventsEnvFields,
+  eventsReplayEnvFields,
+  requireEventsSecret,
+} from "../lib/delivery-events/env.js";
 import {
   commaListSchema,
   publicUrlSchema,
@@ -76,6 +80,7 @@ export const gatewayEnvSchema = z
     ...messageEnvFields,
     /** Events to the exchange's backend: the provider webhooks publish them, replay re-sends them. */
     ...eventsEnvFields,
+    ...eventsReplayEnvFields,
     /**
      * The gateway's public base URL, as providers reach it (https://notify.example.com): Twilio
      * signs the URL it posts to, which behind Fly's or Railway's proxy is not the one Node sees.

@@ -39,6 +39,7 @@ const events = env.EVENTS_WEBHOOK_URL
       connection: redis,
       prefix: env.QUEUE_PREFIX,
       retentionDays: env.EVENTS_RETENTION_DAYS,
+      replayLimitPerHour: env.EVENTS_REPLAY_LIMIT_PER_HOUR,
     })
   : undefined;
 events?.queue.on("error", (err) => logger.warn({ err: err.message }, "events queue error"));
