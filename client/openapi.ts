@@ -743,7 +743,7 @@ export interface paths {
     put?: never;
     /**
      * Send the events recorded in a time range to the backend again, with their original ids (admin keys only)
-     * @description Each event keeps its `webhook-id`, so a backend that deduplicates by it sees nothing twice. Events are kept for EVENTS_RETENTION_DAYS (30 by default); the range selects by when an event was recorded and spans at most 7 days; one request replays at most 10,000 events.
+     * @description Each event keeps its `webhook-id`, so a backend that deduplicates by it sees nothing twice. Events are kept for EVENTS_RETENTION_DAYS (30 by default); the range selects by when an event was recorded and spans at most 7 days; one request replays at most 10,000 events. A window replays once: the same `from` and `to` again answer 200 with the first replay and queue nothing. Replays queue at most EVENTS_REPLAY_LIMIT_PER_HOUR events an hour across the deployment (10,000 by default); past it the answer is 429 with Retry-After.
      */
     post: {
       parameters: {
@@ -758,6 +758,15 @@ export interface paths {
         };
       };
       responses: {
+        /** @description This window was replayed already: that replay, and nothing queued now */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            "application/json": components["schemas"]["EventReplayAccepted"];
+          };
+        };
         /** @description Queued for delivery again; they are POSTed as the events worker gets to them */
         202: {
           headers: {
@@ -1191,7 +1200,12 @@ export interface components {
       status: "cancelled";
     };
     EventReplayAccepted: {
-      /** @description Events queued for delivery again */
+      /**
+       * @description The replay's id; a request for the same window answers it again
+       * @example 0b6f2a52-5d0c-4a8e-9a43-2f1c7e0f8a11
+       */
+      id: string;
+      /** @description Events this replay queued */
       replayed: number;
       from: string;
       to: string;

@@ -8,9 +8,44 @@
  * One hash under the queue's prefix (`{prefix}:{queue}:suppressions`, one slot on a Redis
  * Cluster), field `{channel}:{recipient}`, value a JSON entry. Entries do not expire: an address
  * that bounced stays suppressed until an operator lifts it (`DELETE /suppressions/…`).
+ *
+ * Beside it, `{prefix}:{queue}:sms-inbound-applied`: one hash, field a number, value the
+ * MessageSids of the incoming STOP and START messages applied for it (the newest
+ * INBOUND_MESSAGES_KEPT, space-separated, oldest first), without expiry: Twilio signs no
+ * timestamp, so a captured message can be replayed at any time, and only its id tells it was
+ * applied. About 35 bytes per message; most numbers send one or two keywords ever.
  */
 import type { Channel } from "../contract/channels.js";
 import type { RedisConnection } from "../lib/redis.js";
+import { redisScript } from "../lib/redis-script.js";
+
+/**
+ * Incoming messages (STOP, START) remembered per number: a number would have to send this many
+ * keywords after a captured one before that one could act again.
+ */
+export const INBOUND_MESSAGES_KEPT = 100;
+
+// KEYS: the applied-messages hash. ARGV: number, MessageSid, how many to keep. 1: newly claimed.
+const CLAIM_INBOUND = redisScript(`
+local kept = {}
+for sid in string.gmatch(redis.call('HGET', KEYS[1], ARGV[1]) or '', '%S+') do
+  if sid == ARGV[2] then return 0 end
+  table.insert(kept, sid)
+end
+table.insert(kept, ARGV[2])
+while #kept > tonumber(ARGV[3]) do table.remove(kept, 1) end
+redis.call('HSET', KEYS[1], ARGV[1], table.concat(kept, ' '))
+return 1`);
+
+// KEYS: the applied-messages hash. ARGV: number, MessageSid.
+const RELEASE_INBOUND = redisScript(`
+local kept = {}
+for sid in string.gmatch(redis.call('HGET', KEYS[1], ARGV[1]) or '', '%S+') do
+  if sid ~= ARGV[2] then table.insert(kept, sid) end
+end
+if #kept == 0 then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+redis.call('HSET', KEYS[1], ARGV[1], table.concat(kept, ' '))
+return 1`);
 
 /** Why a recipient is suppressed. */
 export const SUPPRESSION_REASONS = ["bounce", "complaint", "provider_suppressed", "stop"] as const;
@@ -40,6 +75,7 @@ export { normalizeRecipient };
 export function createSuppressionList(options: { redis: RedisConnection; keyPrefix: string }) {
   const { redis } = options;
   const key = `${options.keyPrefix}:suppressions`;
+  const inboundKey = `${options.keyPrefix}:sms-inbound-applied`;
   const field = (channel: Channel, recipient: string) =>
     `${channel}:${normalizeRecipient(channel, recipient)}`;
 
@@ -82,6 +118,23 @@ export function createSuppressionList(options: { redis: RedisConnection; keyPref
     /** Lifts a recipient's suppression; false when it was not suppressed. */
     async remove(channel: Channel, recipient: string): Promise<boolean> {
       return (await redis.hdel(key, field(channel, recipient))) === 1;
+    },
+    /**
+     * Claims an incoming message of `from` for applying: true the first time its MessageSid is
+     * seen, false for a message applied before (a replay, a retry of an applied one).
+     */
+    async claimInbound(from: string, messageSid: string): Promise<boolean> {
+      const number = normalizeRecipient("sms", from);
+      const claimed = await CLAIM_INBOUND(
+        redis,
+        [inboundKey],
+        [number, messageSid, INBOUND_MESSAGES_KEPT],
+      );
+      return claimed === 1;
+    },
+    /** Gives a claim back: the message could not be applied, and its retry must be. */
+    async releaseInbound(from: string, messageSid: string): Promise<void> {
+      await RELEASE_INBOUND(redis, [inboundKey], [normalizeRecipient("sms", from), messageSid]);
     },
     async get(channel: Channel, recipient: string): Promise<Suppression | undefined> {
       const name = field(channel, recipient);

@@ -80,7 +80,7 @@ export function keyMatcher(
 }
 
 /** The `.env.example` placeholder, and keys anyone would try: refused in production. */
-const KNOWN_KEYS = [
+export const KNOWN_KEYS = [
   "change-me-0123456789abcdef",
   "",
   "a",
@@ -90,30 +90,6 @@ const KNOWN_KEYS = [
   "changeme",
 ];
 const KNOWN_DIGESTS = new Set(KNOWN_KEYS.map((key) => sha256(key).toString("hex")));
-
-const ALPHABETS: Array<[RegExp, number]> = [
-  [/^[0-9a-f]+$/i, 16],
-  [/^[A-Za-z0-9]+$/, 62],
-  [/^[A-Za-z0-9_-]+$/, 64],
-  [/^[\x21-\x7e]+$/, 94],
-];
-
-/**
- * Why a key is too weak for production, or undefined. A key needs 128 bits: its length times the
- * bits per character of the smallest usual alphabet holding it (32 hex digits, or 22 base64url
- * characters), and at least 10 distinct characters, which a generated key has and
- * `aaaaaaaa…` has not. Generate one with `openssl rand -hex 32`.
- */
-export function weakKeyReason(entry: string): string | undefined {
-  const { value } = scoped(entry);
-  if (KNOWN_KEYS.includes(value)) return "is a placeholder or well-known key";
-  const bitsPerChar = ALPHABETS.find(([pattern]) => pattern.test(value))?.[1] ?? 94;
-  const bits = value.length * Math.log2(bitsPerChar);
-  if (bits < 128)
-    return `has about ${Math.floor(bits)} bits; 128 are needed (openssl rand -hex 32)`;
-  if (new Set(value).size < 10) return "has too few distinct characters to be a generated key";
-  return undefined;
-}
 
 /** Why a key digest must not be accepted in production, or undefined. */
 export function weakDigestReason(entry: string): string | undefined {

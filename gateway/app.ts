@@ -142,7 +142,7 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
     registerTwilioWebhooks(
       app,
       { ...deps, webhooks: { ...webhooks, twilioAuthToken, publicUrl } },
-      { ...webhookServices, suppressions, retentionSeconds },
+      { ...webhookServices, suppressions },
     );
   }
 

@@ -1,5 +1,9 @@
 import { z } from "zod";
-import { eventsEnvFields, requireEventsSecret } from "../delivery/events/env.js";
+import {
+  eventsEnvFields,
+  eventsReplayEnvFields,
+  requireEventsSecret,
+} from "../delivery/events/env.js";
 import {
   commaListSchema,
   publicUrlSchema,
@@ -7,7 +11,8 @@ import {
   sharedEnvFields,
 } from "../lib/env.js";
 import { messageEnvFields } from "../rendering/message-env.js";
-import { weakDigestReason, weakKeyReason } from "./api-keys.js";
+import { weakDigestReason } from "./api-keys.js";
+import { weakSecrets } from "./secret-strength.js";
 
 /** Provider webhook requests per client address and minute; 0: no limit. */
 const webhookRateLimitSchema = z.coerce.number().int().min(0).default(6000);
@@ -76,6 +81,7 @@ export const gatewayEnvSchema = z
     ...messageEnvFields,
     /** Events to the exchange's backend: the provider webhooks publish them, replay re-sends them. */
     ...eventsEnvFields,
+    ...eventsReplayEnvFields,
     /**
      * The gateway's public base URL, as providers reach it (https://notify.example.com): Twilio
      * signs the URL it posts to, which behind Fly's or Railway's proxy is not the one Node sees.
@@ -113,34 +119,20 @@ export const gatewayEnvSchema = z
 
 export type GatewayEnv = z.output<typeof gatewayEnvSchema>;
 
-/** Minimum admin password length in production (12 elsewhere). */
-const PRODUCTION_ADMIN_PASSWORD_LENGTH = 16;
-
 /**
- * Production refuses placeholder, short or low-entropy API keys (each needs 128 bits), digests
- * of well-known keys, and short admin passwords. A digest cannot show its key's strength:
+ * Production refuses API keys and an admin password that a strength estimator rates weak
+ * (secret-strength.ts), and digests of well-known keys. A digest cannot show its key's strength:
  * API_KEY_HASHES must hash keys generated the same way (docs/security.md).
  */
 function refuseWeakSecrets(
   env: { API_KEYS: string[]; API_KEY_HASHES: string[]; ADMIN_PASSWORD?: string },
   ctx: z.RefinementCtx,
 ): void {
-  env.API_KEYS.forEach((entry, index) => {
-    const reason = weakKeyReason(entry);
-    if (reason) ctx.addIssue({ code: "custom", path: ["API_KEYS", index], message: reason });
-  });
+  for (const { path, message } of weakSecrets(env)) {
+    ctx.addIssue({ code: "custom", path, message });
+  }
   env.API_KEY_HASHES.forEach((entry, index) => {
     const reason = weakDigestReason(entry);
     if (reason) ctx.addIssue({ code: "custom", path: ["API_KEY_HASHES", index], message: reason });
   });
-  if (
-    env.ADMIN_PASSWORD !== undefined &&
-    env.ADMIN_PASSWORD.length < PRODUCTION_ADMIN_PASSWORD_LENGTH
-  ) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["ADMIN_PASSWORD"],
-      message: `must be at least ${PRODUCTION_ADMIN_PASSWORD_LENGTH} characters in production`,
-    });
-  }
 }

@@ -11,6 +11,7 @@ import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
 import { bullmqTelemetry, startTracing } from "../lib/tracing.js";
 import { createGateway } from "./app.js";
 import { gatewayEnvSchema } from "./env.js";
+import { weakSecrets } from "./secret-strength.js";
 
 const env = loadEnvOrExit(gatewayEnvSchema);
 // Before anything else, so the logger and the queue see it; undefined unless OTEL_* asks for it.
@@ -39,6 +40,7 @@ const events = env.EVENTS_WEBHOOK_URL
       connection: redis,
       prefix: env.QUEUE_PREFIX,
       retentionDays: env.EVENTS_RETENTION_DAYS,
+      replayLimitPerHour: env.EVENTS_REPLAY_LIMIT_PER_HOUR,
     })
   : undefined;
 events?.queue.on("error", (err) => logger.warn({ err: err.message }, "events queue error"));
@@ -91,6 +93,13 @@ const { app, metricsApp } = createGateway({
   },
   deliveryRetentionSeconds: deliveryRetentionSeconds(env),
 });
+
+// Production refuses weak secrets at parse time; elsewhere they are allowed, and said.
+if (env.NODE_ENV !== "production") {
+  for (const { path, message } of weakSecrets(env)) {
+    logger.warn(`${path.join(".")} ${message}; a production start refuses it`);
+  }
+}
 
 if (env.TWILIO_AUTH_TOKEN && !env.PUBLIC_URL) {
   logger.warn(

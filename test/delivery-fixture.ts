@@ -32,9 +32,16 @@ export async function startDeliveryHarness(
     async publish(event: DeliveryEvent) {
       events.push(event);
     },
+    replayLimitPerHour: 0,
     countBetween: async () => 0,
     eventsBetween: async () => [],
-    replay: async () => {},
+    findReplay: async () => undefined,
+    replay: async () => ({
+      outcome: "limited" as const,
+      retryAfterSeconds: 3600,
+      queuedLastHour: 0,
+      count: 0,
+    }),
   };
   const harness = await startWorkerHarness({
     ...options.harness,

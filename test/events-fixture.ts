@@ -22,12 +22,17 @@ export async function startEventsHarness(options: {
   timeoutMs?: number;
   retentionDays?: number;
   deliver?: boolean;
+  /** Events replays may queue per hour across the deployment (EVENTS_REPLAY_LIMIT_PER_HOUR). */
+  replayLimitPerHour?: number;
 }) {
   const backend = await startFakeEventsBackend();
   const { publisher, queue } = openEventPublisher({
     connection: options.redis,
     prefix: options.prefix,
     retentionDays: options.retentionDays ?? 30,
+    ...(options.replayLimitPerHour === undefined
+      ? {}
+      : { replayLimitPerHour: options.replayLimitPerHour }),
   });
   const connection = workerRedis();
   const registry = new Registry();
@@ -61,7 +66,8 @@ export async function startEventsHarness(options: {
       await queue.obliterate({ force: true });
       await queue.close();
       const base = `${options.prefix}:${DELIVERY_EVENTS_QUEUE}:event-log`;
-      await options.redis.del(`${base}:events`, `${base}:log`, `${base}:queued`);
+      const replays = await options.redis.keys(`${base}:replay*`);
+      await options.redis.del(`${base}:events`, `${base}:log`, `${base}:queued`, ...replays);
       await connection.quit();
     },
   };

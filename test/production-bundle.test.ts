@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -9,7 +10,7 @@ import { newWebhookSecret } from "./fakes/events-backend.js";
 import { type FakeResend, startFakeResend } from "./fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "./fakes/twilio.js";
 import { eventually, redisUrl } from "./fixtures.js";
-import { postNotification, TEST_API_KEY } from "./gateway-fixture.js";
+import { postNotification } from "./gateway-fixture.js";
 import { type ServiceProcess, startNodeProcess, waitForGatewayReady } from "./support/processes.js";
 import { providerEnv } from "./worker-fixture.js";
 
@@ -19,8 +20,10 @@ import { providerEnv } from "./worker-fixture.js";
  * NODE_ENV=production: a runtime dependency that is only in devDependencies, or a package the
  * bundles leave to node_modules that is missing there, makes this fail.
  */
-/** Strong enough for production's check (at least 16 characters). */
+/** Strong enough for production's check (at least 16 characters, rated 4 of 4). */
 const ADMIN_PASSWORD = "bundle-test-admin-password-7f3a";
+/** A generated key, as production wants: the fixtures' keys are words and sequences. */
+const API_KEY = randomBytes(32).toString("hex");
 
 describe("the production bundle", () => {
   let dir: string;
@@ -86,7 +89,7 @@ describe("the production bundle", () => {
       NODE_ENV: "production",
       REDIS_URL: redisUrl(),
       QUEUE_PREFIX: `bundle-${crypto.randomUUID()}`,
-      API_KEYS: TEST_API_KEY,
+      API_KEYS: API_KEY,
       PORT: String(port),
       // Status callbacks on: the fake Twilio posts them, signed, to the gateway, whose twilio
       // SDK is loaded from the production install on the first one.
@@ -108,7 +111,9 @@ describe("the production bundle", () => {
     await worker.waitForLine(/worker ready/);
 
     const baseUrl = `http://127.0.0.1:${port}`;
-    const response = await postNotification(baseUrl);
+    const response = await postNotification(baseUrl, undefined, {
+      authorization: `Bearer ${API_KEY}`,
+    });
     expect(response.status).toBe(202);
     // The security, request-id and limit headers, as the production server sends them.
     expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);

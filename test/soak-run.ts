@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { freePort, startRedisServer } from "../scripts/redis-server.js";
@@ -96,6 +96,8 @@ export async function runSoak(options: {
     return undefined;
   };
 
+  // Generated, as a production start wants it.
+  const apiKey = randomBytes(32).toString("hex");
   const port = await freePort();
   const healthPort = await freePort();
   const shared = { REDIS_URL: redis.url, NODE_ENV: "production", LOG_LEVEL: "error" };
@@ -106,7 +108,7 @@ export async function runSoak(options: {
       startService("gateway", {
         ...shared,
         PORT: String(port),
-        API_KEYS: "soak-key-0123456789abcdef",
+        API_KEYS: apiKey,
         API_RATE_LIMIT_PER_MINUTE: "0",
         // Ten tries with a short backoff: a channel failing 10 % of the time never runs out.
         JOB_ATTEMPTS: "10",
@@ -143,7 +145,7 @@ export async function runSoak(options: {
           const response = await fetch(`http://127.0.0.1:${port}/notifications`, {
             method: "POST",
             headers: {
-              authorization: "Bearer soak-key-0123456789abcdef",
+              authorization: `Bearer ${apiKey}`,
               "content-type": "application/json",
             },
             body: JSON.stringify({

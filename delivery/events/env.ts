@@ -27,6 +27,21 @@ export const eventsEnvFields = {
   EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
 };
 
+/** Replays queue at most this many events an hour across the deployment; only the gateway replays. */
+const replayLimitSchema = z.coerce.number().int().min(1).default(10_000);
+
+/** The replay variables, read by the gateway. */
+export const eventsReplayEnvFields = {
+  /**
+   * Events `POST /events/replay` may queue per hour, all replays and gateway replicas together:
+   * by default one full-size replay (10,000 events) an hour.
+   */
+  EVENTS_REPLAY_LIMIT_PER_HOUR: replayLimitSchema,
+};
+
+/** Its default, for a publisher built without an environment (the worker, tests). */
+export const DEFAULT_REPLAY_LIMIT_PER_HOUR = replayLimitSchema.parse(undefined);
+
 /** Only the worker delivers events: these shape its deliveries. */
 export const eventsDeliveryEnvFields = {
   /** Waits between tries after the first (ms); when it runs out the event is given up. */

@@ -7,7 +7,14 @@ import {
   deliveryEventJobOptions,
 } from "../../contract/delivery-events-queue.js";
 import type { RedisConnection } from "../../lib/redis.js";
+import { DEFAULT_REPLAY_LIMIT_PER_HOUR } from "./env.js";
 import { createEventLog, type EventLog } from "./event-log.js";
+import {
+  createReplayLedger,
+  type ReplayClaim,
+  type ReplayLedger,
+  type ReplayRecord,
+} from "./replay-ledger.js";
 
 /** Jobs added per command by a replay. */
 const REPLAY_PAGE = 500;
@@ -18,13 +25,29 @@ export interface EventPublisher extends DeliveryEventSink {
   countBetween(from: Date, to: Date): Promise<number>;
   /** Kept events recorded between `from` and `to`, oldest first, at most `limit`. */
   eventsBetween(from: Date, to: Date, limit: number): Promise<DeliveryEvent[]>;
-  /** Queues `events` for delivery again, with their original ids (the backend deduplicates). */
-  replay(events: readonly DeliveryEvent[]): Promise<void>;
+  /** Events replays may queue per hour across the deployment (EVENTS_REPLAY_LIMIT_PER_HOUR). */
+  readonly replayLimitPerHour: number;
+  /** The replay of exactly this window, if one was made. */
+  findReplay(from: Date, to: Date): Promise<ReplayRecord | undefined>;
+  /**
+   * Queues `events`, the window's, for delivery again with their original ids (the backend
+   * deduplicates), once per window and within the hourly limit: a window replayed already
+   * answers that replay and queues nothing; past the limit nothing is queued.
+   */
+  replay(
+    from: Date,
+    to: Date,
+    events: readonly DeliveryEvent[],
+  ): Promise<
+    Exclude<ReplayClaim, { outcome: "claimed" }> | { outcome: "queued"; replay: ReplayRecord }
+  >;
 }
 
 export interface EventPublisherOptions {
   queue: Queue<DeliveryEventJob>;
   log: EventLog;
+  replays: ReplayLedger;
+  replayLimitPerHour: number;
   retentionDays: number;
 }
 
@@ -35,7 +58,7 @@ export interface EventPublisherOptions {
  * publishing the same fact at the same instant still add one job.
  */
 export function createEventPublisher(options: EventPublisherOptions): EventPublisher {
-  const { queue, log } = options;
+  const { queue, log, replays } = options;
   const retentionSeconds = options.retentionDays * 24 * 60 * 60;
   return {
     async publish(event) {
@@ -55,20 +78,39 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
     eventsBetween(from, to, limit) {
       return log.range(from.getTime(), to.getTime(), limit);
     },
-    async replay(events) {
-      // A job id of its own per replay (a delivered event's job may still be kept), the event's id
-      // unchanged inside: that is the webhook-id the backend sees.
-      const replayId = randomUUID();
-      // In pages: one MULTI stays small enough for a request path's command timeout.
-      for (let start = 0; start < events.length; start += REPLAY_PAGE) {
-        await queue.addBulk(
-          events.slice(start, start + REPLAY_PAGE).map((event) => ({
-            name: event.type,
-            data: { event },
-            opts: deliveryEventJobOptions(`${event.id}-replay-${replayId}`, retentionSeconds),
-          })),
-        );
+    replayLimitPerHour: options.replayLimitPerHour,
+    findReplay(from, to) {
+      return replays.find(from.getTime(), to.getTime());
+    },
+    async replay(from, to, events) {
+      const replay: ReplayRecord = {
+        id: randomUUID(),
+        replayed: events.length,
+        from: from.toISOString(),
+        to: to.toISOString(),
+      };
+      const claim = await replays.claim(from.getTime(), to.getTime(), replay);
+      if (claim.outcome !== "claimed") return claim;
+      try {
+        // In pages: one MULTI stays small enough for a request path's command timeout.
+        for (let start = 0; start < events.length; start += REPLAY_PAGE) {
+          await queue.addBulk(
+            events.slice(start, start + REPLAY_PAGE).map((event) => ({
+              name: event.type,
+              data: { event },
+              // A job id of its own per replay (a delivered event's job may still be kept), the
+              // event's id unchanged inside: that is the webhook-id the backend sees.
+              opts: deliveryEventJobOptions(`${event.id}-replay-${replay.id}`, retentionSeconds),
+            })),
+          );
+        }
+      } catch (error) {
+        // Given back so the window can be replayed once Redis answers; pages already added are
+        // the same events under the same webhook-ids, which the backend deduplicates.
+        await replays.release(from.getTime(), to.getTime(), replay).catch(() => {});
+        throw error;
       }
+      return { outcome: "queued", replay };
     },
   };
 }
@@ -78,6 +120,8 @@ export function openEventPublisher(options: {
   connection: RedisConnection;
   prefix: string;
   retentionDays: number;
+  /** Events replays may queue per hour (EVENTS_REPLAY_LIMIT_PER_HOUR); the schema's default unset. */
+  replayLimitPerHour?: number;
   /** Overrides the queue name; tests use a private one. */
   queueName?: string;
 }): { publisher: EventPublisher; queue: Queue<DeliveryEventJob> } {
@@ -86,13 +130,21 @@ export function openEventPublisher(options: {
     connection: options.connection,
     prefix: options.prefix,
   });
-  const log = createEventLog(
-    options.connection,
-    `${options.prefix}:${queueName}`,
-    options.retentionDays,
-  );
+  const keyPrefix = `${options.prefix}:${queueName}`;
+  const log = createEventLog(options.connection, keyPrefix, options.retentionDays);
+  const replayLimitPerHour = options.replayLimitPerHour ?? DEFAULT_REPLAY_LIMIT_PER_HOUR;
+  const replays = createReplayLedger(options.connection, keyPrefix, {
+    limitPerHour: replayLimitPerHour,
+    retentionDays: options.retentionDays,
+  });
   return {
-    publisher: createEventPublisher({ queue, log, retentionDays: options.retentionDays }),
+    publisher: createEventPublisher({
+      queue,
+      log,
+      replays,
+      replayLimitPerHour,
+      retentionDays: options.retentionDays,
+    }),
     queue,
   };
 }

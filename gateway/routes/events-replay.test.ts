@@ -23,6 +23,12 @@ function replay(gateway: Gateway, body: unknown, key = ADMIN_API_KEY) {
 }
 
 describe("POST /events/replay", () => {
+  /** Records one event in the log at `at` (ms), as if published then. */
+  function recordAt(at: number) {
+    const log = createEventLog(fixture.redis, `${fixture.prefix}:${DELIVERY_EVENTS_QUEUE}`, 30);
+    return log.record(bounceEvent(randomUUID()), at);
+  }
+
   let fixture: Awaited<ReturnType<typeof createTestQueue>>;
   let events: EventsHarness;
   let gateway: Gateway;
@@ -146,6 +152,75 @@ describe("POST /events/replay", () => {
       "More than 10000 events in this range; replay a shorter one",
     );
     expect(await events.queue.count()).toBe(0);
+  });
+
+  it("answers a repeated window with the first replay's id and queues nothing", async () => {
+    await events.worker?.close(); // counted in the queue, not delivered
+    const at = Date.now() - 60_000;
+    for (let index = 0; index < 3; index += 1) await recordAt(at);
+    const window = { from: new Date(at - 1000), to: new Date(at + 1000) };
+    const body = { from: window.from.toISOString(), to: window.to.toISOString() };
+    // Two at once: one queues, the other answers its replay.
+    const [one, other] = await Promise.all([replay(gateway, body), replay(gateway, body)]);
+    expect([one.status, other.status].sort()).toEqual([200, 202]);
+    const accepted = (await one.json()) as { id: string };
+    expect(await other.json()).toEqual(accepted);
+    expect(accepted).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      replayed: 3,
+      from: window.from.toISOString(),
+      to: window.to.toISOString(),
+    });
+    expect(await events.queue.getWaitingCount()).toBe(3);
+
+    // The same instants written another way are the same window.
+    const offset = (date: Date) => date.toISOString().replace("Z", "+00:00");
+    for (const body of [
+      { from: window.from.toISOString(), to: window.to.toISOString() },
+      { from: offset(window.from), to: offset(window.to) },
+    ]) {
+      const again = await replay(gateway, body);
+      expect(again.status).toBe(200);
+      expect(await again.json()).toEqual(accepted);
+    }
+    expect(await events.queue.getWaitingCount()).toBe(3);
+  });
+
+  it("answers 429 with Retry-After past the deployment's hourly replay limit and queues nothing", async () => {
+    await events.stop();
+    events = await startEventsHarness({
+      prefix: fixture.prefix,
+      redis: fixture.redis,
+      deliver: false,
+      replayLimitPerHour: 5,
+    });
+    gateway = gatewayOver(fixture, { events: events.publisher });
+    const first = Date.now() - 120_000;
+    const second = Date.now() - 60_000;
+    for (let index = 0; index < 3; index += 1) {
+      await recordAt(first);
+      await recordAt(second);
+    }
+    const windowAround = (at: number) => ({
+      from: new Date(at - 1000).toISOString(),
+      to: new Date(at + 1000).toISOString(),
+    });
+    expect((await replay(gateway, windowAround(first))).status).toBe(202);
+
+    const refused = await replay(gateway, windowAround(second));
+    expect(refused.status).toBe(429);
+    const retryAfter = Number(refused.headers.get("retry-after"));
+    expect(retryAfter).toBeGreaterThan(3500);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    expect(await refused.json()).toEqual({
+      error: {
+        code: "TOO_MANY_REQUESTS",
+        message:
+          "Replays may queue 5 events an hour across the deployment (EVENTS_REPLAY_LIMIT_PER_HOUR); 3 were queued in the last hour and this range holds 3",
+        requestId: expect.any(String),
+      },
+    });
+    expect(await events.queue.getWaitingCount()).toBe(3);
   });
 
   it("answers 409 when events are off", async () => {

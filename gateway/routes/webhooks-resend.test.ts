@@ -215,6 +215,26 @@ describe("POST /webhooks/resend", () => {
     });
   });
 
+  it("acknowledges a complaint and a bounce for an email this deployment never sent, and suppresses nothing", async () => {
+    for (const [type, data] of [
+      ["email.complained", {}],
+      ["email.bounced", { bounce: { type: "Permanent", subType: "General", message: "x" } }],
+      ["email.suppressed", { suppressed: { type: "complaint", message: "x" } }],
+    ] as const) {
+      const body = eventBody(type, `re_never_sent_${type}`, {
+        to: ["victim@example.com"],
+        ...data,
+      });
+      const answer = await post(body, svixHeaders(TEST_RESEND_WEBHOOK_SECRET, body));
+      expect(answer).toEqual({ status: 200, body: { received: true } });
+    }
+    const suppressions = (await (await delivery.admin("/suppressions")).json()) as {
+      items: unknown[];
+    };
+    expect(suppressions.items).toEqual([]);
+    expect(delivery.events).toEqual([]);
+  });
+
   it("acknowledges events that say nothing about delivery (opens, clicks) and ignores them", async () => {
     const id = await delivery.send({ phone: undefined });
     const status = await delivery.waitForDelivery(id, { email: "delivered" });

@@ -124,7 +124,8 @@ export function readResendEvent(event: unknown, receivedAt: number): ResendRepor
  * `POST /webhooks/resend`, mounted only with RESEND_WEBHOOK_SECRET. Verified from the raw body
  * with the resend SDK's `webhooks.verify` (Svix / Standard Webhooks: `svix-id`,
  * `svix-timestamp`, `svix-signature`, 5 minutes of tolerance); a bad, missing or stale signature
- * is a 401 and changes nothing. A repeated `svix-id` is acknowledged and ignored. No API key:
+ * is a 401 and changes nothing. A repeated `svix-id` is acknowledged and ignored, and so is an
+ * event for an email id this deployment never sent (it suppresses nothing). No API key:
  * the signature is the authentication (and the per-address limit in front of it).
  */
 export function registerResendWebhook(
@@ -198,7 +199,10 @@ export function registerResendWebhook(
         if (report.bounceType) metrics.recordBounce(report.bounceType);
         if (report.complaint) metrics.recordComplaint();
       }
-      if (report.suppress) {
+      // Only an email this deployment sent (its id indexed by the worker) suppresses: a signed
+      // event for any other id names an address someone else chose. An early event of our own
+      // waits for the worker's record (pending) and changes only the record then.
+      if (report.suppress && result.outcome !== "pending") {
         for (const recipient of report.suppress.recipients) {
           await updates.suppress({
             channel: "email",

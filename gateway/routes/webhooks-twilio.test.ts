@@ -21,6 +21,14 @@ async function start(options: Parameters<typeof startDeliveryHarness>[0] = {}) {
 
 const PHONE = "+12025550143";
 
+/** Deletes every key under `prefix` that has an expiry, as if every retention had run out. */
+async function deleteExpiringKeys(prefix: string) {
+  const keys = await delivery.redis.keys(`${prefix}*`);
+  for (const key of keys) {
+    if ((await delivery.redis.pttl(key)) > 0) await delivery.redis.del(key);
+  }
+}
+
 /** Posts a form to a Twilio webhook path, signed for `signedUrl` (the real URL by default). */
 async function postForm(
   path: string,
@@ -152,6 +160,23 @@ describe("POST /webhooks/twilio (status callbacks)", () => {
     });
   });
 
+  it("ErrorCode 21610 for a message this deployment never sent is acknowledged and suppresses nothing", async () => {
+    await start();
+    const params = {
+      AccountSid: delivery.twilio.accountSid,
+      From: "+15005550006",
+      To: PHONE,
+      MessageSid: `SM${"7".repeat(32)}`,
+      MessageStatus: "failed",
+      ErrorCode: "21610",
+    };
+    const response = await postForm("/webhooks/twilio", params);
+    expect(response.status).toBe(200);
+    const list = (await (await delivery.admin("/suppressions")).json()) as { items: unknown[] };
+    expect(list.items).toEqual([]);
+    expect(delivery.events).toEqual([]);
+  });
+
   it("ErrorCode 21610 in a callback suppresses the number", async () => {
     await start();
     const id = await delivery.send({ to: undefined });
@@ -206,6 +231,49 @@ describe("POST /webhooks/twilio/inbound (STOP and START)", () => {
     const stop = await delivery.twilio.receiveSms(PHONE, "STOP");
     await delivery.twilio.receiveSms(PHONE, "START");
     expect((await delivery.twilio.replayCallback(stop)).status).toBe(200);
+    const list = (await (await delivery.admin("/suppressions")).json()) as { items: unknown[] };
+    expect(list.items).toEqual([]);
+  });
+
+  it("a START replayed after every expiring key is gone does not lift a later STOP", async () => {
+    await start();
+    const startMessage = await delivery.twilio.receiveSms(PHONE, "START");
+    await delivery.twilio.receiveSms(PHONE, "STOP");
+    // Twilio signs no timestamp: a captured START can come back after any retention has run out.
+    await deleteExpiringKeys(`${delivery.prefix}:`);
+    expect((await delivery.twilio.replayCallback(startMessage)).status).toBe(200);
+    const list = (await (await delivery.admin("/suppressions")).json()) as { items: unknown[] };
+    expect(list.items).toEqual([
+      {
+        channel: "sms",
+        recipient: PHONE,
+        reason: "stop",
+        code: "OptOutType:STOP",
+        source: "twilio",
+        suppressedAt: expect.any(String),
+      },
+    ]);
+  });
+
+  it("remembers the last 100 applied messages of a number, in one hash field without expiry", async () => {
+    await start();
+    const sids = Array.from({ length: 102 }, (_, index) => `SM${String(index).padStart(32, "0")}`);
+    for (const [index, sid] of sids.entries()) {
+      const params = {
+        MessageSid: sid,
+        From: PHONE,
+        To: "+15005550006",
+        Body: index % 2 === 0 ? "STOP" : "START",
+      };
+      expect((await postForm("/webhooks/twilio/inbound", params)).status).toBe(200);
+    }
+    const key = `${delivery.prefix}:notifications:sms-inbound-applied`;
+    expect(await delivery.redis.hkeys(key)).toEqual([PHONE]);
+    expect((await delivery.redis.hget(key, PHONE))?.split(" ")).toEqual(sids.slice(2));
+    expect(await delivery.redis.ttl(key)).toBe(-1);
+    // The last was a START: replaying the newest STOP changes nothing.
+    const stop = { MessageSid: sids[100] ?? "", From: PHONE, To: "+15005550006", Body: "STOP" };
+    expect((await postForm("/webhooks/twilio/inbound", stop)).status).toBe(200);
     const list = (await (await delivery.admin("/suppressions")).json()) as { items: unknown[] };
     expect(list.items).toEqual([]);
   });

@@ -127,7 +127,6 @@ export function registerTwilioWebhooks(
     suppressions: SuppressionList;
     metrics: ReturnType<typeof createGatewayMetrics>["delivery"];
     keyPrefix: string;
-    retentionSeconds: number;
   },
 ): void {
   const { twilioAuthToken, publicUrl } = deps.webhooks;
@@ -176,7 +175,8 @@ export function registerTwilioWebhooks(
       return twiml(c);
     }
     const result = await updates.providerEvent("twilio", report.sid, report.transition);
-    if (report.suppress) {
+    // Only a message this deployment sent suppresses its recipient (see webhooks-resend.ts).
+    if (report.suppress && result.outcome !== "pending") {
       await updates.suppress({
         channel: "sms",
         recipient: report.suppress.recipient,
@@ -213,10 +213,9 @@ export function registerTwilioWebhooks(
       metrics.recordWebhook("twilio", "ignored");
       return twiml(c);
     }
-    // Each incoming message acts once: a replayed STOP must not undo a later START.
-    const seenKey = `${services.keyPrefix}:webhook-seen:twilio:${sid}`;
-    const fresh = await deps.redis.set(seenKey, "1", "EX", services.retentionSeconds, "NX");
-    if (fresh === null) {
+    // Each incoming message acts once, however late it comes back: Twilio signs no timestamp,
+    // so a replayed START must never undo a later STOP (nor a STOP a later START).
+    if (!(await services.suppressions.claimInbound(from, sid))) {
       metrics.recordWebhook("twilio", "duplicate");
       return twiml(c);
     }
@@ -239,7 +238,8 @@ export function registerTwilioWebhooks(
         );
       }
     } catch (error) {
-      await deps.redis.del(seenKey).catch(() => {});
+      // Not applied: Twilio retries it under the same MessageSid.
+      await services.suppressions.releaseInbound(from, sid).catch(() => {});
       throw error;
     }
     metrics.recordWebhook("twilio", keyword === "STOP" ? "stop" : "start");
