@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { freePort, type RedisServer, startRedisServer } from "../scripts/redis-server.js";
 import { type FakeResend, startFakeResend } from "../test/fakes/resend.js";
 import { type FakeTwilio, startFakeTwilio } from "../test/fakes/twilio.js";
@@ -10,7 +11,8 @@ import {
 import { eventually, waitForHttpOk } from "../test/support/wait.js";
 import { providerEnv } from "../test/worker-fixture.js";
 
-export const BENCH_API_KEY = "bench-key-0123456789abcdef";
+/** A random key each run: production refuses a guessable one. */
+export const BENCH_API_KEY = randomBytes(32).toString("hex");
 /** An email + SMS notification, as a backend sends one. */
 export const NOTIFICATION = {
   to: "user@example.com",
