@@ -5,6 +5,7 @@ import { NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import { createDeliveryStore } from "../lib/delivery-store.js";
 import { createDeliveryUpdates } from "../lib/delivery-updates.js";
 import { DEFAULT_DELIVERY_RETENTION_SECONDS } from "../lib/env.js";
+import { createNotificationIndex } from "../lib/notification-index.js";
 import { createSuppressionList } from "../lib/suppressions.js";
 import { acceptedKeys } from "./api-keys.js";
 import { limitPerApiKey } from "./api-rate-limit.js";
@@ -83,6 +84,8 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   // Final delivery status and the suppression list (lib/delivery-store.ts, lib/suppressions.ts).
   const retentionSeconds = deps.deliveryRetentionSeconds ?? DEFAULT_DELIVERY_RETENTION_SECONDS;
   const store = createDeliveryStore({ redis: deps.redis, keyPrefix, retentionSeconds });
+  // The search indexes beside the records (lib/notification-index.ts), with their retention.
+  const index = createNotificationIndex({ redis: deps.redis, keyPrefix, retentionSeconds });
   const suppressions = createSuppressionList({ redis: deps.redis, keyPrefix });
   const updates = createDeliveryUpdates({
     store,
@@ -97,10 +100,10 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   if (perKey) app.use("/notifications/*", perKey);
   registerCreateNotification(app, deps);
   registerBatchNotifications(app, deps);
-  registerListNotifications(app, deps);
+  registerListNotifications(app, deps, { index, store });
   registerGetNotification(app, deps, { store });
-  registerRetryNotification(app, deps);
-  registerCancelNotification(app, deps);
+  registerRetryNotification(app, deps, { index });
+  registerCancelNotification(app, deps, { index });
 
   // Events to the exchange's backend, behind the same keys (the route wants an admin one).
   app.use("/events/*", apiKey);

@@ -27,6 +27,7 @@ import {
   type DeliveryState,
   type DeliveryTimelineEntry,
 } from "../contract/delivery-status.js";
+import { createNotificationIndex, searchFieldsOf } from "./notification-index.js";
 import type { RedisConnection } from "./redis.js";
 import { redisScript } from "./redis-script.js";
 
@@ -66,7 +67,11 @@ export interface DeliveryRecord {
   attemptsMade?: number;
   /** The worker's delivery report after its last try (unparsed JSON). */
   report?: unknown;
-  outcome?: "completed" | "failed";
+  /** `cancelled` when a key cancelled it before it was sent (`cancelledAt`, `cancelledBy`). */
+  outcome?: "completed" | "failed" | "cancelled";
+  cancelledAt?: number;
+  /** The id of the API key that cancelled it. */
+  cancelledBy?: string;
   finishedAt?: number;
   failedReason?: string;
   channels: Partial<Record<Channel, ChannelStatus>>;
@@ -199,6 +204,16 @@ end
 return drained
 `);
 
+/**
+ * A direct producer's job, the first time the worker records it: answers its data (BullMQ keeps a
+ * job's data as JSON in its hash's `data` field, as Job.fromId reads it) so that it can be indexed;
+ * nothing once its record exists. KEYS: the record, the job's hash.
+ */
+const FIRST_RECORD_DATA = redisScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+return redis.call('HGET', KEYS[2], 'data')
+`);
+
 /** The transition as the scripts take it: ISO time, rank, and its timeline entry ready-made. */
 function forLua(transition: DeliveryTransition): Record<string, unknown> {
   const at = new Date(transition.at).toISOString();
@@ -250,6 +265,30 @@ export function createDeliveryStore(options: {
     providerIdKey(keyPrefix, provider, providerId);
   const pendingKey = (provider: string, providerId: string) =>
     `${keyPrefix}:delivery-pending:${provider}:${providerId}`;
+  const searchIndex = createNotificationIndex({ redis, keyPrefix, retentionSeconds });
+
+  /**
+   * Indexes a direct producer's job (the gateway indexes its own at acceptance) when the worker
+   * first records it, so that admin keys find it by order, recipient and time.
+   */
+  async function indexDirectJob(record: WorkerRecord): Promise<void> {
+    if (record.submittedBy) return;
+    const id = record.notificationId;
+    const data = (await FIRST_RECORD_DATA(redis, [recordKey(id), `${keyPrefix}:${id}`], [])) as
+      | string
+      | null;
+    if (!data) return;
+    let payload: Record<string, unknown>;
+    try {
+      payload = JSON.parse(data) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    await searchIndex.add(
+      id,
+      searchFieldsOf({ ...payload, submittedBy: undefined }, record.createdAt),
+    );
+  }
 
   return {
     /** Applies a provider's event for its message `providerId` (webhooks). */
@@ -281,6 +320,7 @@ export function createDeliveryStore(options: {
 
     /** Records a try of the worker; answers the webhook events that had waited for it. */
     async recordWorker(record: WorkerRecord): Promise<DrainedEvent[]> {
+      await indexDirectJob(record);
       const fields: Record<string, string> = {
         createdAt: String(record.createdAt),
         attemptsMade: String(record.attemptsMade),
@@ -352,7 +392,9 @@ export function createDeliveryStore(options: {
         report = undefined;
       }
       const outcome =
-        hash.outcome === "completed" || hash.outcome === "failed" ? hash.outcome : undefined;
+        hash.outcome === "completed" || hash.outcome === "failed" || hash.outcome === "cancelled"
+          ? hash.outcome
+          : undefined;
       return {
         notificationId,
         ...(hash.submittedBy ? { submittedBy: hash.submittedBy } : {}),
@@ -362,6 +404,10 @@ export function createDeliveryStore(options: {
           : {}),
         ...(report !== undefined ? { report } : {}),
         ...(outcome ? { outcome } : {}),
+        ...(number(hash.cancelledAt) !== undefined
+          ? { cancelledAt: number(hash.cancelledAt) }
+          : {}),
+        ...(hash.cancelledBy ? { cancelledBy: hash.cancelledBy } : {}),
         ...(number(hash.finishedAt) !== undefined ? { finishedAt: number(hash.finishedAt) } : {}),
         ...(hash.failedReason ? { failedReason: hash.failedReason } : {}),
         channels,
