@@ -21,6 +21,9 @@ export type BatchResult = Schemas["BatchResult"];
 /** A notification's state and what each channel did. */
 export type NotificationStatus = Schemas["NotificationStatus"];
 
+/** A search of `GET /notifications`: every field optional, in any combination. */
+export type SearchQuery = NonNullable<paths["/notifications"]["get"]["parameters"]["query"]>;
+
 /** A recipient on the suppression list (docs/delivery-status.md). */
 export type Suppression = Schemas["Suppression"];
 
@@ -94,10 +97,18 @@ export function createNotificationsClient(options: {
     retry(id: string) {
       return unwrap(api.POST("/notifications/{id}/retry", { params: { path: { id } } }));
     },
-    /** One page of failed notifications, newest first. */
-    listFailed(page = 1, pageSize = 20) {
+    /**
+     * One page of notifications matching the query (state, order, recipient, since, until), newest
+     * first: the key's own, or with an admin key everyone's; pass `nextCursor` as `cursor` for
+     * the next page.
+     */
+    search(query: SearchQuery = {}) {
+      return unwrap(api.GET("/notifications", { params: { query } }));
+    },
+    /** One page of failed notifications, newest first; pass `nextCursor` for the next. */
+    listFailed(query: { cursor?: string; pageSize?: number } = {}) {
       return unwrap(
-        api.GET("/notifications", { params: { query: { state: "failed", page, pageSize } } }),
+        api.GET("/notifications", { params: { query: { state: "failed", ...query } } }),
       );
     },
     /** One page of the suppression list (admin-scoped keys); pass `nextCursor` for the next. */

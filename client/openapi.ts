@@ -93,13 +93,23 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List notifications in one state, newest first (for example the failed ones) */
+    /** Search notifications by state, order, recipient and creation time, newest first */
     get: {
       parameters: {
         query?: {
-          state?: "queued" | "active" | "delayed" | "completed" | "failed";
-          page?: number;
+          /** @description Only notifications in this state */
+          state?: "queued" | "active" | "delayed" | "completed" | "failed" | "cancelled";
+          /** @description The order id (or reference) sent */
+          order?: string;
+          /** @description An email address (any case) or an E.164 phone number it went to */
+          recipient?: string;
+          /** @description Created at or after (ISO 8601 with an offset) */
+          since?: string;
+          /** @description Created at or before (ISO 8601 with an offset) */
+          until?: string;
           pageSize?: number;
+          /** @description The previous page's `nextCursor` */
+          cursor?: string;
         };
         header?: never;
         path?: never;
@@ -1119,20 +1129,26 @@ export interface components {
     };
     NotificationPage: {
       items: components["schemas"]["NotificationStatus"][];
-      page: number;
       pageSize: number;
-      total: number;
+      /** @description Pass as `cursor` for the next page; null at the end. A page may hold fewer than `pageSize` items before the end */
+      nextCursor: string | null;
+      /** @description Notifications in the state, for an admin key's list of one state only */
+      total?: number;
     };
     NotificationStatus: {
       id: string;
       /** @enum {string} */
-      status: "queued" | "active" | "delayed" | "completed" | "failed";
+      status: "queued" | "active" | "delayed" | "completed" | "failed" | "cancelled";
       attemptsMade: number;
       /** @description ISO 8601 */
       createdAt: string;
       /** @description ISO 8601, once completed or failed */
       finishedAt?: string;
       failedReason?: string;
+      /** @description ISO 8601, once cancelled */
+      cancelledAt?: string;
+      /** @description The id of the API key that cancelled it (the first 16 hex digits of its SHA-256) */
+      cancelledBy?: string;
       channels: components["schemas"]["DeliveryChannels"];
       /** @description Every event reported for the notification's channels, oldest first */
       timeline?: components["schemas"]["DeliveryTimelineEntry"][];
@@ -1178,9 +1194,9 @@ export interface components {
       /** @description ISO 8601: the provider's time where it gives one, else when received */
       at: string;
       /** @enum {string} */
-      channel: "email" | "sms";
+      channel?: "email" | "sms";
       /** @enum {string} */
-      source: "worker" | "resend" | "twilio";
+      source: "worker" | "resend" | "twilio" | "gateway";
       event: string;
       /** @enum {string} */
       status?:
@@ -1193,6 +1209,9 @@ export interface components {
         | "suppressed";
       code?: string;
       reason?: string;
+      keyId?: string;
+      requestId?: string;
+      idempotencyKey?: string;
     };
     NotificationCancelled: {
       id: string;

@@ -54,12 +54,19 @@ export const TWILIO_STATUS_CALLBACK_PATH = "/webhooks/twilio";
 export const DELIVERY_SOURCES = ["worker", "resend", "twilio"] as const;
 export type DeliverySource = (typeof DELIVERY_SOURCES)[number];
 
+/** Who wrote a timeline entry: a provider, the worker, or the gateway (a request's own entry). */
+export const TIMELINE_SOURCES = [...DELIVERY_SOURCES, "gateway"] as const;
+
 /** One event of a notification's timeline. */
 export const deliveryTimelineEntrySchema = z.object({
   at: z.string().describe("ISO 8601: the provider's time where it gives one, else when received"),
-  channel: z.enum(CHANNELS as [Channel, ...Channel[]]),
-  source: z.enum(DELIVERY_SOURCES),
-  /** The provider's own name for it: `email.delivered`, Twilio's `undelivered`, the worker's `sent`. */
+  /** The channel it concerns; none for the gateway's entries, which concern the notification. */
+  channel: z.enum(CHANNELS as [Channel, ...Channel[]]).optional(),
+  source: z.enum(TIMELINE_SOURCES),
+  /**
+   * The provider's own name for it (`email.delivered`, Twilio's `undelivered`), the worker's
+   * (`sent`), or the gateway's: `accepted`, `cancelled`, `retried`.
+   */
   event: z.string(),
   /** The status it means, when it is one (a delay, Twilio's `queued`, are not). */
   status: z.enum(DELIVERY_STATES).optional(),
@@ -67,6 +74,12 @@ export const deliveryTimelineEntrySchema = z.object({
   code: z.string().optional(),
   /** The provider's words, contact details masked. */
   reason: z.string().optional(),
+  /** The gateway's entries: the id of the API key that asked (the first 16 hex digits of its SHA-256). */
+  keyId: z.string().optional(),
+  /** The gateway's entries: the request's id (its `X-Request-Id`). */
+  requestId: z.string().optional(),
+  /** `accepted`: the request's `Idempotency-Key`, when it sent one. */
+  idempotencyKey: z.string().optional(),
 });
 export type DeliveryTimelineEntry = z.infer<typeof deliveryTimelineEntrySchema>;
 

@@ -29,6 +29,7 @@ import {
 } from "../contract/delivery-status.js";
 import type { RedisConnection } from "../lib/redis.js";
 import { redisScript } from "../lib/redis-script.js";
+import { createNotificationIndex, searchFieldsOf } from "./notification-index.js";
 
 /** One event for a channel, as the worker or a webhook reports it. */
 export interface DeliveryTransition {
@@ -66,7 +67,11 @@ export interface DeliveryRecord {
   attemptsMade?: number;
   /** The worker's delivery report after its last try (unparsed JSON). */
   report?: unknown;
-  outcome?: "completed" | "failed";
+  /** `cancelled` when a key cancelled it before it was sent (`cancelledAt`, `cancelledBy`). */
+  outcome?: "completed" | "failed" | "cancelled";
+  cancelledAt?: number;
+  /** The id of the API key that cancelled it. */
+  cancelledBy?: string;
   finishedAt?: number;
   failedReason?: string;
   channels: Partial<Record<Channel, ChannelStatus>>;
@@ -77,6 +82,8 @@ export interface DeliveryRecord {
 export interface WorkerRecord {
   notificationId: string;
   submittedBy?: string;
+  /** The job's data, as the worker read it: a direct producer's job is indexed from it. */
+  payload?: Record<string, unknown>;
   createdAt: number;
   attemptsMade: number;
   report: DeliveryReport;
@@ -250,6 +257,21 @@ export function createDeliveryStore(options: {
     providerIdKey(keyPrefix, provider, providerId);
   const pendingKey = (provider: string, providerId: string) =>
     `${keyPrefix}:delivery-pending:${provider}:${providerId}`;
+  const searchIndex = createNotificationIndex({ redis, keyPrefix, retentionSeconds });
+
+  /**
+   * Indexes a direct producer's job (the gateway indexes its own at acceptance) when the worker
+   * first records it, so that admin keys find it by order, recipient and time.
+   */
+  async function indexDirectJob(record: WorkerRecord): Promise<void> {
+    if (record.submittedBy || !record.payload) return;
+    // Once: the first time the worker records the job.
+    if ((await redis.exists(recordKey(record.notificationId))) === 1) return;
+    await searchIndex.add(
+      record.notificationId,
+      searchFieldsOf({ ...record.payload, submittedBy: undefined }, record.createdAt),
+    );
+  }
 
   return {
     /** Applies a provider's event for its message `providerId` (webhooks). */
@@ -281,6 +303,7 @@ export function createDeliveryStore(options: {
 
     /** Records a try of the worker; answers the webhook events that had waited for it. */
     async recordWorker(record: WorkerRecord): Promise<DrainedEvent[]> {
+      await indexDirectJob(record);
       const fields: Record<string, string> = {
         createdAt: String(record.createdAt),
         attemptsMade: String(record.attemptsMade),
@@ -352,7 +375,9 @@ export function createDeliveryStore(options: {
         report = undefined;
       }
       const outcome =
-        hash.outcome === "completed" || hash.outcome === "failed" ? hash.outcome : undefined;
+        hash.outcome === "completed" || hash.outcome === "failed" || hash.outcome === "cancelled"
+          ? hash.outcome
+          : undefined;
       return {
         notificationId,
         ...(hash.submittedBy ? { submittedBy: hash.submittedBy } : {}),
@@ -362,6 +387,10 @@ export function createDeliveryStore(options: {
           : {}),
         ...(report !== undefined ? { report } : {}),
         ...(outcome ? { outcome } : {}),
+        ...(number(hash.cancelledAt) !== undefined
+          ? { cancelledAt: number(hash.cancelledAt) }
+          : {}),
+        ...(hash.cancelledBy ? { cancelledBy: hash.cancelledBy } : {}),
         ...(number(hash.finishedAt) !== undefined ? { finishedAt: number(hash.finishedAt) } : {}),
         ...(hash.failedReason ? { failedReason: hash.failedReason } : {}),
         channels,

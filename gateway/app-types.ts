@@ -16,9 +16,13 @@ export interface GatewayDeps {
   apiKeys: readonly string[];
   /** Accepted keys given as SHA-256 hex digests (API_KEY_HASHES); `admin:<hex>` for admin scope. */
   apiKeyHashes?: readonly string[];
-  /** Requests per API key and minute (0: no limit) and failed authentications per client and minute. */
+  /**
+   * Requests per API key and minute (0: no limit), failed authentications per client and minute,
+   * and scheduled notifications per key (MAX_SCHEDULED_PER_KEY; its default when unset).
+   */
   limits?: {
     perKeyPerMinute: number;
+    maxScheduledPerKey?: number;
     authFailuresPerMinute: number;
     clientIpHeader?: string;
     trustedProxyHops?: number;

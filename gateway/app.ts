@@ -4,6 +4,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import { createDeliveryStore } from "../delivery/delivery-store.js";
 import { createDeliveryUpdates } from "../delivery/delivery-updates.js";
+import { createNotificationIndex } from "../delivery/notification-index.js";
 import { createSuppressionList } from "../delivery/suppressions.js";
 import { DEFAULT_DELIVERY_RETENTION_SECONDS } from "../lib/env.js";
 import { acceptedKeys } from "./api-keys.js";
@@ -84,6 +85,8 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   // Final delivery status and the suppression list (delivery/delivery-store.ts, delivery/suppressions.ts).
   const retentionSeconds = deps.deliveryRetentionSeconds ?? DEFAULT_DELIVERY_RETENTION_SECONDS;
   const store = createDeliveryStore({ redis: deps.redis, keyPrefix, retentionSeconds });
+  // The search indexes beside the records (delivery/notification-index.ts), with their retention.
+  const index = createNotificationIndex({ redis: deps.redis, keyPrefix, retentionSeconds });
   const suppressions = createSuppressionList({ redis: deps.redis, keyPrefix });
   const updates = createDeliveryUpdates({
     store,
@@ -98,10 +101,10 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   if (perKey) app.use("/notifications/*", perKey);
   registerCreateNotification(app, deps);
   registerBatchNotifications(app, deps);
-  registerListNotifications(app, deps);
+  registerListNotifications(app, deps, { index, store });
   registerGetNotification(app, deps, { store });
-  registerRetryNotification(app, deps);
-  registerCancelNotification(app, deps);
+  registerRetryNotification(app, deps, { index });
+  registerCancelNotification(app, deps, { index });
 
   // Events to the exchange's backend, behind the same keys (the route wants an admin one).
   app.use("/events/*", apiKey);

@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { NotificationRequest } from "../contract/notification-job.js";
+import { MAX_TIMELINE_ENTRIES } from "../delivery/delivery-store.js";
+import { createNotificationIndex, searchFieldsOf } from "../delivery/notification-index.js";
+import { DEFAULT_DELIVERY_RETENTION_SECONDS } from "../lib/env.js";
 import { inSpan } from "../lib/tracing.js";
 import type { GatewayDeps } from "./app-types.js";
+import { DEFAULT_MAX_SCHEDULED_PER_KEY } from "./env.js";
 import { ApiError } from "./errors.js";
 import { createIdempotencyStore, fingerprintOf, notificationIdFor } from "./idempotency.js";
 import { jobFromRequest, type NotificationJob } from "./job-from-request.js";
@@ -22,6 +26,63 @@ export type EnqueueOutcome = { id: string; replayed: boolean } | { error: ApiErr
  */
 export function createEnqueuer(deps: GatewayDeps) {
   const store = createIdempotencyStore(deps.redis, deps.queue.qualifiedName);
+  const searchIndex = createNotificationIndex({
+    redis: deps.redis,
+    keyPrefix: deps.queue.qualifiedName,
+    retentionSeconds: deps.deliveryRetentionSeconds ?? DEFAULT_DELIVERY_RETENTION_SECONDS,
+  });
+  const maxScheduled = deps.limits?.maxScheduledPerKey ?? DEFAULT_MAX_SCHEDULED_PER_KEY;
+
+  /**
+   * Records and indexes a job before it is added, so that a notification answered 202 is already
+   * findable by its key, order and recipient; a scheduled one takes a place under its key's cap,
+   * or is refused (429) past it.
+   */
+  async function accept(
+    job: NotificationJob,
+    scope: string,
+    context: { requestId?: string; idempotencyKey?: string; now: number },
+  ): Promise<ApiError | undefined> {
+    const id = String(job.opts.jobId);
+    const delay = job.opts.delay ?? 0;
+    const entry = {
+      at: new Date(context.now).toISOString(),
+      source: "gateway",
+      event: "accepted",
+      keyId: scope,
+      ...(context.requestId ? { requestId: context.requestId } : {}),
+      ...(context.idempotencyKey ? { idempotencyKey: context.idempotencyKey } : {}),
+    };
+    const result = await searchIndex.accept({
+      id,
+      submittedBy: scope,
+      fields: searchFieldsOf(job.data, context.now),
+      record: { submittedBy: scope, createdAt: String(context.now) },
+      timelineEntry: JSON.stringify(entry),
+      maxTimeline: MAX_TIMELINE_ENTRIES,
+      ...(delay > 0 ? { sendAt: context.now + delay } : {}),
+      maxScheduled,
+      now: context.now,
+    });
+    if (result.accepted) return undefined;
+    const wait = Math.max(1, Math.ceil((result.earliestSendAt - context.now) / 1000));
+    return new ApiError(
+      "TOO_MANY_REQUESTS",
+      `This key has ${maxScheduled} scheduled notifications, the most it may hold; cancel some or schedule again once they are sent`,
+      { "Retry-After": String(wait) },
+    );
+  }
+
+  /** Takes back the acceptances of jobs that could not be added. */
+  async function withdrawAll(jobs: NotificationJob[], scope: string, now: number): Promise<void> {
+    await Promise.all(
+      jobs.map((job) =>
+        searchIndex
+          .withdraw(String(job.opts.jobId), scope, searchFieldsOf(job.data, now))
+          .catch(() => {}),
+      ),
+    );
+  }
 
   async function addAll(jobs: NotificationJob[]): Promise<void> {
     if (jobs.length === 0) return;
@@ -47,49 +108,55 @@ export function createEnqueuer(deps: GatewayDeps) {
     store.confirm(scope, key, fingerprint, id).catch(() => {});
   }
 
-  return async function enqueue(scope: string, items: EnqueueItem[]): Promise<EnqueueOutcome[]> {
+  return async function enqueue(
+    scope: string,
+    items: EnqueueItem[],
+    requestId?: string,
+  ): Promise<EnqueueOutcome[]> {
     const outcomes: EnqueueOutcome[] = new Array(items.length);
-    const jobs: NotificationJob[] = [];
-    const claimed: Array<{ key: string; fingerprint: string; id: string }> = [];
-    for (const [index, { request, idempotencyKey }] of items.entries()) {
+    const now = Date.now();
+    /** New notifications: accepted (recorded, indexed) together, then added together. */
+    const fresh: Array<{ at: number; job: NotificationJob; key?: string; fingerprint?: string }> =
+      [];
+    for (const [at, { request, idempotencyKey }] of items.entries()) {
       if (idempotencyKey === undefined) {
         // A fill is its order's fill id: posted again, BullMQ ignores the add under the same id
         // while the first job is kept, and the first id is answered.
         const id = request.fill
           ? notificationIdFor(scope, `fill\n${request.order}\n${request.fill.id}`)
           : randomUUID();
-        jobs.push(jobFromRequest(request, id, deps.jobSettings, scope));
-        outcomes[index] = { id, replayed: false };
+        fresh.push({
+          at,
+          job: stamped(jobFromRequest(request, id, deps.jobSettings, scope, now), now),
+        });
         continue;
       }
       const fingerprint = fingerprintOf(request);
       // Derived from the key: even a crash between add and confirm cannot make a second job.
       const id = notificationIdFor(scope, idempotencyKey);
       const claim = await store.claim(scope, idempotencyKey, fingerprint, id);
-      const job = jobFromRequest(request, id, deps.jobSettings, scope);
+      const job = stamped(jobFromRequest(request, id, deps.jobSettings, scope, now), now);
       if (claim.kind === "new") {
         // The key's record may have expired (24 h) while its job is still kept (a failed one, 7
         // days): BullMQ would ignore an add under the same id, and a 202 would queue nothing.
         const earlier = claim.jobExists ? await deps.queue.getJob(id) : undefined;
         if (earlier && !sameData(earlier.data, job.data)) {
           await store.release(scope, idempotencyKey);
-          outcomes[index] = { error: keyUsedForAnotherBody() };
+          outcomes[at] = { error: keyUsedForAnotherBody() };
           continue;
         }
         if (earlier) {
           confirmUnawaited(scope, idempotencyKey, fingerprint, id);
-          outcomes[index] = { id, replayed: true };
+          outcomes[at] = { id, replayed: true };
           continue;
         }
-        jobs.push(job);
-        claimed.push({ key: idempotencyKey, fingerprint, id });
-        outcomes[index] = { id, replayed: false };
+        fresh.push({ at, job, key: idempotencyKey, fingerprint });
       } else if (claim.kind === "replay") {
-        outcomes[index] = { id: claim.id, replayed: true };
+        outcomes[at] = { id: claim.id, replayed: true };
       } else if (claim.kind === "mismatch") {
-        outcomes[index] = { error: keyUsedForAnotherBody() };
+        outcomes[at] = { error: keyUsedForAnotherBody() };
       } else {
-        outcomes[index] = {
+        outcomes[at] = {
           error: new ApiError(
             "CONFLICT",
             "A request with this Idempotency-Key is still being accepted; retry shortly",
@@ -98,17 +165,43 @@ export function createEnqueuer(deps: GatewayDeps) {
         };
       }
     }
+    const releaseAll = (keys: Array<string | undefined>) =>
+      Promise.all(keys.flatMap((key) => (key ? [store.release(scope, key).catch(() => {})] : [])));
+    let refusals: Array<ApiError | undefined>;
+    try {
+      refusals = await Promise.all(
+        fresh.map(({ job, key }) => accept(job, scope, { requestId, idempotencyKey: key, now })),
+      );
+    } catch (err) {
+      await releaseAll(fresh.map(({ key }) => key));
+      throw err;
+    }
+    const added = fresh.filter((_, i) => refusals[i] === undefined);
+    await releaseAll(fresh.filter((_, i) => refusals[i] !== undefined).map(({ key }) => key));
+    fresh.forEach(({ at, job }, i) => {
+      const error = refusals[i];
+      outcomes[at] = error ? { error } : { id: String(job.opts.jobId), replayed: false };
+    });
+    const jobs = added.map(({ job }) => job);
     try {
       await addAll(jobs);
     } catch (err) {
-      await Promise.all(claimed.map(({ key }) => store.release(scope, key).catch(() => {})));
+      await releaseAll(added.map(({ key }) => key));
+      await withdrawAll(jobs, scope, now);
       throw err;
     }
     // The jobs are queued: the answer need not wait for the confirms, a round trip each caller
     // would feel (Upstash is a network away).
-    for (const { key, fingerprint, id } of claimed) confirmUnawaited(scope, key, fingerprint, id);
+    for (const { job, key, fingerprint } of added) {
+      if (key && fingerprint) confirmUnawaited(scope, key, fingerprint, String(job.opts.jobId));
+    }
     return outcomes;
   };
+}
+
+/** The job created at `now`, the instant its record and index entries carry. */
+function stamped(job: NotificationJob, now: number): NotificationJob {
+  return { ...job, opts: { ...job.opts, timestamp: now } };
 }
 
 function keyUsedForAnotherBody(): ApiError {

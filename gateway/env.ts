@@ -19,6 +19,11 @@ const webhookRateLimitSchema = z.coerce.number().int().min(0).default(6000);
 /** Its default, for a gateway built without an environment (tests): the schema decides it. */
 export const DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE = webhookRateLimitSchema.parse(undefined);
 
+/** Scheduled (not yet due) notifications one API key may hold; past it a POST is refused (429). */
+const maxScheduledSchema = z.coerce.number().int().min(1).default(10_000);
+/** Its default, for a gateway built without an environment (tests): the schema decides it. */
+export const DEFAULT_MAX_SCHEDULED_PER_KEY = maxScheduledSchema.parse(undefined);
+
 /** The gateway's whole configuration; parsed once at start. */
 export const gatewayEnvSchema = z
   .object({
@@ -59,6 +64,11 @@ export const gatewayEnvSchema = z
       .default([]),
     /** Requests per API key and minute, across replicas; 0 turns the limit off. */
     API_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+    /**
+     * Scheduled notifications one key may hold: each is a job kept in Redis until its send time,
+     * up to 30 days, so the cap bounds the memory one key can take.
+     */
+    MAX_SCHEDULED_PER_KEY: maxScheduledSchema,
     /** Failed authentications per client and minute before it gets 429 for the rest of the minute. */
     AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(1).default(20),
     /** A header the platform's proxy sets to the client's address (Fly.io: Fly-Client-IP). */

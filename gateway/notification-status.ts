@@ -46,8 +46,18 @@ const Timeline = z
   .array(deliveryTimelineEntrySchema.extend({}).openapi("DeliveryTimelineEntry"))
   .describe("Every event reported for the notification's channels, oldest first");
 
-/** The states this API reports; a retry waiting out its backoff is `delayed`. */
-export const NotificationState = z.enum(["queued", "active", "delayed", "completed", "failed"]);
+/**
+ * The states this API reports; a retry waiting out its backoff is `delayed`; `cancelled` is kept
+ * from the record for the retention once a key cancelled it.
+ */
+export const NotificationState = z.enum([
+  "queued",
+  "active",
+  "delayed",
+  "completed",
+  "failed",
+  "cancelled",
+]);
 export type NotificationState = z.infer<typeof NotificationState>;
 
 /** A notification as `GET /notifications/{id}` and the list report it. */
@@ -59,6 +69,11 @@ export const NotificationStatus = z
     createdAt: z.string().describe("ISO 8601"),
     finishedAt: z.string().optional().describe("ISO 8601, once completed or failed"),
     failedReason: z.string().optional(),
+    cancelledAt: z.string().optional().describe("ISO 8601, once cancelled"),
+    cancelledBy: z
+      .string()
+      .optional()
+      .describe("The id of the API key that cancelled it (the first 16 hex digits of its SHA-256)"),
     channels: Channels,
     timeline: Timeline.optional(),
   })
@@ -162,6 +177,8 @@ export function describeRecord(record: DeliveryRecord): NotificationStatus {
     createdAt: new Date(Number.isNaN(createdAt) ? 0 : createdAt).toISOString(),
     ...(record.finishedAt ? { finishedAt: new Date(record.finishedAt).toISOString() } : {}),
     ...(status === "failed" && record.failedReason ? { failedReason: record.failedReason } : {}),
+    ...(record.cancelledAt ? { cancelledAt: new Date(record.cancelledAt).toISOString() } : {}),
+    ...(record.cancelledBy ? { cancelledBy: record.cancelledBy } : {}),
     channels: channelsOf(report, record),
     timeline: byTime(record.timeline),
   };

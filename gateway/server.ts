@@ -66,6 +66,7 @@ const { app, metricsApp } = createGateway({
   limits: {
     perKeyPerMinute: env.API_RATE_LIMIT_PER_MINUTE,
     authFailuresPerMinute: env.AUTH_FAILURES_PER_MINUTE,
+    maxScheduledPerKey: env.MAX_SCHEDULED_PER_KEY,
     clientIpHeader: env.CLIENT_IP_HEADER,
     trustedProxyHops: env.TRUSTED_PROXY_HOPS,
   },

@@ -96,7 +96,9 @@ export async function recordTry(
   try {
     const drained = await deps.delivery.store.recordWorker({
       notificationId,
-      ...(typeof submittedBy === "string" ? { submittedBy } : {}),
+      ...(typeof submittedBy === "string"
+        ? { submittedBy }
+        : { payload: (job.data ?? {}) as Record<string, unknown> }),
       createdAt: job.timestamp,
       attemptsMade: job.attemptsMade + 1,
       report: final,

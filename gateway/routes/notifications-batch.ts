@@ -109,7 +109,7 @@ export function registerBatchNotifications(app: GatewayApp, deps: GatewayDeps): 
         };
       }
     }
-    const outcomes = await enqueue(c.get("apiKeyId"), items);
+    const outcomes = await enqueue(c.get("apiKeyId"), items, c.get("requestId"));
     for (const [position, outcome] of outcomes.entries()) {
       const index = itemIndexes[position] ?? 0;
       results[index] =

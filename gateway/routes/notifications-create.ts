@@ -71,7 +71,11 @@ export function registerCreateNotification(app: GatewayApp, deps: GatewayDeps): 
     const idempotencyKey = c.req.valid("header")["idempotency-key"];
     const request = c.req.valid("json");
     await refuseContradictingFill(deps, c.get("apiKeyId"), request);
-    const [outcome] = await enqueue(c.get("apiKeyId"), [{ request, idempotencyKey }]);
+    const [outcome] = await enqueue(
+      c.get("apiKeyId"),
+      [{ request, idempotencyKey }],
+      c.get("requestId"),
+    );
     if (!outcome || "error" in outcome) throw outcome?.error ?? queueUnavailable();
     const headers = outcome.replayed ? { "Idempotent-Replayed": "true" } : undefined;
     return c.json({ id: outcome.id, status: "queued" as const }, 202, headers);

@@ -32,6 +32,7 @@ describe("GET /notifications/:id", () => {
         email: { status: "pending", calls: 0 },
         sms: { status: "pending", calls: 0 },
       },
+      timeline: [expect.objectContaining({ source: "gateway", event: "accepted" })],
     });
   });
 

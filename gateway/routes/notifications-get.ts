@@ -57,6 +57,14 @@ export function registerGetNotification(
     if (!record || !visibleTo({ data: { submittedBy: record.submittedBy } }, viewer)) {
       throw notFound();
     }
+    // Accepted, then gone without a try (removed from the dashboard): nothing to report.
+    if (!record.outcome && record.report === undefined && record.timeline.every(byGateway)) {
+      throw notFound();
+    }
     return c.json(describeRecord(record), 200);
   });
+}
+
+function byGateway(entry: { source: string }): boolean {
+  return entry.source === "gateway";
 }

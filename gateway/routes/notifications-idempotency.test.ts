@@ -82,7 +82,7 @@ describe("Idempotency-Key", () => {
     expect(await gateway.jobCount()).toBe(2);
   });
 
-  it("costs one Redis command beyond the limit and the add: the claim, which checks for a kept job", async () => {
+  it("costs two Redis commands beyond the limit and the add: the claim and the acceptance", async () => {
     // The queue writes its metadata once, on its first add.
     expect((await gateway.post(VALID_NOTIFICATION)).status).toBe(202);
     const sent: string[] = [];
@@ -97,11 +97,12 @@ describe("Idempotency-Key", () => {
     expect(first.response.status).toBe(202);
     expect(second.response.status).toBe(202);
     // The per-key limit (rate-limiter-flexible's script), the claim with the EXISTS of the job
-    // (sent whole once on this connection, then by its hash), BullMQ's addStandardJob, and the
+    // (sent whole once on this connection, then by its hash), the acceptance that records and
+    // indexes the notification (sent whole by the first POST), BullMQ's addStandardJob, and the
     // confirmation.
     expect(sent).toEqual([
-      ...["evalsha", "eval", "evalsha", "set"],
-      ...["evalsha", "evalsha", "evalsha", "set"],
+      ...["evalsha", "eval", "evalsha", "evalsha", "set"],
+      ...["evalsha", "evalsha", "evalsha", "evalsha", "set"],
     ]);
   });
 

@@ -1,4 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { MAX_TIMELINE_ENTRIES } from "../../delivery/delivery-store.js";
+import type { NotificationIndex } from "../../delivery/notification-index.js";
 import type { GatewayApp, GatewayDeps } from "../app-types.js";
 import { ApiError } from "../errors.js";
 import { findNotification, viewerOf } from "../find-notification.js";
@@ -24,10 +26,15 @@ const route = createRoute({
 });
 
 /** `POST /notifications/{id}/retry`. */
-export function registerRetryNotification(app: GatewayApp, deps: GatewayDeps): void {
+export function registerRetryNotification(
+  app: GatewayApp,
+  deps: GatewayDeps,
+  services: { index: NotificationIndex },
+): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const { job, state } = await findNotification(deps, id, viewerOf(c));
+    const viewer = viewerOf(c);
+    const { job, state } = await findNotification(deps, id, viewer);
     if (state !== "failed") {
       throw new ApiError(
         "CONFLICT",
@@ -36,6 +43,14 @@ export function registerRetryNotification(app: GatewayApp, deps: GatewayDeps): v
     }
     // The worker sees the report's `final` mark and sends only the channels that failed.
     await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+    const entry = {
+      at: new Date().toISOString(),
+      source: "gateway",
+      event: "retried",
+      keyId: viewer.id,
+      requestId: c.get("requestId"),
+    };
+    await services.index.note(id, JSON.stringify(entry), MAX_TIMELINE_ENTRIES);
     deps.logger.info({ notificationId: id, requestId: c.get("requestId") }, "notification retried");
     return c.json({ id, status: "queued" as const }, 202);
   });
