@@ -32,6 +32,8 @@ interface Member {
 interface Departure {
   members: Member[];
   booking: Promise<Booking>;
+  /** Set, in the same turn, when it stops taking members: its slot came, or it was settled. */
+  closed: boolean;
 }
 
 /**
@@ -70,26 +72,28 @@ export function createChannelBatcher(options: {
   /** Replays of recorded batches collecting members, by batch id. */
   const replays = new Map<string, Departure & { indexes: number[] }>();
 
-  function depart(members: Member[] = []): Departure {
-    return { members, booking: gate.book(adapter.provider) };
+  function depart(): Departure {
+    return { members: [], booking: gate.book(adapter.provider), closed: false };
   }
 
-  /** Waits for the batch's slot; answers false (and settles every member) on a provider wait. */
+  /**
+   * Waits for the batch's slot and closes it: a member that comes later starts another batch.
+   * Answers false (every member settled) on a provider wait.
+   */
   async function slotCame(batch: Departure): Promise<boolean> {
     const booked = await batch.booking;
     if ("wait" in booked) {
-      settle(batch.members, { wait: booked.wait });
+      settleAll(batch, { wait: booked.wait });
       return false;
     }
     if (booked.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, booked.delayMs));
+    batch.closed = true;
     return true;
   }
 
   async function sendFresh(batch: Departure): Promise<void> {
     try {
-      const ready = await slotCame(batch);
-      if (open === batch) open = undefined;
-      if (!ready) return;
+      if (!(await slotCame(batch))) return;
       const flags = await options.suppressed(batch.members.map((m) => m.request.recipient));
       const going = batch.members.filter((member, index) => {
         if (flags[index]) member.resolve({ suppressed: true });
@@ -110,16 +114,14 @@ export function createChannelBatcher(options: {
       await write.exec();
       await call(batchId, items, going, true);
     } catch (error) {
-      if (open === batch) open = undefined;
-      settle(batch.members, asChannelError(error));
+      settleAll(batch, asChannelError(error));
     }
   }
 
   async function sendReplay(batchId: string, batch: Departure & { indexes: number[] }) {
     try {
-      const ready = await slotCame(batch);
-      replays.delete(batchId);
-      if (!ready) return;
+      if (!(await slotCame(batch))) return;
+      if (replays.get(batchId) === batch) replays.delete(batchId);
       const recorded = await redis.getBuffer(recordKey(batchId));
       if (!recorded) {
         // Kept as long as the provider keeps the key: past it, a replay would send again anyway.
@@ -135,7 +137,9 @@ export function createChannelBatcher(options: {
         false,
       );
     } catch (error) {
-      settle(batch.members, asChannelError(error));
+      settleAll(batch, asChannelError(error));
+    } finally {
+      if (replays.get(batchId) === batch) replays.delete(batchId);
     }
   }
 
@@ -173,7 +177,7 @@ export function createChannelBatcher(options: {
   }
 
   function joinFresh(member: Member): void {
-    if (!open || open.members.length >= options.maxSize) {
+    if (!open || open.closed || open.members.length >= options.maxSize) {
       open = depart();
       void sendFresh(open);
     }
@@ -183,7 +187,7 @@ export function createChannelBatcher(options: {
   function joinReplay(pointer: string, member: Member): void {
     const [batchId = "", index = "0"] = pointer.split(":");
     let batch = replays.get(batchId);
-    if (!batch) {
+    if (!batch || batch.closed) {
       batch = { ...depart(), indexes: [] };
       replays.set(batchId, batch);
       void sendReplay(batchId, batch);
@@ -208,8 +212,10 @@ export function createChannelBatcher(options: {
   };
 }
 
-function settle(members: Member[], outcome: BatchOutcome): void {
-  for (const member of members) member.resolve(outcome);
+/** Closes the batch first, in the same turn: no member joins one already settled. */
+function settleAll(batch: Departure, outcome: BatchOutcome): void {
+  batch.closed = true;
+  for (const member of batch.members) member.resolve(outcome);
 }
 
 function asChannelError(error: unknown): ChannelError {

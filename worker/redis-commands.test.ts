@@ -81,6 +81,8 @@ describe("Redis commands of one email + SMS notification", () => {
         "eval provider-id", // …claims its provider id…
         "srem in-flight", // …and leaves the set
         "eval delivery", // the delivery record
+        "exists delivery", // a direct producer's job, recorded the first time…
+        "eval search", // …is indexed for search then
       ].sort(),
     );
   });
@@ -98,6 +100,8 @@ describe("Redis commands of one email + SMS notification", () => {
         "eval provider-id",
         "srem in-flight",
         "eval delivery",
+        "exists delivery",
+        "eval search",
       ].sort(),
     );
   });
