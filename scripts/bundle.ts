@@ -62,7 +62,7 @@ export async function bundledSourceFolders(): Promise<string[]> {
 
 /**
  * Bundles one entry `source` into `<outdir>/<name>.mjs`, its lazy imports into
- * `<outdir>/<name>-chunks/`. The bench bundles its bare route the same way.
+ * `<outdir>/<name>-chunks/`.
  */
 export async function bundleEntry(source: string, outdir: string, name: string): Promise<void> {
   await build({

@@ -1,6 +1,11 @@
+import { randomUUID } from "node:crypto";
 import type { Job, Queue, Telemetry } from "bullmq";
 import type { DeliveryEventSink } from "../contract/delivery-events.js";
-import type { NotificationJobSettings } from "../contract/notification-job.js";
+import {
+  type NotificationJobSettings,
+  notificationJobOptions,
+  TRADE_EXECUTED_JOB,
+} from "../contract/notification-job.js";
 import type { BatchSettings } from "../worker/channels/provider-setup.js";
 import type { ChannelRegistry } from "../worker/channels/registry.js";
 import { createResendEmailAdapter } from "../worker/channels/resend-email.js";
@@ -153,3 +158,40 @@ export function providerEnv(resend: FakeResend, twilio: FakeTwilio): Record<stri
     TWILIO_API_BASE_URL: twilio.url,
   };
 }
+
+/**
+ * Adds `count` email-only notifications (`<prefix><index>@example.com`) while the worker is
+ * paused, so it takes them all at once; `whilePaused` runs before it resumes. Their ids → emails.
+ */
+export async function addPausedEmails(
+  h: Pick<WorkerHarness, "worker" | "queue">,
+  count: number,
+  options: { prefix?: string; whilePaused?: () => Promise<void> } = {},
+): Promise<Map<string, string>> {
+  const toById = new Map<string, string>();
+  await h.worker.pause();
+  await h.queue.addBulk(
+    Array.from({ length: count }, (_, index) => {
+      const id = randomUUID();
+      const to = `${options.prefix ?? "user"}${index}@example.com`;
+      toById.set(id, to);
+      return {
+        name: TRADE_EXECUTED_JOB,
+        data: { ...EMAIL_ONLY_NOTIFICATION, to },
+        opts: { ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }), jobId: id },
+      };
+    }),
+  );
+  await options.whilePaused?.();
+  h.worker.resume();
+  return toById;
+}
+
+/** The seed's notification without a phone: an email only. */
+const EMAIL_ONLY_NOTIFICATION = {
+  to: "user@example.com",
+  asset: "BTC",
+  amount: 1000,
+  quantity: 0.02,
+  order: "order-id-123",
+};

@@ -1,17 +1,16 @@
-/**
- * What a batch of emails does when Resend refuses our sender, for the whole request or email by
- * email (https://resend.com/docs/dashboard/emails/batch-validation-modes), and when a member's
- * recipient is suppressed while its batch collects. Real SDK, the fake Resend, real Redis.
- */
-import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import type { DeliveryReport } from "../contract/delivery-report.js";
-import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
+import { TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
 import { createSuppressionList } from "../delivery/suppressions.js";
 import { resendError } from "../test/fakes/resend.js";
 import { eventually } from "../test/fixtures.js";
 import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";
-import { startWorkerHarness, type WorkerHarness, waitForFinished } from "../test/worker-fixture.js";
+import {
+  addPausedEmails,
+  startWorkerHarness,
+  type WorkerHarness,
+  waitForFinished,
+} from "../test/worker-fixture.js";
 
 let harness: WorkerHarness | undefined;
 afterEach(async () => {
@@ -33,26 +32,6 @@ function batchingHarness(perSecond = 2) {
   });
 }
 
-/** Adds `count` emails while the worker is paused, so it takes them together; their ids. */
-async function addEmails(h: WorkerHarness, count: number): Promise<Map<string, string>> {
-  const toById = new Map<string, string>();
-  await h.worker.pause();
-  await h.queue.addBulk(
-    Array.from({ length: count }, (_, index) => {
-      const id = randomUUID();
-      const to = `member${index}@example.com`;
-      toById.set(id, to);
-      return {
-        name: TRADE_EXECUTED_JOB,
-        data: { ...EMAIL_ONLY, to },
-        opts: { ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }), jobId: id },
-      };
-    }),
-  );
-  h.worker.resume();
-  return toById;
-}
-
 /** Each job completed without using an attempt, and its email went out exactly once. */
 async function expectEachSentOnceWithoutAttempts(h: WorkerHarness, toById: Map<string, string>) {
   for (const [id, to] of toById) {
@@ -71,7 +50,7 @@ describe("a batch and our sender's faults", () => {
   it("holds Resend back when it refuses the whole request (domain not verified), then sends every member once", async () => {
     harness = await batchingHarness();
     harness.resend.script.failNext(resendError("validation_error:domain_not_verified"));
-    const toById = await addEmails(harness, 12);
+    const toById = await addPausedEmails(harness, 12, { prefix: "member" });
     await expectEachSentOnceWithoutAttempts(harness, toById);
     const [refused, ...later] = harness.resend.calls;
     expect(refused?.status).toBe(403);
@@ -83,7 +62,7 @@ describe("a batch and our sender's faults", () => {
     harness = await batchingHarness();
     const h = harness;
     h.resend.state.verifiedDomains = ["another.example"];
-    const toById = await addEmails(h, 12);
+    const toById = await addPausedEmails(h, 12, { prefix: "member" });
     // Every member was answered "domain not verified" and waits; none failed.
     await eventually(
       async () => {
@@ -114,7 +93,7 @@ describe("a batch and the suppression list", () => {
     // A first email takes the free slot: the next batch collects until the slot after it.
     await h.queue.add(TRADE_EXECUTED_JOB, { ...EMAIL_ONLY, to: "first@example.com" });
     await eventually(() => expect(h.resend.calls).toHaveLength(1), { interval: 5 });
-    const toById = await addEmails(h, 20);
+    const toById = await addPausedEmails(h, 20, { prefix: "member" });
     // Every member opened its try and collects.
     await eventually(
       async () => {

@@ -11,6 +11,7 @@ import { resendError, startFakeResend } from "../test/fakes/resend.js";
 import { eventually } from "../test/fixtures.js";
 import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";
 import {
+  addPausedEmails,
   startWorkerHarness,
   TEST_EMAIL_FROM,
   type WorkerHarness,
@@ -35,34 +36,6 @@ function batchingHarness(extra: Parameters<typeof startWorkerHarness>[0] = {}) {
     emailBatch: { maxSize: 100 },
     ...extra,
   });
-}
-
-/**
- * Adds `count` emails while the worker is paused, so it takes them all at once; `whilePaused`
- * runs before it resumes.
- */
-async function addEmails(
-  h: WorkerHarness,
-  count: number,
-  whilePaused: () => Promise<void> = async () => {},
-): Promise<Map<string, string>> {
-  const toById = new Map<string, string>();
-  await h.worker.pause();
-  await h.queue.addBulk(
-    Array.from({ length: count }, (_, index) => {
-      const id = randomUUID();
-      const to = `user${index}@example.com`;
-      toById.set(id, to);
-      return {
-        name: TRADE_EXECUTED_JOB,
-        data: { ...EMAIL_ONLY, to },
-        opts: { ...notificationJobOptions({ attempts: 4, backoffDelayMs: 20 }), jobId: id },
-      };
-    }),
-  );
-  await whilePaused();
-  h.worker.resume();
-  return toById;
 }
 
 /** Adds one email while the worker runs and waits until its job finished; its id and when. */
@@ -97,7 +70,7 @@ async function expectEachDeliveredOnce(h: WorkerHarness, toById: Map<string, str
 describe("batch sending", () => {
   it("drains 250 waiting emails in a handful of batch requests, each email once, under a strict 2 requests/s", async () => {
     harness = await batchingHarness();
-    const toById = await addEmails(harness, 250);
+    const toById = await addPausedEmails(harness, 250);
     await expectEachDeliveredOnce(harness, toById);
     const calls = harness.resend.calls;
     expect(calls.filter((call) => call.status === 429)).toHaveLength(0);
@@ -113,7 +86,7 @@ describe("batch sending", () => {
   // 100,000 emails, more than the service's every other key together.
   it("keeps each batch's composition in Redis compressed: a tenth of the emails' rendered size at most", async () => {
     harness = await batchingHarness();
-    const toById = await addEmails(harness, 250);
+    const toById = await addPausedEmails(harness, 250);
     await expectEachDeliveredOnce(harness, toById);
     const records = await harness.connection.keys(`${harness.prefix}:*:batch:*`);
     const batchCalls = harness.resend.calls.filter((call) => call.endpoint === "/emails/batch");
@@ -163,7 +136,7 @@ describe("batch sending", () => {
     harness = await batchingHarness({ timeoutMs: 300 });
     // The batch is accepted, then answered after the worker gave up on it.
     harness.resend.script.failNext({ status: 200, body: {}, deliver: true, delayMs: 800 });
-    const toById = await addEmails(harness, 30);
+    const toById = await addPausedEmails(harness, 30);
     await expectEachDeliveredOnce(harness, toById);
     const [lost, ...later] = harness.resend.calls;
     expect(lost?.idempotencyKey).toMatch(/^batch\//);
@@ -199,11 +172,9 @@ describe("batch sending", () => {
       expect(h.resend.emails.map((email) => email.to)).toEqual(["lone@example.com"]);
       const loneKey = h.resend.calls[0]?.idempotencyKey;
       // Others wait while its backoff (and a late answer) runs out; the worker takes them together.
-      const toById = await addEmails(
-        h,
-        5,
-        () => new Promise((resolve) => setTimeout(resolve, 1200)),
-      );
+      const toById = await addPausedEmails(h, 5, {
+        whilePaused: () => new Promise((resolve) => setTimeout(resolve, 1200)),
+      });
       toById.set(loneId, "lone@example.com");
       await expectEachDeliveredOnce(h, toById);
       const loneCalls = h.resend.calls.filter((call) => call.idempotencyKey === loneKey);
