@@ -34,7 +34,7 @@ export interface GatewayDeps {
   admin?: { user: string; password: string; readOnly?: boolean };
   /** Catalogs, brand, default locale and zone the admin previews render with; the defaults when unset. */
   messages?: MessageEnv;
-  /** How long queue counts read for /metrics are reused (QUEUE_METRICS_CACHE_MS); 0 when unset. */
+  /** How long queue counts read for /metrics are reused (lib/queue-metrics.ts); 0 when unset. */
   metricsCacheMs?: number;
   logger: Logger;
   /**

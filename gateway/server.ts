@@ -6,8 +6,10 @@ import { deliveryRetentionSeconds, jobSettingsOf, loadEnvOrExit } from "../lib/e
 import { handleShutdown } from "../lib/lifecycle.js";
 import { createLogger } from "../lib/logger.js";
 import { maskUrlPassword } from "../lib/mask.js";
+import { QUEUE_METRICS_CACHE_MS } from "../lib/queue-metrics.js";
 import { createProducerConnection } from "../lib/redis.js";
 import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
+import { removedVariableWarnings } from "../lib/removed-variables.js";
 import { bullmqTelemetry, startTracing } from "../lib/tracing.js";
 import { createGateway } from "./app.js";
 import { gatewayEnvSchema } from "./env.js";
@@ -21,6 +23,7 @@ const logger = createLogger({
   level: env.LOG_LEVEL,
   pretty: env.NODE_ENV === "development",
 });
+for (const warning of removedVariableWarnings()) logger.warn(warning);
 
 const redis = createProducerConnection({ url: env.REDIS_URL, cluster: env.REDIS_CLUSTER });
 redis.on("error", (err) => logger.warn({ err: err.message }, "redis connection error"));
@@ -71,7 +74,7 @@ const { app, metricsApp } = createGateway({
     trustedProxyHops: env.TRUSTED_PROXY_HOPS,
   },
   jobSettings: jobSettingsOf(env),
-  metricsCacheMs: env.QUEUE_METRICS_CACHE_MS,
+  metricsCacheMs: QUEUE_METRICS_CACHE_MS,
   messages: env,
   ...(env.ADMIN_USER && env.ADMIN_PASSWORD
     ? {

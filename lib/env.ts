@@ -103,8 +103,6 @@ export const sharedEnvFields = {
   REDIS_URL: redisUrlSchema,
   REDIS_CLUSTER: redisClusterSchema,
   QUEUE_PREFIX: z.string().min(1).default(DEFAULT_QUEUE_PREFIX),
-  /** How long queue counts read for /metrics are reused: each read costs Redis commands. */
-  QUEUE_METRICS_CACHE_MS: z.coerce.number().int().min(0).default(5000),
   /**
    * How long a notification's delivery status and timeline are kept (delivery/delivery-store.ts),
    * counted from its last event; `GET /notifications/{id}` answers from it once the job is gone.

@@ -18,6 +18,9 @@ interface QueueSnapshot {
  * The queue is read at most once per `cacheMs` however many scrapers ask: each read costs Redis
  * commands, which Upstash bills.
  */
+/** How long queue counts read for /metrics are reused: each read costs Redis commands. */
+export const QUEUE_METRICS_CACHE_MS = 5000;
+
 export function registerQueueGauges(options: {
   registry: Registry;
   queue: Queue;

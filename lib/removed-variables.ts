@@ -4,6 +4,7 @@
  * mattering instead of finding out from behaviour.
  */
 export const REMOVED_VARIABLES: Readonly<Record<string, string>> = {
+  QUEUE_METRICS_CACHE_MS: "a fixed 5 s: queue counts for /metrics are read at most that often",
   EMAIL_BATCH_WINDOW_MS:
     "nothing: a batch of emails now collects until Resend's next free slot, and a lone email leaves at once",
 };

@@ -196,6 +196,23 @@ describe("Dockerfile and docker-compose.yml", () => {
   });
 });
 
+describe("docs/configuration.md", () => {
+  const documented = new Set(
+    [...readFileSync("docs/configuration.md", "utf8").matchAll(/^\| `([A-Z][A-Z0-9_]*)`/gm)].map(
+      ([, name]) => name ?? "",
+    ),
+  );
+  const read = new Set([
+    ...Object.keys(gatewayEnvSchema.shape),
+    ...Object.keys(workerEnvSchema.shape),
+  ]);
+
+  it("has a row for every variable the code reads, and none for another", () => {
+    expect([...read].filter((name) => !documented.has(name))).toEqual([]);
+    expect([...documented].filter((name) => !read.has(name))).toEqual([]);
+  });
+});
+
 describe(".env.example", () => {
   const documented = new Set(
     readFileSync(".env.example", "utf8")

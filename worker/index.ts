@@ -6,7 +6,7 @@ import { deliveryRetentionSeconds, jobSettingsOf, loadEnvOrExit } from "../lib/e
 import { handleShutdown } from "../lib/lifecycle.js";
 import { createLogger } from "../lib/logger.js";
 import { maskUrlPassword } from "../lib/mask.js";
-import { registerQueueGauges } from "../lib/queue-metrics.js";
+import { QUEUE_METRICS_CACHE_MS, registerQueueGauges } from "../lib/queue-metrics.js";
 import { createProducerConnection, createWorkerConnection } from "../lib/redis.js";
 import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
 import { removedVariableWarnings } from "../lib/removed-variables.js";
@@ -52,7 +52,7 @@ metricsQueue.on("error", () => {});
 registerQueueGauges({
   registry: metrics.registry,
   queue: metricsQueue,
-  cacheMs: env.QUEUE_METRICS_CACHE_MS,
+  cacheMs: QUEUE_METRICS_CACHE_MS,
   logger,
 });
 
