@@ -5,7 +5,7 @@ import type { RedisConnection } from "./redis.js";
 export type RedisScript = (
   redis: RedisConnection,
   keys: readonly string[],
-  args: ReadonlyArray<string | number>,
+  args: ReadonlyArray<string | number | Buffer>,
 ) => Promise<unknown>;
 
 /**

@@ -50,7 +50,10 @@ describe("createChannelBatcher", () => {
       gate,
       redis: fixture.redis,
       keyPrefix: fixture.queue.qualifiedName,
-      suppressed: async (recipients) => recipients.map(() => false),
+      suppressionLookup: (recipients) => ({
+        key: `${fixture.queue.qualifiedName}:suppressions`,
+        fields: recipients.map((recipient) => `email:${recipient}`),
+      }),
     });
     const first = batcher.send(request("first"));
     let late: ReturnType<typeof batcher.send> | undefined;

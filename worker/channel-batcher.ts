@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { RedisConnection } from "../lib/redis.js";
+import { redisScript } from "../lib/redis-script.js";
 import { decodeBatchRecord, encodeBatchRecord } from "./batch-record.js";
 import type {
   BatchItem,
@@ -19,6 +20,25 @@ export type BatchOutcome =
   | ChannelError
   | { wait: ProviderWait }
   | { suppressed: true };
+
+/**
+ * KEYS: the suppression hash, the batch's record, each member's pointer. ARGV: the members'
+ * suppression fields (JSON), the record, its TTL, the batch id. Writes nothing and answers the
+ * flags when a member is suppressed; else writes the record and every pointer (`id:index`).
+ */
+const RECORD_BATCH = redisScript(`
+local fields = cjson.decode(ARGV[1])
+local found = redis.call('HMGET', KEYS[1], unpack(fields))
+local flags = {}
+local any = false
+for i = 1, #fields do
+  flags[i] = found[i] and 1 or 0
+  if found[i] then any = true end
+end
+if any then return flags end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+for i = 3, #KEYS do redis.call('SET', KEYS[i], ARGV[4] .. ':' .. (i - 3), 'EX', ARGV[3]) end
+return flags`);
 
 /** How long a batch's composition is kept: as long as the provider keeps its idempotency key. */
 const BATCH_RECORD_TTL_SECONDS = 24 * 60 * 60;
@@ -59,8 +79,8 @@ export function createChannelBatcher(options: {
   gate: ProviderGate;
   redis: RedisConnection;
   keyPrefix: string;
-  /** Which of these recipients are suppressed now, in order. */
-  suppressed(recipients: string[]): Promise<boolean[]>;
+  /** The suppression list's hash and fields for these recipients (a field set: suppressed). */
+  suppressionLookup(recipients: string[]): { key: string; fields: string[] };
 }) {
   const { adapter, gate, redis } = options;
   const recordKey = (batchId: string) => `${options.keyPrefix}:batch:${batchId}`;
@@ -94,25 +114,11 @@ export function createChannelBatcher(options: {
   async function sendFresh(batch: Departure): Promise<void> {
     try {
       if (!(await slotCame(batch))) return;
-      const flags = await options.suppressed(batch.members.map((m) => m.request.recipient));
-      const going = batch.members.filter((member, index) => {
-        if (flags[index]) member.resolve({ suppressed: true });
-        return !flags[index];
-      });
-      if (going.length === 0) return;
       const batchId = randomUUID();
-      const items: BatchItem[] = going.map(({ request }) => ({
-        recipient: request.recipient,
-        content: request.content,
-      }));
-      // The composition first: a member tried again after a lost answer re-sends exactly this.
-      const write = redis.multi();
-      write.set(recordKey(batchId), encodeBatchRecord(items), "EX", BATCH_RECORD_TTL_SECONDS);
-      going.forEach(({ request }, index) => {
-        write.set(pointerKey(request), `${batchId}:${index}`, "EX", BATCH_RECORD_TTL_SECONDS);
-      });
-      await write.exec();
-      await call(batchId, items, going, true);
+      const recorded = await recordBatch(batchId, batch.members);
+      if (!recorded) return;
+      const { going, items } = recorded;
+      await settleEach(going, await callProvider(batchId, items), true);
     } catch (error) {
       settleAll(batch, asChannelError(error));
     }
@@ -143,9 +149,31 @@ export function createChannelBatcher(options: {
     }
   }
 
-  /** Makes the call and settles `members`, which hold `items` in order. */
-  async function call(batchId: string, items: BatchItem[], members: Member[], fresh: boolean) {
-    await settleEach(members, await callProvider(batchId, items), fresh);
+  /**
+   * Writes the batch's composition and its members' pointers in one command, unless a member's
+   * recipient was suppressed since its try opened: those are settled `suppressed` and left out,
+   * and the rest recorded. Answers undefined when no member is left.
+   */
+  async function recordBatch(batchId: string, members: Member[]) {
+    let going = members;
+    for (;;) {
+      const items: BatchItem[] = going.map(({ request }) => ({
+        recipient: request.recipient,
+        content: request.content,
+      }));
+      const { key, fields } = options.suppressionLookup(going.map((m) => m.request.recipient));
+      const found = (await RECORD_BATCH(
+        redis,
+        [key, recordKey(batchId), ...going.map(({ request }) => pointerKey(request))],
+        [JSON.stringify(fields), encodeBatchRecord(items), BATCH_RECORD_TTL_SECONDS, batchId],
+      )) as number[];
+      if (!found.includes(1)) return { going, items };
+      going = going.filter((member, index) => {
+        if (found[index] === 1) member.resolve({ suppressed: true });
+        return found[index] !== 1;
+      });
+      if (going.length === 0) return undefined;
+    }
   }
 
   async function callProvider(batchId: string, items: BatchItem[]) {

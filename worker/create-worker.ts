@@ -120,8 +120,8 @@ export async function createNotificationWorker(
       gate,
       redis: connection,
       keyPrefix,
-      suppressed: (recipients) =>
-        suppressions.check(
+      suppressionLookup: (recipients) =>
+        suppressions.lookup(
           recipients.map((recipient) => ({ channel: adapter.channel, recipient })),
         ),
     });

@@ -87,15 +87,13 @@ describe("Redis commands of one email + SMS notification", () => {
     );
   });
 
-  it("with batches on (the default), adds the lone email's slot, suppression check and record", async () => {
+  it("with batches on (the default), adds the lone email's slot and its batch's record", async () => {
     await watchedHarness({ maxSize: 100 });
     expect((await ownCommandsOfOneNotification()).sort()).toEqual(
       [
         "eval suppressions", // suppressions and the SMS's slot
         "eval provider", // the batch's slot
-        "hmget suppressions", // its members checked again as it leaves
-        "set batch", // its composition…
-        "set batch-member", // …and its member's pointer, in one MULTI
+        "eval suppressions", // its members checked again, its record and pointers written
         "eval in-flight",
         "eval provider-id",
         "srem in-flight",
