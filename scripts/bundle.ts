@@ -22,7 +22,7 @@ export const BUNDLES = {
 /**
  * Left to node_modules at run time: packages that find their own files on disk (Bull Board's UI,
  * Scalar's browser script, pino's worker-thread transports); twilio, because
- * worker/channels/twilio-sms.ts requires one of its classes at run time for `instanceof`, which a
+ * channels/twilio-errors.ts requires one of its classes at run time for `instanceof`, which a
  * bundled copy of the SDK would never match; and an optional native add-on that msgpackr tries
  * to load and does without.
  */
