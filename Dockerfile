@@ -12,6 +12,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts/bundle.ts ./scripts/bundle.ts
 COPY contract ./contract
+COPY channels ./channels
 COPY gateway ./gateway
 COPY lib ./lib
 COPY delivery ./delivery

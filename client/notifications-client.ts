@@ -4,6 +4,7 @@
  * from `openapi.ts`, generated from the gateway's own OpenAPI document (`npm run generate:client`).
  */
 import createClient from "openapi-fetch";
+import type { Channel } from "../contract/channels.js";
 import type { components, paths } from "./openapi.js";
 
 type Schemas = components["schemas"];
@@ -112,11 +113,11 @@ export function createNotificationsClient(options: {
       );
     },
     /** One page of the suppression list (admin-scoped keys); pass `nextCursor` for the next. */
-    listSuppressions(query: { channel?: "email" | "sms"; cursor?: string; limit?: number } = {}) {
+    listSuppressions(query: { channel?: Channel; cursor?: string; limit?: number } = {}) {
       return unwrap(api.GET("/suppressions", { params: { query } }));
     },
     /** Lifts a recipient's suppression (admin-scoped keys). */
-    liftSuppression(channel: "email" | "sms", recipient: string) {
+    liftSuppression(channel: Channel, recipient: string) {
       return unwrap(
         api.DELETE("/suppressions/{channel}/{recipient}", {
           params: { path: { channel, recipient } },

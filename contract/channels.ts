@@ -16,7 +16,7 @@ export const recipientFields = {
 
 /**
  * The channel registry's shared half: which channels a notification can go out on and which
- * payload field names each one's recipient. The worker's adapters (worker/channels/) and the
+ * payload field names each one's recipient. The adapters (channels/) and the
  * gateway's reports both go by this list; adding a channel starts here.
  */
 export const CHANNEL_RECIPIENT_FIELDS = {

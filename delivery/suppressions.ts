@@ -53,7 +53,7 @@ export type SuppressionReason = (typeof SUPPRESSION_REASONS)[number];
 
 export interface SuppressionEntry {
   reason: SuppressionReason;
-  /** Who reported it: `resend`, `twilio`. */
+  /** Who reported it: the provider whose webhook or answer said so. */
   source: string;
   /** The provider's code: the bounce type, Twilio's 21610, the keyword. */
   code?: string;
@@ -75,7 +75,8 @@ export { normalizeRecipient };
 export function createSuppressionList(options: { redis: RedisConnection; keyPrefix: string }) {
   const { redis } = options;
   const key = `${options.keyPrefix}:suppressions`;
-  const inboundKey = `${options.keyPrefix}:sms-inbound-applied`;
+  // One hash per channel that takes incoming messages: `{prefix}:{queue}:sms-inbound-applied`.
+  const inboundKey = (channel: Channel) => `${options.keyPrefix}:${channel}-inbound-applied`;
   const field = (channel: Channel, recipient: string) =>
     `${channel}:${normalizeRecipient(channel, recipient)}`;
 
@@ -120,21 +121,23 @@ export function createSuppressionList(options: { redis: RedisConnection; keyPref
       return (await redis.hdel(key, field(channel, recipient))) === 1;
     },
     /**
-     * Claims an incoming message of `from` for applying: true the first time its MessageSid is
-     * seen, false for a message applied before (a replay, a retry of an applied one).
+     * Claims an incoming message of `from` on `channel` for applying: true the first time its id
+     * (Twilio's MessageSid) is seen, false for a message applied before (a replay, a retry of an
+     * applied one).
      */
-    async claimInbound(from: string, messageSid: string): Promise<boolean> {
-      const number = normalizeRecipient("sms", from);
+    async claimInbound(channel: Channel, from: string, messageId: string): Promise<boolean> {
+      const sender = normalizeRecipient(channel, from);
       const claimed = await CLAIM_INBOUND(
         redis,
-        [inboundKey],
-        [number, messageSid, INBOUND_MESSAGES_KEPT],
+        [inboundKey(channel)],
+        [sender, messageId, INBOUND_MESSAGES_KEPT],
       );
       return claimed === 1;
     },
     /** Gives a claim back: the message could not be applied, and its retry must be. */
-    async releaseInbound(from: string, messageSid: string): Promise<void> {
-      await RELEASE_INBOUND(redis, [inboundKey], [normalizeRecipient("sms", from), messageSid]);
+    async releaseInbound(channel: Channel, from: string, messageId: string): Promise<void> {
+      const sender = normalizeRecipient(channel, from);
+      await RELEASE_INBOUND(redis, [inboundKey(channel)], [sender, messageId]);
     },
     async get(channel: Channel, recipient: string): Promise<Suppression | undefined> {
       const name = field(channel, recipient);

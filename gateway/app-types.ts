@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Queue } from "bullmq";
 import type { MiddlewareHandler } from "hono";
+import type { WebhookSettings } from "../channels/webhooks.js";
 import type { NotificationJobSettings } from "../contract/notification-job.js";
 import type { EventPublisher } from "../delivery/events/publisher.js";
 import type { Logger } from "../lib/logger.js";
@@ -47,16 +48,10 @@ export interface GatewayDeps {
   /** Tracing middleware (tracing.ts `requestTracing()`), first on every request; none when off. */
   requestTracing?: readonly MiddlewareHandler[];
   /**
-   * The provider webhooks (routes/webhooks-*.ts); each route is mounted only when its secret
-   * is set: Resend's with `resendSecret`, Twilio's with `twilioAuthToken` and `publicUrl`.
+   * The provider webhooks' settings (channels/webhooks.ts); each webhook is mounted only when its
+   * secret is set.
    */
-  webhooks?: {
-    /** RESEND_WEBHOOK_SECRET, `whsec_…`. */
-    resendSecret?: string;
-    /** TWILIO_AUTH_TOKEN: Twilio signs its webhooks with it. */
-    twilioAuthToken?: string;
-    /** PUBLIC_URL: the base URL providers post to, which Twilio's signature covers. */
-    publicUrl?: string;
+  webhooks?: WebhookSettings & {
     /** Requests per client address and minute (WEBHOOK_RATE_LIMIT_PER_MINUTE); 0: no limit. */
     perMinute?: number;
   };

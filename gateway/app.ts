@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
+import { buildWebhookAdapters } from "../channels/webhooks.js";
 import { NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import { createDeliveryStore } from "../delivery/delivery-store.js";
 import { createDeliveryUpdates } from "../delivery/delivery-updates.js";
@@ -28,8 +29,7 @@ import { registerGetNotification } from "./routes/notifications-get.js";
 import { registerListNotifications } from "./routes/notifications-list.js";
 import { registerRetryNotification } from "./routes/notifications-retry.js";
 import { registerSuppressions } from "./routes/suppressions.js";
-import { registerResendWebhook } from "./routes/webhooks-resend.js";
-import { registerTwilioWebhooks } from "./routes/webhooks-twilio.js";
+import { registerProviderWebhook } from "./routes/webhooks-receive.js";
 import { limitWebhooksPerClient } from "./webhook-guard.js";
 
 /** The gateway's API app (for tests that need nothing else). */
@@ -119,9 +119,9 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
   // Provider webhooks: no API key (the provider's signature authenticates each request), each
   // mounted only when its secret is configured: unconfigured, the path is a 404 like any other.
   const webhooks = deps.webhooks ?? {};
-  const { resendSecret, twilioAuthToken, publicUrl } = webhooks;
+  const webhookAdapters = buildWebhookAdapters(webhooks);
   const webhooksPerMinute = webhooks.perMinute ?? DEFAULT_WEBHOOK_RATE_LIMIT_PER_MINUTE;
-  if ((resendSecret || (twilioAuthToken && publicUrl)) && webhooksPerMinute > 0) {
+  if (webhookAdapters.length > 0 && webhooksPerMinute > 0) {
     app.use(
       "/webhooks/*",
       limitWebhooksPerClient({
@@ -133,21 +133,15 @@ export function createGateway(deps: GatewayDeps): { app: GatewayApp; metricsApp:
       }),
     );
   }
-  const webhookServices = { updates, metrics: metrics.delivery, keyPrefix };
-  if (resendSecret) {
-    registerResendWebhook(
-      app,
-      { ...deps, webhooks: { ...webhooks, resendSecret } },
-      webhookServices,
-    );
-  }
-  if (twilioAuthToken && publicUrl) {
-    registerTwilioWebhooks(
-      app,
-      { ...deps, webhooks: { ...webhooks, twilioAuthToken, publicUrl } },
-      { ...webhookServices, suppressions },
-    );
-  }
+  const webhookServices = {
+    updates,
+    suppressions,
+    metrics: metrics.delivery,
+    logger: deps.logger,
+    redis: deps.redis,
+    keyPrefix,
+  };
+  for (const adapter of webhookAdapters) registerProviderWebhook(app, adapter, webhookServices);
 
   // The API's own description, built from the routes above.
   registerApiDocs(app);

@@ -1,5 +1,6 @@
 import { serve } from "@hono/node-server";
 import { Queue } from "bullmq";
+import { buildWebhookAdapters, webhookSettingsOf, webhookWarnings } from "../channels/webhooks.js";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { openEventPublisher } from "../delivery/events/publisher.js";
 import { deliveryRetentionSeconds, jobSettingsOf, loadEnvOrExit } from "../lib/env.js";
@@ -61,6 +62,7 @@ redis.once("ready", async () => {
 // Loaded only while tracing is on: @hono/otel and its conventions cost start time and memory.
 const requestTracing = tracing ? (await import("./tracing.js")).requestTracing() : undefined;
 
+const webhookSettings = webhookSettingsOf(env);
 const { app, metricsApp } = createGateway({
   queue,
   redis,
@@ -89,12 +91,7 @@ const { app, metricsApp } = createGateway({
   warnings,
   ...(events ? { events: events.publisher, eventsQueue: events.queue } : {}),
   ...(requestTracing ? { requestTracing } : {}),
-  webhooks: {
-    resendSecret: env.RESEND_WEBHOOK_SECRET,
-    twilioAuthToken: env.TWILIO_AUTH_TOKEN,
-    publicUrl: env.PUBLIC_URL,
-    perMinute: env.WEBHOOK_RATE_LIMIT_PER_MINUTE,
-  },
+  webhooks: { ...webhookSettings, perMinute: env.WEBHOOK_RATE_LIMIT_PER_MINUTE },
   deliveryRetentionSeconds: deliveryRetentionSeconds(env),
 });
 
@@ -105,11 +102,7 @@ if (env.NODE_ENV !== "production") {
   }
 }
 
-if (env.TWILIO_AUTH_TOKEN && !env.PUBLIC_URL) {
-  logger.warn(
-    "TWILIO_AUTH_TOKEN is set without PUBLIC_URL: Twilio's webhooks are off (set PUBLIC_URL, see docs/delivery-status.md)",
-  );
-}
+for (const warning of webhookWarnings(webhookSettings)) logger.warn(warning);
 
 // A client that trickles its request (slowloris) is cut off with 408 instead of holding a socket:
 // Node enforces requestTimeout when it checks connections, so the check runs often enough.
@@ -130,10 +123,7 @@ const server = serve(
         port: info.port,
         redis: maskUrlPassword(env.REDIS_URL),
         apiKeys: env.API_KEYS.length + env.API_KEY_HASHES.length,
-        webhooks: [
-          ...(env.RESEND_WEBHOOK_SECRET ? ["resend"] : []),
-          ...(env.TWILIO_AUTH_TOKEN && env.PUBLIC_URL ? ["twilio"] : []),
-        ],
+        webhooks: buildWebhookAdapters(webhookSettings).map(({ provider }) => provider),
       },
       "gateway listening",
     );

@@ -12,6 +12,7 @@ import { rmSync } from "node:fs";
 import { basename } from "node:path";
 import { pathToFileURL } from "node:url";
 import { build, type Metafile } from "esbuild";
+import { UNBUNDLED_PROVIDER_SDKS } from "../channels/unbundled-sdks.js";
 
 /** Each process's bundle and the source it is built from. */
 export const BUNDLES = {
@@ -21,17 +22,16 @@ export const BUNDLES = {
 
 /**
  * Left to node_modules at run time: packages that find their own files on disk (Bull Board's UI,
- * Scalar's browser script, pino's worker-thread transports); twilio, because
- * worker/channels/twilio-sms.ts requires one of its classes at run time for `instanceof`, which a
- * bundled copy of the SDK would never match; and an optional native add-on that msgpackr tries
- * to load and does without.
+ * Scalar's browser script, pino's worker-thread transports); the provider SDKs a bundled copy
+ * would break (channels/unbundled-sdks.ts); and an optional native add-on that msgpackr tries to
+ * load and does without.
  */
 const EXTERNAL = [
   "@bull-board/*",
   "@scalar/api-reference",
   "pino",
   "pino-pretty",
-  "twilio",
+  ...UNBUNDLED_PROVIDER_SDKS,
   "msgpackr-extract",
 ];
 

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { Job, Queue, Telemetry } from "bullmq";
+import type { BatchSettings } from "../channels/provider-setup.js";
+import type { ChannelRegistry } from "../channels/registry.js";
+import { createResendEmailAdapter } from "../channels/resend-email.js";
+import { createTwilioSmsAdapter } from "../channels/twilio-sms.js";
 import type { DeliveryEventSink } from "../contract/delivery-events.js";
 import {
   type NotificationJobSettings,
   notificationJobOptions,
   TRADE_EXECUTED_JOB,
 } from "../contract/notification-job.js";
-import type { BatchSettings } from "../worker/channels/provider-setup.js";
-import type { ChannelRegistry } from "../worker/channels/registry.js";
-import { createResendEmailAdapter } from "../worker/channels/resend-email.js";
-import { createTwilioSmsAdapter } from "../worker/channels/twilio-sms.js";
 import { createNotificationWorker } from "../worker/create-worker.js";
 import type { DigestConfig } from "../worker/digest/policy.js";
 import { createWorkerMetrics } from "../worker/metrics.js";

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
+import type { BatchItem } from "../channels/channel-adapter.js";
 import { notificationPayloadSchema } from "../contract/notification-job.js";
 import { rendererFromEnv } from "../rendering/index.js";
 import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";
 import { decodeBatchRecord, encodeBatchRecord } from "./batch-record.js";
-import type { BatchItem } from "./channels/channel-adapter.js";
 
 /** A full batch as the worker sends one: 100 emails rendered by the default templates. */
 async function fullBatch(): Promise<BatchItem[]> {

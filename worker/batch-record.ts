@@ -1,5 +1,5 @@
 import { deflateSync, inflateSync } from "node:zlib";
-import type { BatchItem } from "./channels/channel-adapter.js";
+import type { BatchItem } from "../channels/channel-adapter.js";
 
 /** The first byte of a record written as plain JSON (an array), before records were compressed. */
 const JSON_ARRAY_START = 0x5b;

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
+import { createResendEmailAdapter } from "../channels/resend-email.js";
 import type { DeliveryReport } from "../contract/delivery-report.js";
 import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
 import type { ScriptedResponse } from "../test/fakes/http.js";
@@ -17,7 +18,6 @@ import {
   type WorkerHarness,
   waitForFinished,
 } from "../test/worker-fixture.js";
-import { createResendEmailAdapter } from "./channels/resend-email.js";
 
 let harness: WorkerHarness | undefined;
 afterEach(async () => {

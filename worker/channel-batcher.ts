@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
-import type { RedisConnection } from "../lib/redis.js";
-import { redisScript } from "../lib/redis-script.js";
-import { decodeBatchRecord, encodeBatchRecord } from "./batch-record.js";
 import type {
   BatchItem,
   ChannelAdapter,
   SendRequest,
   SendResult,
-} from "./channels/channel-adapter.js";
-import { ChannelError } from "./channels/channel-error.js";
+} from "../channels/channel-adapter.js";
+import { ChannelError } from "../channels/channel-error.js";
+import type { RedisConnection } from "../lib/redis.js";
+import { redisScript } from "../lib/redis-script.js";
+import { decodeBatchRecord, encodeBatchRecord } from "./batch-record.js";
 import type { Booking, ProviderGate, ProviderWait } from "./provider-gate.js";
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type Job, Queue, type Telemetry, Worker } from "bullmq";
+import type { ChannelRegistry } from "../channels/registry.js";
 import type { Channel } from "../contract/channels.js";
 import { type DeliveryEventSink, NO_DELIVERY_EVENTS } from "../contract/delivery-events.js";
 import {
@@ -15,7 +16,6 @@ import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";
 import { type NotificationRenderer, rendererFromEnv } from "../rendering/index.js";
 import { type ChannelBatcher, createChannelBatcher } from "./channel-batcher.js";
-import type { ChannelRegistry } from "./channels/registry.js";
 import { createDigestCollections } from "./digest/collection.js";
 import type { DigestConfig } from "./digest/policy.js";
 import { createJobsInFlight, type JobsInFlight } from "./jobs-in-flight.js";

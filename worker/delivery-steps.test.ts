@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { ChannelError } from "../channels/channel-error.js";
 import type { ChannelDelivery, DeliveryReport } from "../contract/delivery-report.js";
-import { ChannelError } from "./channels/channel-error.js";
 import {
   decide,
   markInFlight,

@@ -2,9 +2,10 @@
  * The processor's decisions as pure functions, unit-tested on their own: how one provider call's
  * outcome changes a channel's state, and what a whole try of a notification ends in.
  */
+
+import type { ChannelError } from "../channels/channel-error.js";
 import { CHANNELS, type Channel } from "../contract/channels.js";
 import type { ChannelDelivery, DeliveryReport } from "../contract/delivery-report.js";
-import type { ChannelError } from "./channels/channel-error.js";
 import type { ProviderWait } from "./provider-gate.js";
 
 /** What happened to one channel in one try. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { checkProviderEnv, providerEnvFields } from "../channels/registry.js";
 import {
   eventsDeliveryEnvFields,
   eventsEnvFields,
@@ -6,7 +7,6 @@ import {
 } from "../delivery/events/env.js";
 import { requireClusterHashTag, sharedEnvFields } from "../lib/env.js";
 import { messageEnvFields } from "../rendering/message-env.js";
-import { checkProviderEnv, providerEnvFields } from "./channels/registry.js";
 
 const positiveInt = z.coerce.number().int().positive();
 

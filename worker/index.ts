@@ -1,4 +1,5 @@
 import { Queue, type Worker } from "bullmq";
+import { buildChannelRegistry } from "../channels/registry.js";
 import { CHANNELS } from "../contract/channels.js";
 import { NOTIFICATION_QUEUE } from "../contract/notification-job.js";
 import { openEventPublisher } from "../delivery/events/publisher.js";
@@ -12,7 +13,6 @@ import { maxmemoryPolicyWarning } from "../lib/redis-checks.js";
 import { removedVariableWarnings } from "../lib/removed-variables.js";
 import { bullmqTelemetry, startTracing } from "../lib/tracing.js";
 import { CatalogError, rendererFromEnv } from "../rendering/index.js";
-import { buildChannelRegistry } from "./channels/registry.js";
 import { createNotificationWorker } from "./create-worker.js";
 import { digestConfigOf } from "./digest/policy.js";
 import { workerEnvSchema } from "./env.js";

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
+import type { LookAlikes } from "../channels/channel-adapter.js";
 import type { Channel } from "../contract/channels.js";
 import { providerIdKey } from "../delivery/delivery-store.js";
 import type { RedisConnection } from "../lib/redis.js";
 import { redisScript } from "../lib/redis-script.js";
-import type { LookAlikes } from "./channels/channel-adapter.js";
 
 /** How long the provider-id → notification index keeps a claim: as long as failed jobs are kept. */
 const PROVIDER_ID_TTL_SECONDS = 7 * 24 * 60 * 60;

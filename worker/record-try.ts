@@ -1,4 +1,5 @@
 import type { Job } from "bullmq";
+import type { ChannelAdapter } from "../channels/channel-adapter.js";
 import { CHANNELS, type Channel, recipientOf } from "../contract/channels.js";
 import type { DeliveryReport } from "../contract/delivery-report.js";
 import type { NotificationPayload } from "../contract/notification-job.js";
@@ -6,7 +7,6 @@ import type { DeliveryStore, DeliveryTransition } from "../delivery/delivery-sto
 import type { DeliveryUpdates } from "../delivery/delivery-updates.js";
 import type { SuppressionList } from "../delivery/suppressions.js";
 import type { Logger } from "../lib/logger.js";
-import type { ChannelAdapter } from "./channels/channel-adapter.js";
 import type { ChannelOutcome, Verdict } from "./delivery-steps.js";
 
 /** What recording a try needs; built once per worker. */

@@ -1,10 +1,10 @@
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
+import type { BatchSettings } from "../channels/provider-setup.js";
 import { notificationJobOptions, TRADE_EXECUTED_JOB } from "../contract/notification-job.js";
 import { redisUrl } from "../test/fixtures.js";
 import { VALID_NOTIFICATION } from "../test/gateway-fixture.js";
 import { startWorkerHarness, type WorkerHarness, waitForFinished } from "../test/worker-fixture.js";
-import type { BatchSettings } from "./channels/provider-setup.js";
 
 let harness: WorkerHarness;
 let monitor: { client: Redis; watching: Redis } | undefined;

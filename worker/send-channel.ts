@@ -1,12 +1,12 @@
 import type { Job } from "bullmq";
+import type { ChannelAdapter, SendRequest, SendResult } from "../channels/channel-adapter.js";
+import { ChannelError } from "../channels/channel-error.js";
 import { type Channel, recipientOf } from "../contract/channels.js";
 import type { DeliveryReport } from "../contract/delivery-report.js";
 import type { NotificationPayload } from "../contract/notification-job.js";
 import type { Logger } from "../lib/logger.js";
 import type { RenderedNotification } from "../rendering/rendered.js";
 import type { ChannelBatcher } from "./channel-batcher.js";
-import type { ChannelAdapter, SendRequest, SendResult } from "./channels/channel-adapter.js";
-import { ChannelError } from "./channels/channel-error.js";
 import type { ChannelOutcome } from "./delivery-steps.js";
 import type { LookAlikeSets } from "./look-alikes.js";
 import type { WorkerMetrics } from "./metrics.js";

@@ -1,7 +1,7 @@
 /**
- * The provider SDKs are loaded by the first webhook that needs one (webhooks-*.ts). Here both
- * fail to load, as with a package missing from the image: that is the gateway's error, a 500 the
- * provider retries, never a 401 that would tell it the signature was wrong.
+ * The provider SDKs are loaded by the first webhook that needs one (channels/*-webhook.ts). Here
+ * both fail to load, as with a package missing from the image: that is the gateway's error, a 500
+ * the provider retries, never a 401 that would tell it the signature was wrong.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createTestQueue } from "../../test/fixtures.js";

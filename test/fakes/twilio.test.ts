@@ -1,7 +1,7 @@
 import twilio from "twilio";
 import TwilioServiceExceptionModule from "twilio/lib/base/TwilioServiceException.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { RebasedRequestClient } from "../../worker/channels/twilio-sms.js";
+import { RebasedRequestClient } from "../../channels/twilio-sms.js";
 import { type ReceivedRequest, startWebhookReceiver } from "../support/webhook-receiver.js";
 import {
   type FakeTwilio,

@@ -1,6 +1,6 @@
 import type { z } from "zod";
-import type { Channel } from "../../contract/channels.js";
-import type { Logger } from "../../lib/logger.js";
+import type { Channel } from "../contract/channels.js";
+import type { Logger } from "../lib/logger.js";
 import type { ChannelAdapter } from "./channel-adapter.js";
 import { createDevOutboxAdapters } from "./dev-outbox.js";
 import type { BatchSettings, CommonProviderSettings } from "./provider-setup.js";

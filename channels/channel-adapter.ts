@@ -1,6 +1,6 @@
-import type { Channel } from "../../contract/channels.js";
-import type { ChannelDelivery } from "../../contract/delivery-report.js";
-import type { RenderedNotification } from "../../rendering/rendered.js";
+import type { Channel } from "../contract/channels.js";
+import type { ChannelDelivery } from "../contract/delivery-report.js";
+import type { RenderedNotification } from "../rendering/rendered.js";
 import type { ChannelError } from "./channel-error.js";
 
 /** One send of one channel of one notification, as the processor hands it to an adapter. */

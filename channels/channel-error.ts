@@ -1,6 +1,6 @@
-import type { FailureKind } from "../../contract/delivery-report.js";
-import type { SuppressionReason } from "../../delivery/suppressions.js";
-import { redactContacts } from "../../lib/mask.js";
+import type { FailureKind } from "../contract/delivery-report.js";
+import type { SuppressionReason } from "../delivery/suppressions.js";
+import { redactContacts } from "../lib/mask.js";
 
 export type { FailureKind };
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { appendFile, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { maskEmail, maskPhone } from "../../lib/mask.js";
+import { maskEmail, maskPhone } from "../lib/mask.js";
 import type { ChannelAdapter } from "./channel-adapter.js";
 
 /**

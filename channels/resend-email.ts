@@ -1,6 +1,6 @@
 import { type ErrorResponse, Resend } from "resend";
 import { z } from "zod";
-import { maskEmail } from "../../lib/mask.js";
+import { maskEmail } from "../lib/mask.js";
 import type { ChannelAdapter } from "./channel-adapter.js";
 import { ChannelError, parseRetryAfter } from "./channel-error.js";
 import type { ProviderSetup } from "./provider-setup.js";

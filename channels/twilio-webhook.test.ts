@@ -1,10 +1,10 @@
 import twilio from "twilio";
 import { afterEach, describe, expect, it } from "vitest";
-import { deliveryEventId } from "../../contract/delivery-events.js";
-import { type DeliveryHarness, startDeliveryHarness } from "../../test/delivery-fixture.js";
-import { eventually } from "../../test/fixtures.js";
-import { ADMIN_API_KEY } from "../../test/gateway-fixture.js";
-import { keywordOf } from "./webhooks-twilio.js";
+import { deliveryEventId } from "../contract/delivery-events.js";
+import { type DeliveryHarness, startDeliveryHarness } from "../test/delivery-fixture.js";
+import { eventually } from "../test/fixtures.js";
+import { ADMIN_API_KEY } from "../test/gateway-fixture.js";
+import { keywordOf } from "./twilio-webhook.js";
 
 let delivery: DeliveryHarness;
 let started: DeliveryHarness | undefined;

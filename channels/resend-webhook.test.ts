@@ -1,13 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { deliveryEventId } from "../../contract/delivery-events.js";
+import { deliveryEventId } from "../contract/delivery-events.js";
 import {
   type DeliveryHarness,
   startDeliveryHarness,
   TEST_RESEND_WEBHOOK_SECRET,
-} from "../../test/delivery-fixture.js";
-import { svixHeaders } from "../../test/fakes/resend.js";
-import { createTestQueue, eventually } from "../../test/fixtures.js";
-import { gatewayOver } from "../../test/gateway-fixture.js";
+} from "../test/delivery-fixture.js";
+import { svixHeaders } from "../test/fakes/resend.js";
+import { createTestQueue, eventually } from "../test/fixtures.js";
+import { gatewayOver } from "../test/gateway-fixture.js";
 
 let delivery: DeliveryHarness;
 beforeEach(async () => {

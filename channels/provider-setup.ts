@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { Logger } from "../../lib/logger.js";
+import type { Logger } from "../lib/logger.js";
 import type { ChannelAdapter } from "./channel-adapter.js";
 
 /** Settings every provider adapter gets from the worker's environment. */
