@@ -3,9 +3,9 @@
  * batch is settled starts another batch instead of joining one no one will send.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ChannelAdapter, SendRequest } from "../channels/channel-adapter.js";
 import { createTestQueue } from "../test/fixtures.js";
 import { createChannelBatcher } from "./channel-batcher.js";
-import type { ChannelAdapter, SendRequest } from "./channels/channel-adapter.js";
 import type { Booking, ProviderGate } from "./provider-gate.js";
 
 let fixture: Awaited<ReturnType<typeof createTestQueue>>;
