@@ -28,6 +28,7 @@ import {
   type DeliveryTimelineEntry,
 } from "../contract/delivery-status.js";
 import type { RedisConnection } from "../lib/redis.js";
+import type { SuppressionReason } from "./suppressions.js";
 import { redisScript } from "../lib/redis-script.js";
 import { createNotificationIndex, searchFieldsOf } from "./notification-index.js";
 
@@ -46,6 +47,11 @@ export interface DeliveryTransition {
   code?: string;
   reason?: string;
   providerId?: string;
+  /**
+   * Recipients a provider's event suppresses (a Permanent bounce, a complaint). Kept with an
+   * early event, which waits for the worker's record: applied once the message is known ours.
+   */
+  suppress?: { recipients: string[]; reason: SuppressionReason; code?: string };
 }
 
 /** What applying an event did: moved the status, only added to the timeline, or nothing. */

@@ -28,14 +28,20 @@ export async function applyStatusReport(
 ): Promise<string> {
   const { updates, metrics } = services;
   const { transition } = report;
-  const result = await updates.providerEvent(adapter.provider, report.providerId, transition);
+  // Pending (the worker has not recorded the message yet), the event keeps what it suppresses:
+  // the worker applies it with the record, once the message is known ours.
+  const result = await updates.providerEvent(
+    adapter.provider,
+    report.providerId,
+    report.suppress ? { ...transition, suppress: report.suppress } : transition,
+  );
   if (result.outcome !== "duplicate") {
     if (report.bounceType) metrics.recordBounce(report.bounceType);
     if (report.complaint) metrics.recordComplaint();
   }
   // Only a message this deployment sent (its id indexed by the worker) suppresses: a signed
-  // event for any other id names a recipient someone else chose. An early event of our own
-  // waits for the worker's record (pending) and changes only the record then.
+  // event for any other id names a recipient someone else chose, and stays pending until its
+  // hour is up.
   if (report.suppress && result.outcome !== "pending") {
     for (const recipient of report.suppress.recipients) {
       await updates.suppress({

@@ -99,6 +99,26 @@ describe("delivery status and suppression through real gateway and worker proces
     });
   }
 
+  it("suppresses the address when the bounce arrives before the worker recorded the email", async () => {
+    // Resend posts its events as it accepts the email and answers 400 ms later: the bounce is
+    // early, and waits for the worker's record of the email.
+    resend.state.latencyMs = 400;
+    try {
+      const to = "bounced+early@resend.dev";
+      const first = await send({ to });
+      await until(first, (current) => {
+        expect(current.channels.email.delivery?.status).toBe("bounced");
+      });
+      const second = await send({ to });
+      await until(second, (current) => {
+        expect(current.status).toBe("completed");
+        expect(current.channels.email).toMatchObject({ status: "suppressed", calls: 0 });
+      });
+    } finally {
+      resend.state.latencyMs = 0;
+    }
+  });
+
   it("ends a delivered SMS delivered and a bounced email bounced; the next email to that address is not sent", async () => {
     const to = "bounced+e2e@resend.dev";
     const first = await send({ to });

@@ -118,6 +118,20 @@ export async function recordTry(
       if (event.outcome === "changed") {
         await deps.delivery.updates.statusChanged(notificationId, event.transition);
       }
+      // An early event of a message now known ours suppresses what it named.
+      for (const recipient of event.transition.suppress?.recipients ?? []) {
+        const { channel, source, at, providerId, event: name } = event.transition;
+        await deps.delivery.updates.suppress({
+          channel,
+          recipient,
+          reason: event.transition.suppress?.reason ?? "bounce",
+          source,
+          ...(event.transition.suppress?.code ? { code: event.transition.suppress.code } : {}),
+          at,
+          notificationId,
+          cause: `${providerId ?? notificationId}:${name}`,
+        });
+      }
     }
   } catch (error) {
     deps.logger.warn(
