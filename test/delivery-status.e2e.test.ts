@@ -146,7 +146,10 @@ describe("delivery status and suppression through real gateway and worker proces
     await eventually(() => {
       const accepted = backend.accepted().filter((entry) => entry.verified);
       const of = (type: string) => accepted.filter((entry) => entry.event.type === type);
-      expect(of("notification.bounced").map((entry) => entry.event.data)).toEqual([
+      const bounced = of("notification.bounced").filter(
+        (entry) => entry.event.data.notificationId === first,
+      );
+      expect(bounced.map((entry) => entry.event.data)).toEqual([
         expect.objectContaining({
           notificationId: first,
           channel: "email",
