@@ -32,9 +32,9 @@ export const workerEnvSchema = z
     /** Jobs per second across replicas; 0: none beyond the providers' own limits. */
     RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(0),
     WORKER_LOCK_DURATION_MS: positiveInt.default(30_000),
-    // Longer than BullMQ's 30 s: each check is Redis commands an idle worker pays for (Upstash
-    // bills each); docs/deploy.md "Redis commands when idle".
-    WORKER_STALLED_INTERVAL_MS: positiveInt.default(60_000),
+    // BullMQ finds a dead worker's job at the check after the one that saw it active: up to two
+    // intervals. Kept at the lock's 30 s, a crashed worker's jobs are back within lock + interval.
+    WORKER_STALLED_INTERVAL_MS: positiveInt.default(30_000),
     /** An idle worker's blocking wait; a new job wakes it at once, so longer only saves commands. */
     WORKER_DRAIN_DELAY_SECONDS: positiveInt.default(60),
     /** How long SIGTERM waits for in-flight sends before giving up (deploy kill timeouts exceed it). */
