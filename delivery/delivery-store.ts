@@ -19,93 +19,33 @@
  *   worker applies them when it records the message.
  */
 import type { Channel } from "../contract/channels.js";
-import type { DeliveryReport } from "../contract/delivery-report.js";
 import {
   type ChannelStatus,
   DELIVERY_STATE_RANK,
-  type DeliverySource,
   type DeliveryState,
   type DeliveryTimelineEntry,
 } from "../contract/delivery-status.js";
 import type { RedisConnection } from "../lib/redis.js";
-import type { SuppressionReason } from "./suppressions.js";
-import { redisScript } from "../lib/redis-script.js";
+import type {
+  ApplyOutcome,
+  ApplyResult,
+  DeliveryRecord,
+  DeliveryTransition,
+  DrainedEvent,
+  WorkerRecord,
+} from "./delivery-record.js";
+import { APPLY_PROVIDER_EVENT, RECORD_WORKER } from "./delivery-scripts.js";
+
+export type {
+  ApplyOutcome,
+  ApplyResult,
+  DeliveryRecord,
+  DeliveryTransition,
+  DrainedEvent,
+  WorkerRecord,
+};
+
 import { createNotificationIndex, searchFieldsOf } from "./notification-index.js";
-
-/** One event for a channel, as the worker or a webhook reports it. */
-export interface DeliveryTransition {
-  channel: Channel;
-  /** The status it means; none for an event that only goes in the timeline (a delay). */
-  status?: DeliveryState;
-  /** When it happened (ms). */
-  at: number;
-  source: DeliverySource;
-  /** The provider's own name for it. */
-  event: string;
-  /** Identifies the event: the same key twice is recorded once. */
-  key: string;
-  code?: string;
-  reason?: string;
-  providerId?: string;
-  /**
-   * Recipients a provider's event suppresses (a Permanent bounce, a complaint). Kept with an
-   * early event, which waits for the worker's record: applied once the message is known ours.
-   */
-  suppress?: { recipients: string[]; reason: SuppressionReason; code?: string };
-}
-
-/** What applying an event did: moved the status, only added to the timeline, or nothing. */
-export type ApplyOutcome = "changed" | "recorded" | "duplicate";
-
-export interface ApplyResult {
-  outcome: ApplyOutcome | "pending";
-  /** Unknown while pending (the worker has not recorded the message yet). */
-  notificationId?: string;
-  /** The status before, when it changed. */
-  previous?: DeliveryState;
-}
-
-/** A notification's record, as `GET /notifications/{id}` reads it. */
-export interface DeliveryRecord {
-  notificationId: string;
-  submittedBy?: string;
-  createdAt?: number;
-  attemptsMade?: number;
-  /** The worker's delivery report after its last try (unparsed JSON). */
-  report?: unknown;
-  /** `cancelled` when a key cancelled it before it was sent (`cancelledAt`, `cancelledBy`). */
-  outcome?: "completed" | "failed" | "cancelled";
-  cancelledAt?: number;
-  /** The id of the API key that cancelled it. */
-  cancelledBy?: string;
-  finishedAt?: number;
-  failedReason?: string;
-  channels: Partial<Record<Channel, ChannelStatus>>;
-  timeline: DeliveryTimelineEntry[];
-}
-
-/** What the worker records after a try. */
-export interface WorkerRecord {
-  notificationId: string;
-  submittedBy?: string;
-  /** The job's data, as the worker read it: a direct producer's job is indexed from it. */
-  payload?: Record<string, unknown>;
-  createdAt: number;
-  attemptsMade: number;
-  report: DeliveryReport;
-  /** Set when the notification finished. */
-  outcome?: { status: "completed" | "failed"; finishedAt: number; failedReason?: string };
-  transitions: DeliveryTransition[];
-  /** Provider message ids to index (and whose early webhook events to apply now). */
-  providerIds: Array<{ provider: string; providerId: string }>;
-}
-
-/** A webhook event applied when the worker recorded its message. */
-export interface DrainedEvent {
-  transition: DeliveryTransition;
-  outcome: ApplyOutcome;
-  previous?: DeliveryState;
-}
 
 /** Timeline entries kept per notification (the oldest go first). */
 export const MAX_TIMELINE_ENTRIES = 50;
@@ -118,99 +58,6 @@ const MAX_PENDING = 20;
  * claims keep it (a week, as long as failed jobs: create-worker.ts).
  */
 const MIN_INDEX_TTL_SECONDS = 7 * 24 * 60 * 60;
-
-/**
- * Applies one transition to a notification's record: once per `key`; into the timeline; and to
- * the channel's status only when it ranks above the current one (or, for the worker's own
- * word, when the current status is the worker's too: a retried channel's new outcome).
- */
-const APPLY_FUNCTION = `
-local function apply(statusKey, timelineKey, t, retention, maxTimeline)
-  if redis.call('HSETNX', statusKey, 'seen:' .. t.key, '1') == 0 then
-    return {'duplicate', ''}
-  end
-  redis.call('RPUSH', timelineKey, t.entry)
-  redis.call('LTRIM', timelineKey, -maxTimeline, -1)
-  redis.call('EXPIRE', timelineKey, retention)
-  redis.call('EXPIRE', statusKey, retention)
-  local rank = tonumber(t.rank) or 0
-  if rank == 0 then return {'recorded', ''} end
-  local field = t.channel .. '.'
-  local current = tonumber(redis.call('HGET', statusKey, field .. 'rank') or '0')
-  local previous = redis.call('HGET', statusKey, field .. 'status') or ''
-  -- The worker's own word replaces its earlier one (an operator retried a failed channel);
-  -- against a provider's, it follows the rank like any event.
-  local retried = t.source == 'worker' and redis.call('HGET', statusKey, field .. 'source') == 'worker'
-  if retried and previous == t.status then return {'recorded', ''} end
-  if rank <= current and not retried then return {'recorded', ''} end
-  redis.call('HSET', statusKey, field .. 'status', t.status, field .. 'rank', rank,
-    field .. 'at', t.at, field .. 'source', t.source)
-  if t.code then
-    redis.call('HSET', statusKey, field .. 'code', t.code)
-  else
-    redis.call('HDEL', statusKey, field .. 'code')
-  end
-  if t.providerId then redis.call('HSET', statusKey, field .. 'providerId', t.providerId) end
-  return {'changed', previous}
-end
-`;
-
-/**
- * A webhook's event (gateway). KEYS: the provider id's index entry, its pending list. ARGV: the
- * record keys' prefix, the transition, retention, timeline size, pending TTL and size, index TTL.
- * Without an index entry the event waits in the pending list for the worker's record.
- */
-const APPLY_PROVIDER_EVENT = redisScript(`${APPLY_FUNCTION}
-local id = redis.call('GET', KEYS[1])
-if not id then
-  redis.call('RPUSH', KEYS[2], ARGV[2])
-  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[6]), -1)
-  redis.call('EXPIRE', KEYS[2], ARGV[5])
-  return {'pending', '', ''}
-end
-redis.call('EXPIRE', KEYS[1], ARGV[7])
-local statusKey = ARGV[1] .. id
-local result = apply(statusKey, statusKey .. ':timeline', cjson.decode(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))
-return {result[1], id, result[2]}
-`);
-
-/**
- * The worker's record of a try. KEYS: the record, its timeline, then an (index entry, pending
- * list) pair per provider id. ARGV: the notification id, the fields to set, the transitions,
- * retention, timeline size and index TTL. Indexes each provider id (unless another notification holds
- * it), then applies the events that waited for it; answers those (json, outcome, previous).
- */
-const RECORD_WORKER = redisScript(`${APPLY_FUNCTION}
-local retention = tonumber(ARGV[4])
-local maxTimeline = tonumber(ARGV[5])
-for field, value in pairs(cjson.decode(ARGV[2])) do
-  redis.call('HSET', KEYS[1], field, value)
-end
-redis.call('EXPIRE', KEYS[1], retention)
-for _, t in ipairs(cjson.decode(ARGV[3])) do
-  apply(KEYS[1], KEYS[2], t, retention, maxTimeline)
-end
-local drained = {}
-for i = 3, #KEYS, 2 do
-  local holder = redis.call('GET', KEYS[i])
-  if not holder then
-    redis.call('SET', KEYS[i], ARGV[1], 'EX', ARGV[6])
-    holder = ARGV[1]
-  end
-  if holder == ARGV[1] then
-    redis.call('EXPIRE', KEYS[i], ARGV[6])
-    local waiting = redis.call('LRANGE', KEYS[i + 1], 0, -1)
-    redis.call('DEL', KEYS[i + 1])
-    for _, json in ipairs(waiting) do
-      local result = apply(KEYS[1], KEYS[2], cjson.decode(json), retention, maxTimeline)
-      table.insert(drained, json)
-      table.insert(drained, result[1])
-      table.insert(drained, result[2])
-    end
-  end
-end
-return drained
-`);
 
 /** The transition as the scripts take it: ISO time, rank, and its timeline entry ready-made. */
 function forLua(transition: DeliveryTransition): Record<string, unknown> {
