@@ -118,10 +118,9 @@ export function createDeliveryStore(options: {
    */
   async function indexDirectJob(record: WorkerRecord): Promise<void> {
     if (record.submittedBy || !record.payload) return;
-    // Once: the first time the worker records the job.
-    if ((await redis.exists(recordKey(record.notificationId))) === 1) return;
-    await searchIndex.add(
+    await searchIndex.addOnce(
       record.notificationId,
+      recordKey(record.notificationId),
       searchFieldsOf({ ...record.payload, submittedBy: undefined }, record.createdAt),
     );
   }

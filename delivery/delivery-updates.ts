@@ -7,7 +7,7 @@
  * counted, never turned into a failed webhook or a failed notification.
  */
 import type { Channel } from "../contract/channels.js";
-import { maskRecipient } from "../contract/channels.js";
+import { maskRecipient, normalizeRecipient } from "../contract/channels.js";
 import {
   type DeliveryEvent,
   type DeliveryEventSink,
@@ -15,14 +15,7 @@ import {
 } from "../contract/delivery-events.js";
 import type { Logger } from "../lib/logger.js";
 import type { ApplyResult, DeliveryStore, DeliveryTransition } from "./delivery-store.js";
-import {
-  normalizeRecipient,
-  type SuppressionEntry,
-  type SuppressionList,
-  type SuppressionReason,
-} from "./suppressions.js";
-
-export { maskRecipient };
+import type { SuppressionEntry, SuppressionList, SuppressionReason } from "./suppressions.js";
 
 /**
  * The event a status change reports, if any: delivered, bounced, and failed or undelivered as

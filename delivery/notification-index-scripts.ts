@@ -42,9 +42,13 @@ for i = 4, #KEYS do index(KEYS[i], id, ARGV[2], ARGV[3], ARGV[4]) end
 return {'ok', ''}
 `);
 
-/** Indexes a notification accepted elsewhere (a direct producer's). KEYS: its indexes. */
+/**
+ * Indexes a notification accepted elsewhere (a direct producer's), once: unless its delivery
+ * record exists, which its first try writes. KEYS: the record, then its indexes.
+ */
 export const INDEX = redisScript(`${INDEX_FUNCTION}
-for i = 1, #KEYS do index(KEYS[i], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) end
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 2, #KEYS do index(KEYS[i], ARGV[1], ARGV[2], ARGV[3], ARGV[4]) end
 return 1
 `);
 

@@ -126,9 +126,13 @@ export function createNotificationIndex(options: {
       await WITHDRAW(redis, acceptKeys(id, submittedBy, fields), [id]);
     },
 
-    /** Indexes a notification without a gateway acceptance (a direct producer's job). */
-    async add(id: string, fields: SearchFields, now = Date.now()): Promise<void> {
-      await INDEX(redis, indexesOf(fields), [id, fields.createdAt, cutoff(now), retentionSeconds]);
+    /**
+     * Indexes a notification without a gateway acceptance (a direct producer's job), unless
+     * `recordKey`, its delivery record, exists: it was indexed when that was first written.
+     */
+    async addOnce(id: string, recordKey: string, fields: SearchFields, now = Date.now()) {
+      const keys = [recordKey, ...indexesOf(fields)];
+      await INDEX(redis, keys, [id, fields.createdAt, cutoff(now), retentionSeconds]);
     },
 
     /**

@@ -15,7 +15,7 @@
  * timestamp, so a captured message can be replayed at any time, and only its id tells it was
  * applied. About 35 bytes per message; most numbers send one or two keywords ever.
  */
-import type { Channel } from "../contract/channels.js";
+import { type Channel, normalizeRecipient } from "../contract/channels.js";
 import type { RedisConnection } from "../lib/redis.js";
 import { redisScript } from "../lib/redis-script.js";
 
@@ -67,10 +67,6 @@ export interface Suppression extends SuppressionEntry {
   channel: Channel;
   recipient: string;
 }
-
-import { normalizeRecipient } from "../contract/channels.js";
-
-export { normalizeRecipient };
 
 export function createSuppressionList(options: { redis: RedisConnection; keyPrefix: string }) {
   const { redis } = options;

@@ -1,5 +1,6 @@
 import type { RecipientReport, StatusReport, WebhookAdapter } from "../channels/webhook-adapter.js";
-import { type DeliveryUpdates, maskRecipient } from "../delivery/delivery-updates.js";
+import { maskRecipient } from "../contract/channels.js";
+import type { DeliveryUpdates } from "../delivery/delivery-updates.js";
 import type { SuppressionList } from "../delivery/suppressions.js";
 import type { Logger } from "../lib/logger.js";
 import type { RedisConnection } from "../lib/redis.js";

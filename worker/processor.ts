@@ -1,5 +1,5 @@
 import { DelayedError, type Job, UnrecoverableError } from "bullmq";
-import { CHANNELS, type Channel, recipientOf } from "../contract/channels.js";
+import { CHANNELS, type Channel, maskRecipient, recipientOf } from "../contract/channels.js";
 import {
   type DeliveryReport,
   initialDeliveryReport,
@@ -12,7 +12,7 @@ import {
   type NotificationPayload,
   notificationPayloadSchema,
 } from "../contract/notification-job.js";
-import { maskRecipient } from "../delivery/delivery-updates.js";
+
 import type { Logger } from "../lib/logger.js";
 import type { NotificationRenderer } from "../rendering/index.js";
 import type { RenderedNotification } from "../rendering/rendered.js";

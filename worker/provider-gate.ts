@@ -85,11 +85,6 @@ export function createProviderGate(options: {
   };
 
   const gate = {
-    /** Waits for the provider's next slot, or answers the wait it is in. */
-    async reserve(provider: string): Promise<Reservation> {
-      return gate.take(provider, await gate.book(provider));
-    },
-
     /**
      * Books the provider's next slot without waiting for it: how long until it comes, or the
      * wait the provider is in. A batcher collects sends until its slot comes.

@@ -119,14 +119,15 @@ export async function recordTry(
         await deps.delivery.updates.statusChanged(notificationId, event.transition);
       }
       // An early event of a message now known ours suppresses what it named.
-      for (const recipient of event.transition.suppress?.recipients ?? []) {
-        const { channel, source, at, providerId, event: name } = event.transition;
+      const { suppress, channel, source, at, providerId, event: name } = event.transition;
+      if (!suppress) continue;
+      for (const recipient of suppress.recipients) {
         await deps.delivery.updates.suppress({
           channel,
           recipient,
-          reason: event.transition.suppress?.reason ?? "bounce",
+          reason: suppress.reason,
           source,
-          ...(event.transition.suppress?.code ? { code: event.transition.suppress.code } : {}),
+          ...(suppress.code ? { code: suppress.code } : {}),
           at,
           notificationId,
           cause: `${providerId ?? notificationId}:${name}`,

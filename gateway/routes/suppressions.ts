@@ -1,9 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { CHANNELS, type Channel } from "../../contract/channels.js";
-import { maskRecipient } from "../../delivery/delivery-updates.js";
 import {
+  CHANNELS,
+  type Channel,
+  maskRecipient,
   normalizeRecipient,
+} from "../../contract/channels.js";
+import {
   SUPPRESSION_REASONS,
   type Suppression,
   type SuppressionList,
